@@ -1,0 +1,270 @@
+#include "config/core_keys.h"
+
+#include <Poco/Net/IPAddress.h>
+
+#include <charconv>
+
+namespace eltrix::config {
+namespace {
+
+using plugin::ConfigKeySpec;
+using plugin::ConfigType;
+using plugin::kConfigRequired;
+using plugin::kConfigSecret;
+
+bool parse_int(std::string_view v, std::int64_t& out) {
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  return ec == std::errc() && ptr == v.data() + v.size();
+}
+
+}  // namespace
+
+std::optional<std::string> check_server_name(std::string_view value) {
+  // Matrix spec, "Server name": hostname / IPv4 / [IPv6], optional :port.
+  const std::string expected =
+      "expected a DNS name, IPv4 address or [IPv6] address with an optional :port, e.g. "
+      "example.org";
+  if (value.empty() || value.size() > 255) return expected;
+  std::string_view host = value;
+  std::string_view port;
+  if (host.front() == '[') {
+    auto close = host.find(']');
+    if (close == std::string_view::npos) return expected;
+    port = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    Poco::Net::IPAddress address;
+    if (!Poco::Net::IPAddress::tryParse(std::string(host), address) ||
+        address.family() != Poco::Net::AddressFamily::IPv6) {
+      return expected;
+    }
+  } else {
+    auto colon = host.rfind(':');
+    if (colon != std::string_view::npos) {
+      port = host.substr(colon);
+      host = host.substr(0, colon);
+    }
+    if (host.empty()) return expected;
+    for (char c : host) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-' || c == '.';
+      if (!ok) return expected;
+    }
+  }
+  if (!port.empty()) {
+    std::int64_t n = 0;
+    if (port.front() != ':' || !parse_int(port.substr(1), n) || n < 1 || n > 65535) {
+      return expected;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_ip_address(std::string_view value) {
+  Poco::Net::IPAddress address;
+  if (!Poco::Net::IPAddress::tryParse(std::string(value), address)) {
+    return "expected an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_workers(std::string_view value) {
+  std::int64_t n = 0;
+  if (value == "auto" || (parse_int(value, n) && n >= 1 && n <= 1024)) return std::nullopt;
+  return "expected 'auto' or a number of threads from 1 to 1024";
+}
+
+std::optional<std::string> check_database_url(std::string_view value) {
+  if (value.starts_with("postgres://") || value.starts_with("postgresql://") ||
+      value.find('=') != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return "expected a PostgreSQL URL (postgresql://user:password@host:5432/dbname) or a libpq "
+         "keyword/value string (host=... dbname=...)";
+}
+
+void add_core_keys(Schema& schema) {
+  auto check_each_url = [](std::string_view value) -> std::optional<std::string> {
+    for (const auto& url : plugin::Config::split_list(value)) {
+      if (auto problem = check_database_url(url)) return problem;
+    }
+    return std::nullopt;
+  };
+  const std::pair<ConfigKeySpec, Check> keys[] = {
+      {{.name = keys::kServerName,
+        .help = "The Matrix server name: the part after ':' in user IDs (@alice:example.org). "
+                "It cannot change once users exist; the first start pins it in the database.",
+        .flags = kConfigRequired,
+        .env = "ELTRIX_SERVER_NAME"},
+       check_server_name},
+      {{.name = keys::kSecretKey,
+        .help = "Secret shared by every node of one deployment; keys for tokens and cluster "
+                "traffic are derived from it. At least 32 characters; keep it private.",
+        .flags = kConfigRequired | kConfigSecret,
+        .env = "ELTRIX_SECRET_KEY"},
+       [](std::string_view v) -> std::optional<std::string> {
+         if (v.size() >= 32) return std::nullopt;
+         return "expected at least 32 characters (try: openssl rand -hex 32)";
+       }},
+      {{.name = keys::kDatabaseUrl,
+        .help = "PostgreSQL connection URL of the primary (or of PgBouncer in transaction "
+                "mode in front of it).",
+        .flags = kConfigRequired | kConfigSecret,
+        .env = "DATABASE_URL"},
+       check_database_url},
+      {{.name = keys::kDatabaseReplicaUrls,
+        .type = ConfigType::list,
+        .default_value = "",
+        .help = "Comma-separated URLs of read replicas. When set, reads are routed to replicas "
+                "that have replayed the reader's own writes.",
+        .flags = kConfigSecret,
+        .env = "DATABASE_REPLICA_URL"},
+       check_each_url},
+      {{.name = keys::kDatabasePoolSize,
+        .type = ConfigType::integer,
+        .default_value = "10",
+        .help = "Connections per database server, per node. Keep nodes x pool size below "
+                "PostgreSQL's max_connections (or PgBouncer's max_client_conn).",
+        .env = "ELTRIX_POOL_SIZE",
+        .min_value = 1,
+        .max_value = 1000},
+       {}},
+      {{.name = keys::kDatabaseRouting,
+        .default_value = "auto",
+        .help = "The db-routing plugin: 'auto' picks 'replicas' when database.replica_urls is "
+                "set and 'primary' otherwise, or name a plugin."},
+       {}},
+      {{.name = keys::kDatabaseConnectTimeout,
+        .type = ConfigType::integer,
+        .default_value = "5",
+        .help = "Seconds to wait for a new database connection.",
+        .min_value = 1,
+        .max_value = 300},
+       {}},
+      {{.name = keys::kDatabaseAcquireTimeout,
+        .type = ConfigType::integer,
+        .default_value = "5000",
+        .help = "Milliseconds a request waits for a free pooled connection before failing.",
+        .min_value = 1,
+        .max_value = 600000},
+       {}},
+      {{.name = keys::kDatabaseStatementTimeout,
+        .type = ConfigType::integer,
+        .default_value = "30000",
+        .help = "Milliseconds before a statement is cancelled (set per transaction, so it is "
+                "safe behind PgBouncer). 0 disables it.",
+        .min_value = 0,
+        .max_value = 3600000},
+       {}},
+      {{.name = keys::kHttpBindAddress,
+        .default_value = "0.0.0.0",
+        .help = "Address the client API, health and metrics listen on.",
+        .env = "ELTRIX_BIND_ADDRESS"},
+       check_ip_address},
+      {{.name = keys::kHttpPort,
+        .type = ConfigType::integer,
+        .default_value = "8008",
+        .help = "Port of the client API, health and metrics endpoints.",
+        .env = "ELTRIX_PORT",
+        .min_value = 1,
+        .max_value = 65535},
+       {}},
+      {{.name = keys::kHttpWorkers,
+        .default_value = "auto",
+        .help = "Request worker threads of this process ('auto': 4 per CPU core, at least 8). "
+                "Unlike the original system, this is threads, not processes.",
+        .env = "ELTRIX_WORKERS"},
+       check_workers},
+      {{.name = keys::kHttpMaxQueued,
+        .type = ConfigType::integer,
+        .default_value = "256",
+        .help = "Accepted connections that may wait for a worker; beyond this new connections "
+                "are refused.",
+        .min_value = 1,
+        .max_value = 100000},
+       {}},
+      {{.name = keys::kHttpMaxBodySize,
+        .type = ConfigType::integer,
+        .default_value = "1048576",
+        .help = "Largest request body, in bytes, for API requests other than media uploads.",
+        .min_value = 1024,
+        .max_value = 1073741824},
+       {}},
+      {{.name = keys::kHttpKeepAliveTimeout,
+        .type = ConfigType::integer,
+        .default_value = "60",
+        .help = "Seconds an idle keep-alive connection stays open.",
+        .min_value = 1,
+        .max_value = 3600},
+       {}},
+      {{.name = keys::kMediaStore,
+        .default_value = "local",
+        .help = "The media-store plugin: 'local' (alias of 'fs') or 's3'."},
+       {}},
+      {{.name = keys::kMediaMaxUploadSize,
+        .type = ConfigType::integer,
+        .default_value = "50",
+        .help = "Largest media upload, in megabytes.",
+        .env = "ELTRIX_MAX_UPLOAD_SIZE",
+        .min_value = 1,
+        .max_value = 102400},
+       {}},
+      {{.name = keys::kCacheBackend,
+        .default_value = "local",
+        .help = "The cache plugin: 'local' (in-process) or 'redis' (shared by all nodes)."},
+       {}},
+      {{.name = keys::kCacheTtl,
+        .type = ConfigType::integer,
+        .default_value = "3600",
+        .help = "Default time-to-live of cache entries, in seconds.",
+        .min_value = 1,
+        .max_value = 31536000},
+       {}},
+      {{.name = keys::kClusterEnabled,
+        .type = ConfigType::boolean,
+        .default_value = "false",
+        .help = "Join other nodes for presence, typing and cross-node event delivery."},
+       {}},
+      {{.name = keys::kClusterStrategy,
+        .default_value = "static",
+        .help = "How peers are found: 'static' (alias 'epmd', a configured list), 'dns' or "
+                "'kubernetes'."},
+       {}},
+      {{.name = keys::kClusterPort,
+        .type = ConfigType::integer,
+        .default_value = "8009",
+        .help = "Port of the internal cluster mesh, and the default port of discovered peers.",
+        .min_value = 1,
+        .max_value = 65535},
+       {}},
+      {{.name = keys::kLogLevel,
+        .type = ConfigType::choice,
+        .default_value = "info",
+        .help = "Least severe level logged.",
+        .choices = "debug|info|warn|error"},
+       {}},
+      {{.name = keys::kLogFormat,
+        .type = ConfigType::choice,
+        .default_value = "text",
+        .help = "'text' for people, 'json' for log collectors (one object per line).",
+        .choices = "text|json"},
+       {}},
+      {{.name = keys::kPluginDirectory,
+        .type = ConfigType::list,
+        .default_value = "",
+        .help = "Directories searched for <kind>-<name>.so plugins. Empty: the build tree's "
+                "plugins when run from it, else the installed plugin directory.",
+        .env = "ELTRIX_PLUGIN_DIR"},
+       {}},
+      {{.name = keys::kDrainTimeout,
+        .type = ConfigType::integer,
+        .default_value = "30",
+        .help = "Seconds SIGTERM waits for requests in flight before exiting.",
+        .env = "ELTRIX_DRAIN_TIMEOUT",
+        .min_value = 0,
+        .max_value = 3600},
+       {}},
+  };
+  for (const auto& [spec, check] : keys) schema.add(spec, "core", check);
+}
+
+}  // namespace eltrix::config
