@@ -1,0 +1,299 @@
+#include "app/node.h"
+
+#include "app/systemd.h"
+#include "build_info.h"
+#include "config/core_keys.h"
+#include "health/monitor.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "log/log.h"
+#include "metrics/registry.h"
+#include "storage/database.h"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <signal.h>
+#include <unistd.h>
+#include <thread>
+
+namespace eltrix::app {
+
+namespace keys = config::keys;
+using plugin::Health;
+using plugin::HealthStatus;
+
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger instance("node");
+  return instance;
+}
+
+std::size_t worker_count(const config::Config& config) {
+  std::string value = config.get_string(keys::kHttpWorkers, "auto");
+  if (value != "auto") return static_cast<std::size_t>(std::stoul(value));
+  // Long-polling syncs hold a worker each until issue-3's asynchronous sync
+  // lands, so leave headroom beyond the core count.
+  std::size_t cores = std::max(1U, std::thread::hardware_concurrency());
+  return std::max<std::size_t>(8, 4 * cores);
+}
+
+storage::DatabaseOptions database_options(const config::Config& config) {
+  storage::DatabaseOptions options;
+  options.primary = {"primary", config.get_string(keys::kDatabaseUrl)};
+  int index = 0;
+  for (const auto& url : config.get_list(keys::kDatabaseReplicaUrls)) {
+    options.replicas.push_back({fmt::format("replica{}", ++index), url});
+  }
+  options.pool_size = static_cast<std::size_t>(config.get_int(keys::kDatabasePoolSize, 10));
+  options.connect_timeout = std::chrono::seconds(config.get_int(keys::kDatabaseConnectTimeout, 5));
+  options.acquire_timeout =
+      std::chrono::milliseconds(config.get_int(keys::kDatabaseAcquireTimeout, 5000));
+  options.statement_timeout =
+      std::chrono::milliseconds(config.get_int(keys::kDatabaseStatementTimeout, 30000));
+  return options;
+}
+
+/// Runs a plugin's health() with the exception guard every plugin call gets.
+template <typename Interface>
+std::function<Health()> plugin_health(const plugins::Instance<Interface>& instance) {
+  return [&instance]() -> Health {
+    auto guard = instance.serialize();
+    try {
+      return instance->health();
+    } catch (const std::exception& e) {
+      return {HealthStatus::failed, e.what()};
+    } catch (...) {
+      return {HealthStatus::failed, "health() threw a non-standard exception"};
+    }
+  };
+}
+
+/// Applies migrations and pins the server name, retrying while the database
+/// is unreachable. The node serves /health meanwhile and reports not-ready.
+class SchemaSetup {
+ public:
+  SchemaSetup(storage::Database& db, std::string server_name)
+      : db_(db), server_name_(std::move(server_name)) {}
+
+  void start() {
+    thread_ = std::thread([this] { loop(); });
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  ~SchemaSetup() { stop(); }
+  SchemaSetup(const SchemaSetup&) = delete;
+  SchemaSetup& operator=(const SchemaSetup&) = delete;
+  SchemaSetup(SchemaSetup&&) = delete;
+  SchemaSetup& operator=(SchemaSetup&&) = delete;
+
+  [[nodiscard]] Health health() const {
+    std::lock_guard lock(mutex_);
+    if (done_) return {HealthStatus::ok, "schema up to date"};
+    return {HealthStatus::failed, last_error_.empty() ? "not applied yet" : last_error_};
+  }
+
+ private:
+  void loop() {
+    auto delay = std::chrono::milliseconds(500);
+    while (true) {
+      std::string error;
+      try {
+        storage::apply_migrations(db_);
+        storage::put_setting_if_absent(db_, "server_name", server_name_);
+        auto pinned = storage::get_setting(db_, "server_name");
+        if (pinned && *pinned != server_name_) {
+          // Users, rooms and events carry the server name: serving this
+          // database under another name would corrupt it.
+          logger().error("configuration error",
+                         {{"key", keys::kServerName},
+                          {"found", server_name_},
+                          {"expected", *pinned},
+                          {"reason", "this database belongs to another server name"}});
+          fatal_exit_code.store(kExitConfig);
+          kill(getpid(), SIGTERM);  // process-directed, so the main thread's sigwait sees it
+          return;
+        }
+        std::lock_guard lock(mutex_);
+        done_ = true;
+        last_error_.clear();
+        logger().info("database schema ready", {{"server_name", server_name_}});
+        return;
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      std::unique_lock lock(mutex_);
+      last_error_ = error;
+      logger().warn("database not ready; retrying",
+                    {{"error", error}, {"retry_ms", std::to_string(delay.count())}});
+      if (wake_.wait_for(lock, delay, [this] { return stop_; })) return;
+      delay = std::min(delay * 2, std::chrono::milliseconds(30000));
+    }
+  }
+
+ public:
+  static inline std::atomic<int> fatal_exit_code{0};
+
+ private:
+  storage::Database& db_;
+  std::string server_name_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  bool done_ = false;
+  std::string last_error_;
+  std::thread thread_;
+};
+
+int wait_for_termination() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  while (true) {
+    int signal = 0;
+    if (sigwait(&set, &signal) == 0) return signal;
+  }
+}
+
+void register_static_metrics(metrics::Registry& metrics, const std::vector<plugins::Selection>& selections,
+                             plugins::Registry& registry) {
+  metrics.gauge("eltrix_build_info", "Version of this Eltrix build.",
+                {{"version", ELTRIX_VERSION}})
+      .set(1);
+  for (const auto& selection : selections) {
+    if (const auto* info = registry.find(selection.kind, selection.name)) {
+      metrics
+          .gauge("eltrix_plugin_info", "Loaded plugins.",
+                 {{"kind", std::string(plugin::kind_name(info->kind))},
+                  {"name", info->name},
+                  {"version", info->version},
+                  {"abi", fmt::format("{}.{}", info->abi_major, info->abi_minor)}})
+          .set(1);
+    }
+  }
+  // Served by the sync and federation layers as they land; the families are
+  // declared now so dashboards and alerts can be written against them.
+  metrics.gauge("eltrix_sync_connections", "Sync requests currently waiting for events.").set(0);
+  metrics.describe("eltrix_federation_requests_total",
+                   "Federation requests served, by method and outcome.", metrics::Type::counter);
+  metrics::register_process_metrics(metrics);
+}
+
+}  // namespace
+
+void block_termination_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);  // a client hanging up must not kill the process
+}
+
+int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::Registry& metrics) {
+  const config::Config& config = loaded.config;
+  auto find = [&](plugin::Kind kind) -> std::string {
+    for (const auto& s : loaded.selections) {
+      if (s.kind == kind) return s.name;
+    }
+    return {};
+  };
+
+  plugins::Instance<plugin::Cache> cache;
+  plugins::Instance<plugin::MediaStore> media;
+  plugins::Instance<plugin::DbRouting> routing;
+  plugins::Instance<plugin::ClusterStrategy> cluster;
+  try {
+    cache = registry.create<plugin::Cache>(find(plugin::Kind::cache), config);
+    media = registry.create<plugin::MediaStore>(find(plugin::Kind::media_store), config);
+    routing = registry.create<plugin::DbRouting>(find(plugin::Kind::db_routing), config);
+    if (auto name = find(plugin::Kind::cluster_strategy); !name.empty()) {
+      cluster = registry.create<plugin::ClusterStrategy>(name, config);
+    }
+  } catch (const plugins::LoadError& e) {
+    logger().error("configuration error", {{"error", e.what()}});
+    return kExitConfig;
+  }
+
+  std::unique_ptr<storage::Database> db;
+  try {
+    db = std::make_unique<storage::Database>(database_options(config), *routing, metrics);
+  } catch (const std::exception& e) {
+    logger().error("configuration error", {{"key", keys::kDatabaseUrl}, {"error", e.what()}});
+    return kExitConfig;
+  }
+
+  health::Monitor monitor(metrics);
+  SchemaSetup schema(*db, config.get_string(keys::kServerName));
+  monitor.add("database", [&db] { return db->ping(); }, true);
+  monitor.add("schema", [&schema] { return schema.health(); }, true);
+  // A failing cache degrades the node (requests fall back to PostgreSQL); the
+  // other backends are needed to serve.
+  monitor.add("cache", plugin_health(cache), false);
+  monitor.add("media_store", plugin_health(media), true);
+  monitor.add("db_routing", plugin_health(routing), true);
+  if (cluster) monitor.add("cluster", plugin_health(cluster), false);
+
+  register_static_metrics(metrics, loaded.selections, registry);
+
+  http::Router router;
+  health::add_routes(router, monitor, metrics, ELTRIX_VERSION);
+
+  http::ServerOptions http_options;
+  http_options.bind_address = config.get_string(keys::kHttpBindAddress, "0.0.0.0");
+  http_options.port = static_cast<std::uint16_t>(config.get_int(keys::kHttpPort, 8008));
+  http_options.workers = worker_count(config);
+  http_options.max_queued = static_cast<std::size_t>(config.get_int(keys::kHttpMaxQueued, 256));
+  http_options.max_body_bytes =
+      static_cast<std::size_t>(config.get_int(keys::kHttpMaxBodySize, 1 << 20));
+  http_options.keep_alive_timeout =
+      std::chrono::seconds(config.get_int(keys::kHttpKeepAliveTimeout, 60));
+
+  http::Server server(http_options, router, metrics);
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    logger().error("cannot listen", {{"address", http_options.bind_address},
+                                     {"port", std::to_string(http_options.port)},
+                                     {"error", e.what()}});
+    return 1;
+  }
+  schema.start();
+  monitor.start();
+  Watchdog watchdog([&monitor] { return monitor.alive(); });
+
+  const std::string listening = fmt::format("{}:{}", http_options.bind_address, server.port());
+  logger().info("listening", {{"address", listening},
+                              {"workers", std::to_string(http_options.workers)},
+                              {"version", ELTRIX_VERSION}});
+  notify_ready("listening on " + listening);
+
+  const int signal = wait_for_termination();
+  const int exit_code = SchemaSetup::fatal_exit_code.load();
+  logger().info("draining", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
+  notify_stopping();
+  monitor.set_draining(true);
+  server.stop_accepting();
+  schema.stop();
+  const auto timeout = std::chrono::seconds(config.get_int(keys::kDrainTimeout, 30));
+  const bool drained = server.drain(timeout);
+  monitor.stop();
+  if (!drained) {
+    logger().warn("drain timed out; exiting with requests in flight",
+                  {{"in_flight", std::to_string(server.in_flight())}});
+  }
+  logger().info("stopped", {{"exit_code", std::to_string(exit_code)}});
+  return exit_code;
+}
+
+}  // namespace eltrix::app
