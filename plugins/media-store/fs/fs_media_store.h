@@ -1,0 +1,66 @@
+// media-store-fs: objects as files under one root directory (local disk or a
+// shared filesystem).
+//
+// Layout: see object_layout.h. Writes go to a temporary file in <root>/.tmp
+// (same filesystem), are fsynced and renamed into place, and the directory is
+// fsynced, so an object is either absent or complete. Reads are ranges served
+// with pread from an open descriptor, so an object erased or replaced while
+// it is being read keeps serving the old bytes.
+#pragma once
+
+#include <eltrix/plugin/config.h>
+#include <eltrix/plugin/host.h>
+#include <eltrix/plugin/media_store.h>
+
+#include "posix_io.h"
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace eltrix::media_fs {
+
+/// Size of the copy buffer for put().
+inline constexpr std::size_t kCopyBufferSize = 64U * 1024U;
+/// Temporary files older than this are removed when the store starts.
+inline constexpr std::chrono::hours kStaleTempAge{1};
+/// Below this share of free space health() reports degraded.
+inline constexpr double kLowSpaceRatio = 0.01;
+/// Name of the temporary directory under the root.
+inline constexpr const char* kTempDir = ".tmp";
+
+class FsMediaStore final : public plugin::MediaStore {
+ public:
+  static constexpr const char* kDescription =
+      "media on a local or shared filesystem, written atomically (temp file, fsync, rename)";
+  static constexpr bool kThreadSafe = true;
+  static constexpr std::uint64_t kCapabilities = 0;
+
+  FsMediaStore(plugin::Host& host, const plugin::Config& config);
+  ~FsMediaStore() override = default;
+
+  plugin::Health health() override;
+  std::uint64_t put(std::string_view key, plugin::ByteSource& source,
+                    const plugin::PutOptions& options) override;
+  std::unique_ptr<plugin::ByteSource> get(std::string_view key, std::uint64_t offset,
+                                          std::optional<std::uint64_t> length) override;
+  std::optional<plugin::ObjectInfo> stat(std::string_view key) override;
+  bool exists(std::string_view key) override;
+  bool erase(std::string_view key) override;
+
+  [[nodiscard]] const std::string& root() const { return root_; }
+  /// The absolute path the object for `key` lives at (key must be valid).
+  [[nodiscard]] std::string object_path(std::string_view key) const;
+
+ private:
+  std::size_t remove_stale_temp_files();
+  std::string temp_name() const;
+
+  plugin::Host& host_;
+  std::string root_;
+  UniqueFd root_fd_;
+  plugin::Counter& bytes_written_;
+  plugin::Counter& bytes_read_;
+};
+
+}  // namespace eltrix::media_fs
