@@ -1,0 +1,245 @@
+// PostgreSQL access for the whole server: connection pools per target,
+// read/write transactions, routing of reads, health probing and migrations.
+//
+// Everything here is safe behind PgBouncer in transaction mode (DESIGN.md §4):
+// queries go through exec_params (unnamed statements), per-transaction
+// settings use SET LOCAL, and locks are transaction-scoped.
+//
+//   auto name = db.read([&](storage::Transaction& tx) {
+//     auto row = tx.exec_optional("SELECT value FROM server_settings WHERE key = $1", key);
+//     return row ? std::optional(row->at(0).as<std::string>()) : std::nullopt;
+//   });
+//   db.write([&](storage::Transaction& tx) { tx.exec("INSERT INTO t(a) VALUES ($1)", 42); });
+#pragma once
+
+#include "storage/error.h"
+
+#include <eltrix/plugin/component.h>
+#include <eltrix/plugin/db_routing.h>
+#include <eltrix/plugin/host.h>
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace eltrix::metrics {
+class Registry;
+}
+
+namespace eltrix::storage {
+
+struct TargetOptions {
+  std::string name;  ///< "primary", "replica1", ... (metric label)
+  std::string url;   ///< postgresql:// URL or libpq keyword/value string
+};
+
+struct DatabaseOptions {
+  TargetOptions primary;
+  std::vector<TargetOptions> replicas;
+  std::size_t pool_size = 10;  ///< per target
+  std::chrono::milliseconds acquire_timeout{5000};
+  std::chrono::seconds connect_timeout{5};
+  std::chrono::milliseconds statement_timeout{30000};  ///< 0 disables
+  /// Attempts for a transaction that fails with 40001/40P01 (both read and write).
+  int max_attempts = 5;
+};
+
+class Database;
+
+namespace detail {
+struct TargetRuntime;
+
+// pqxx 6 cannot bind std::string_view; pass it as a std::string.
+template <typename T>
+decltype(auto) adapt_param(T&& value) {
+  if constexpr (std::is_same_v<std::decay_t<T>, std::string_view>) {
+    return std::string(value);
+  } else {
+    return std::forward<T>(value);
+  }
+}
+}  // namespace detail
+
+/// One database transaction (a pqxx::work, or a read-only transaction for
+/// reads). The only way handlers touch SQL. Errors are thrown as StorageError;
+/// after one, the transaction is aborted and Database will not commit it.
+class Transaction {
+ public:
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction(Transaction&&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction() = default;
+
+  /// Runs one statement with $1, $2, ... parameters (an unnamed statement via
+  /// PQexecParams: no server-side prepared statement is left behind).
+  template <typename... Args>
+  pqxx::result exec(std::string_view sql, Args&&... args) {
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      pqxx::result result =
+          tx_.exec_params(std::string(sql), detail::adapt_param(std::forward<Args>(args))...);
+      observe(start);
+      return result;
+    } catch (...) {
+      observe(start);
+      rethrow_translated(sql);
+    }
+  }
+
+  /// exec() that must return exactly one row (else StorageError(unexpected_rows)).
+  template <typename... Args>
+  pqxx::row exec1(std::string_view sql, Args&&... args) {
+    pqxx::result result = exec(sql, std::forward<Args>(args)...);
+    if (result.size() != 1) unexpected_rows(sql, "exactly one row", result.size());
+    return result[0];
+  }
+
+  /// exec() that returns zero or one row.
+  template <typename... Args>
+  std::optional<pqxx::row> exec_optional(std::string_view sql, Args&&... args) {
+    pqxx::result result = exec(sql, std::forward<Args>(args)...);
+    if (result.size() > 1) unexpected_rows(sql, "at most one row", result.size());
+    if (result.empty()) return std::nullopt;
+    return result[0];
+  }
+
+  /// exec() that must return no rows; returns the number of rows affected.
+  template <typename... Args>
+  std::size_t exec0(std::string_view sql, Args&&... args) {
+    pqxx::result result = exec(sql, std::forward<Args>(args)...);
+    if (!result.empty()) unexpected_rows(sql, "no rows", result.size());
+    return static_cast<std::size_t>(result.affected_rows());
+  }
+
+  /// Runs SQL text that may hold several statements, without parameters
+  /// (simple query protocol). Meant for migrations, not for request handling.
+  void exec_script(std::string_view sql);
+
+  [[nodiscard]] std::string_view target() const;
+  [[nodiscard]] plugin::Access access() const { return access_; }
+  [[nodiscard]] bool read_only() const { return access_ == plugin::Access::read; }
+
+ private:
+  friend class Database;
+  Transaction(pqxx::transaction_base& tx, detail::TargetRuntime& target, plugin::Access access);
+
+  void observe(std::chrono::steady_clock::time_point start) const;
+  [[noreturn]] void rethrow_translated(std::string_view sql);
+  [[noreturn]] static void unexpected_rows(std::string_view sql, std::string_view expected,
+                                           std::size_t got);
+
+  pqxx::transaction_base& tx_;
+  detail::TargetRuntime& target_;
+  plugin::Access access_;
+  plugin::Histogram* histogram_;
+  std::optional<StorageError> failure_;  ///< first error seen; the transaction is aborted
+};
+
+class Database {
+ public:
+  /// Validates the options (throws StorageError(config) naming the target) but
+  /// does not connect: connections are opened on first use.
+  Database(DatabaseOptions options, plugin::DbRouting& routing, metrics::Registry& metrics);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  Database(Database&&) = delete;
+  Database& operator=(Database&&) = delete;
+
+  /// Runs fn(Transaction&) in a read-only transaction on the target the
+  /// routing plugin picks (given min_position, the caller's last write
+  /// position) and returns fn's result. Falls back to the primary when a
+  /// replica cannot be reached. fn may run more than once (retries).
+  template <typename F>
+  auto read(F&& fn, std::uint64_t min_position = 0) {
+    return run_returning(plugin::Access::read, min_position, std::forward<F>(fn));
+  }
+
+  /// Runs fn(Transaction&) on the primary and commits; returns fn's result.
+  /// Serialization failures and deadlocks (40001/40P01) re-run fn, up to
+  /// options.max_attempts times in all.
+  template <typename F>
+  auto write(F&& fn) {
+    return run_returning(plugin::Access::write, 0, std::forward<F>(fn));
+  }
+
+  /// Probes every target with a short timeout on a dedicated connection
+  /// (reconnecting it when broken) and refreshes health and replay positions.
+  /// failed: the primary is unreachable; degraded: a replica is. Never throws.
+  plugin::Health ping() noexcept;
+
+  /// What the routing plugin is shown: targets[0] is the primary.
+  [[nodiscard]] std::vector<plugin::TargetState> target_states() const;
+
+  [[nodiscard]] std::size_t pool_size() const;
+  /// Connections of `target` currently checked out (0 for an unknown target).
+  [[nodiscard]] std::size_t in_use(const std::string& target = "primary") const;
+
+ private:
+  template <typename F>
+  auto run_returning(plugin::Access access, std::uint64_t min_position, F&& fn) {
+    using Result = std::decay_t<std::invoke_result_t<F&, Transaction&>>;
+    if constexpr (std::is_void_v<Result>) {
+      run(access, min_position, [&fn](Transaction& tx) { fn(tx); });
+    } else {
+      std::optional<Result> out;
+      run(access, min_position, [&fn, &out](Transaction& tx) { out.emplace(fn(tx)); });
+      return std::move(*out);
+    }
+  }
+
+  void run(plugin::Access access, std::uint64_t min_position,
+           const std::function<void(Transaction&)>& body);
+  void run_once(detail::TargetRuntime& target, plugin::Access access,
+                const std::function<void(Transaction&)>& body);
+  std::size_t choose_read_target(std::uint64_t min_position);
+  std::optional<std::string> probe(detail::TargetRuntime& target) noexcept;
+
+  DatabaseOptions options_;
+  plugin::DbRouting& routing_;
+  metrics::Registry& metrics_;
+  std::vector<std::unique_ptr<detail::TargetRuntime>> targets_;  ///< [0] is the primary
+};
+
+// ---- Migrations --------------------------------------------------------------
+
+struct Migration {
+  int version = 0;
+  std::string name;
+  std::string sql;
+};
+
+/// Migrations compiled into the binary from core/storage/migrations/NNNN_name.sql,
+/// in version order.
+const std::vector<Migration>& embedded_migrations();
+
+/// Applies the embedded migrations (see apply_migrations(Database&, const
+/// std::vector<Migration>&)).
+void apply_migrations(Database& db);
+
+/// Applies `migrations` in one transaction on the primary: takes a
+/// transaction-scoped advisory lock (so concurrent callers queue), creates
+/// schema_migrations if needed, verifies the checksums of applied migrations
+/// and applies the missing ones in order. Throws StorageError(migration) when
+/// an applied migration was edited or the database is newer than `migrations`.
+void apply_migrations(Database& db, const std::vector<Migration>& migrations);
+
+// ---- server_settings ---------------------------------------------------------
+
+/// The value of `key` in server_settings, if set.
+std::optional<std::string> get_setting(Database& db, std::string_view key);
+/// Stores key=value unless the key exists; true when it was stored.
+bool put_setting_if_absent(Database& db, std::string_view key, std::string_view value);
+
+}  // namespace eltrix::storage

@@ -1,0 +1,50 @@
+// StorageError: every failure that leaves core/storage.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace eltrix::storage {
+
+/// What went wrong; also the `kind` label of eltrix_db_errors_total.
+enum class ErrorKind {
+  connection,       ///< could not connect, or the connection broke
+  timeout,          ///< statement_timeout, lock timeout or a query cancelled
+  pool_exhausted,   ///< no pooled connection became free within acquire_timeout
+  serialization,    ///< 40001 / 40P01, still failing after the retries
+  constraint,       ///< an integrity constraint (23xxx): unique, foreign key, ...
+  query,            ///< any other SQL error (syntax, missing table, bad data, ...)
+  unexpected_rows,  ///< exec1()/exec0()/exec_optional() saw the wrong row count
+  in_doubt,         ///< the connection broke during COMMIT: outcome unknown
+  migration,        ///< schema migrations could not be applied
+  config,           ///< invalid connection string or options
+};
+
+std::string_view to_string(ErrorKind kind);
+
+class StorageError : public std::runtime_error {
+ public:
+  StorageError(ErrorKind kind, const std::string& message, bool transient,
+               std::string sqlstate = {})
+      : std::runtime_error(message),
+        kind_(kind),
+        transient_(transient),
+        sqlstate_(std::move(sqlstate)) {}
+
+  /// True for failures that may succeed when retried later (connection
+  /// failures, timeouts, pool exhaustion); false for permanent ones.
+  [[nodiscard]] bool transient() const noexcept { return transient_; }
+  [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
+  /// The PostgreSQL SQLSTATE when the server reported one, else empty.
+  [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
+  /// 23505: an INSERT/UPDATE hit a unique constraint.
+  [[nodiscard]] bool unique_violation() const noexcept { return sqlstate_ == "23505"; }
+
+ private:
+  ErrorKind kind_;
+  bool transient_;
+  std::string sqlstate_;
+};
+
+}  // namespace eltrix::storage
