@@ -1,0 +1,618 @@
+#include "http/server.h"
+#include "metrics/registry.h"
+#include "unit/http/test_client.h"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+using namespace eltrix;
+using test::HttpResult;
+using test::RequestSpec;
+
+namespace {
+
+Poco::JSON::Object::Ptr parse(const std::string& body) {
+  Poco::JSON::Parser parser;
+  return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+}
+
+std::string errcode(const HttpResult& r) {
+  return parse(r.body)->getValue<std::string>("errcode");
+}
+
+http::ServerOptions local_options() {
+  http::ServerOptions o;
+  o.bind_address = "127.0.0.1";
+  o.port = 0;
+  o.workers = 4;
+  o.max_body_bytes = 64 * 1024;
+  o.keep_alive_timeout = std::chrono::seconds(10);
+  return o;
+}
+
+/// A gate a handler waits on, so a test controls when a request finishes.
+struct Gate {
+  std::mutex m;
+  std::condition_variable cv;
+  bool open = false;
+  int waiting = 0;
+  void wait() {
+    std::unique_lock lock(m);
+    ++waiting;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+  }
+  void wait_for_waiter() {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return waiting > 0; });
+  }
+  void release() {
+    std::lock_guard lock(m);
+    open = true;
+    cv.notify_all();
+  }
+};
+
+http::Router test_router(std::atomic<int>& handler_calls) {
+  http::Router router;
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/state/{eventType}", [](http::Request& req) {
+    Poco::JSON::Object o;
+    o.set("roomId", std::string(req.path_param("roomId")));
+    o.set("eventType", std::string(req.path_param("eventType")));
+    o.set("path", req.path());
+    o.set("limit", req.query("limit").value_or("none"));
+    o.set("filter", req.query("filter").value_or("none"));
+    o.set("request_id", req.request_id());
+    return http::Response::json(200, o);
+  });
+  // A literal segment beats a parameter in the same position.
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/state/m.literal",
+             [](http::Request&) { return http::Response::json_text(200, R"({"literal":true})"); });
+  router.add("PUT", "/echo/json",
+             [&handler_calls](http::Request& req) {
+               ++handler_calls;
+               Poco::JSON::Object o;
+               o.set("got", req.json());
+               o.set("content_type", req.header("content-type").value_or(""));
+               return http::Response::json(200, o);
+             },
+             {.body = http::BodyMode::json});
+  router.add("POST", "/echo/raw",
+             [&handler_calls](http::Request& req) {
+               ++handler_calls;
+               return http::Response::text(200, "application/octet-stream", req.body());
+             },
+             {.body = http::BodyMode::raw, .max_body = 1000});
+  router.add("POST", "/echo/stream",
+             [&handler_calls](http::Request& req) {
+               ++handler_calls;
+               std::string all;
+               char buf[300];
+               auto& in = req.body_stream();
+               while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+                 all.append(buf, static_cast<std::size_t>(in.gcount()));
+               }
+               return http::Response::text(200, "text/plain", std::to_string(all.size()));
+             },
+             {.body = http::BodyMode::stream, .max_body = 2000});
+  router.add("GET", "/boom", [](http::Request&) -> http::Response {
+    throw std::runtime_error("secret database password in this message");
+  });
+  router.add("GET", "/limited", [](http::Request&) -> http::Response {
+    throw http::MatrixError(429, "M_LIMIT_EXCEEDED", "Too many requests")
+        .with("retry_after_ms", 1500);
+  });
+  router.add("GET", "/items/{id}", [](http::Request& req) {
+    return http::Response::text(200, "text/plain", "item " + std::string(req.path_param("id")));
+  });
+  router.add("DELETE", "/items/{id}",
+             [](http::Request&) { return http::Response::json_text(200, "{}"); });
+  return router;
+}
+
+struct Fixture {
+  std::atomic<int> handler_calls{0};
+  metrics::Registry registry;
+  http::Router router = test_router(handler_calls);
+  http::Server server{local_options(), router, registry};
+  Fixture() { server.start(); }
+  std::uint16_t port() const { return server.port(); }
+};
+
+double counter_value(metrics::Registry& r, const std::string& method, const std::string& route,
+                     const std::string& status) {
+  return r
+      .counter("eltrix_http_requests_total",
+               "HTTP requests served, by method, route pattern and status.",
+               {{"method", method}, {"route", route}, {"status", status}})
+      .value();
+}
+
+}  // namespace
+
+TEST_CASE("router matches patterns with decoded parameters and queries", "[http]") {
+  Fixture f;
+  auto r = test::get(f.port(),
+                     "/_matrix/client/v3/rooms/%21abc%3Aexample.org/state/m.room.name"
+                     "?limit=10&filter=%7B%22a%22%3A1%7D&x");
+  REQUIRE(r.status == 200);
+  CHECK(r.header("content-type") == "application/json");
+  auto o = parse(r.body);
+  CHECK(o->getValue<std::string>("roomId") == "!abc:example.org");
+  CHECK(o->getValue<std::string>("eventType") == "m.room.name");
+  CHECK(o->getValue<std::string>("path") ==
+        "/_matrix/client/v3/rooms/!abc:example.org/state/m.room.name");
+  CHECK(o->getValue<std::string>("limit") == "10");
+  CHECK(o->getValue<std::string>("filter") == R"({"a":1})");
+
+  // An encoded slash stays inside its segment.
+  r = test::get(f.port(), "/_matrix/client/v3/rooms/a%2Fb/state/type%20with%20space");
+  REQUIRE(r.status == 200);
+  o = parse(r.body);
+  CHECK(o->getValue<std::string>("roomId") == "a/b");
+  CHECK(o->getValue<std::string>("eventType") == "type with space");
+
+  r = test::get(f.port(), "/_matrix/client/v3/rooms/!r:x/state/m.literal");
+  REQUIRE(r.status == 200);
+  CHECK(r.body == R"({"literal":true})");
+
+  r = test::get(f.port(), "/items/42");
+  CHECK(r.status == 200);
+  CHECK(r.body == "item 42");
+  CHECK(r.header("content-type") == "text/plain");
+}
+
+TEST_CASE("unknown paths give 404 and wrong methods 405 with M_UNRECOGNIZED", "[http]") {
+  Fixture f;
+  auto r = test::get(f.port(), "/_matrix/client/v3/nothing_here");
+  CHECK(r.status == 404);
+  auto o = parse(r.body);
+  CHECK(o->getValue<std::string>("errcode") == "M_UNRECOGNIZED");
+  CHECK(o->getValue<std::string>("error") == "Unrecognized request");
+  // Extra or missing segments, empty parameters and trailing slashes are unknown too.
+  CHECK(test::get(f.port(), "/items/42/extra").status == 404);
+  CHECK(test::get(f.port(), "/items/").status == 404);
+  CHECK(test::get(f.port(), "/items").status == 404);
+
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.uri = "/items/42";
+  spec.body = "{}";
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 405);
+  CHECK(errcode(r) == "M_UNRECOGNIZED");
+  CHECK_THAT(r.header("allow"), Catch::Contains("GET") && Catch::Contains("DELETE"));
+
+  spec.method = "DELETE";
+  spec.body.clear();
+  CHECK(test::request(f.port(), spec).status == 200);
+}
+
+TEST_CASE("invalid percent-encoding in the path is rejected", "[http]") {
+  Fixture f;
+  for (const char* bad : {"/items/%zz", "/items/abc%4", "/items/%00"}) {
+    auto r = test::get(f.port(), bad);
+    INFO(bad);
+    CHECK(r.status == 400);
+    CHECK(errcode(r) == "M_UNRECOGNIZED");
+  }
+  auto r = test::get(f.port(), "/items/1?x=%g1");
+  CHECK(r.status == 400);
+  CHECK(errcode(r) == "M_INVALID_PARAM");
+}
+
+TEST_CASE("JSON bodies: M_NOT_JSON, M_BAD_JSON and a parsed object", "[http]") {
+  Fixture f;
+  RequestSpec spec;
+  spec.method = "PUT";
+  spec.uri = "/echo/json";
+  spec.headers = {{"Content-Type", "application/json"}};
+
+  spec.body = R"({"msgtype":"m.text","body":"hi ✓","n":[1,2]})";
+  auto r = test::request(f.port(), spec);
+  REQUIRE(r.status == 200);
+  auto got = parse(r.body)->getObject("got");
+  CHECK(got->getValue<std::string>("body") == "hi ✓");
+  CHECK(got->getArray("n")->size() == 2);
+  CHECK(parse(r.body)->getValue<std::string>("content_type") == "application/json");
+
+  spec.body = "{not json";
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 400);
+  CHECK(errcode(r) == "M_NOT_JSON");
+
+  spec.body.clear();
+  spec.send_body = true;
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 400);
+  CHECK(errcode(r) == "M_NOT_JSON");
+
+  for (const char* not_object : {"[1,2,3]", "\"text\"", "42", "null"}) {
+    spec.body = not_object;
+    r = test::request(f.port(), spec);
+    INFO(not_object);
+    CHECK(r.status == 400);
+    CHECK(errcode(r) == "M_BAD_JSON");
+  }
+  CHECK(f.handler_calls == 1);
+
+  // Deep nesting is refused, not a stack overflow.
+  spec.body = std::string(5000, '[') + std::string(5000, ']');
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 400);
+
+  CHECK(f.registry
+            .counter("eltrix_http_request_body_rejected_total",
+                     "Request bodies rejected, by reason.", {{"reason", "bad_json"}})
+            .value() == 4);
+  CHECK(f.registry
+            .counter("eltrix_http_request_body_rejected_total",
+                     "Request bodies rejected, by reason.", {{"reason", "not_json"}})
+            .value() == 3);
+}
+
+TEST_CASE("body limits: 413 from Content-Length and from chunked bodies", "[http]") {
+  Fixture f;
+  RequestSpec spec;
+  spec.method = "POST";
+  spec.uri = "/echo/raw";  // max_body 1000
+
+  spec.body = std::string(1000, 'a');
+  auto r = test::request(f.port(), spec);
+  CHECK(r.status == 200);
+  CHECK(r.body == spec.body);
+
+  spec.body = std::string(1001, 'b');
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 413);
+  CHECK(errcode(r) == "M_TOO_LARGE");
+  CHECK(r.header("connection") == "Close");
+
+  spec.chunked = true;
+  spec.body = std::string(999, 'c');
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 200);
+  CHECK(r.body == spec.body);
+
+  spec.body = std::string(5000, 'd');
+  r = test::request(f.port(), spec);
+  CHECK(r.status == 413);
+  CHECK(errcode(r) == "M_TOO_LARGE");
+  CHECK(f.handler_calls == 2);  // never called for the rejected bodies
+
+  // The server default applies to routes without their own limit (64 KiB here).
+  RequestSpec json;
+  json.method = "PUT";
+  json.uri = "/echo/json";
+  json.body = "{\"x\":\"" + std::string(70 * 1024, 'x') + "\"}";
+  r = test::request(f.port(), json);
+  CHECK(r.status == 413);
+
+  // Streamed bodies: the handler's stream stops at the limit (2000) and the
+  // server answers 413 for a chunked body beyond it.
+  RequestSpec stream;
+  stream.method = "POST";
+  stream.uri = "/echo/stream";
+  stream.chunked = true;
+  stream.body = std::string(1500, 's');
+  r = test::request(f.port(), stream);
+  CHECK(r.status == 200);
+  CHECK(r.body == "1500");
+  stream.body = std::string(2500, 's');
+  r = test::request(f.port(), stream);
+  CHECK(r.status == 413);
+  stream.chunked = false;
+  r = test::request(f.port(), stream);
+  CHECK(r.status == 413);
+
+  CHECK(f.registry
+            .counter("eltrix_http_request_body_rejected_total",
+                     "Request bodies rejected, by reason.", {{"reason", "too_large"}})
+            .value() == 5);
+}
+
+TEST_CASE("errors: MatrixError JSON, 500 hides the detail", "[http]") {
+  Fixture f;
+  auto r = test::get(f.port(), "/boom");
+  CHECK(r.status == 500);
+  CHECK(errcode(r) == "M_UNKNOWN");
+  CHECK(r.body.find("secret") == std::string::npos);
+  CHECK(r.body.find("password") == std::string::npos);
+
+  r = test::get(f.port(), "/limited");
+  CHECK(r.status == 429);
+  auto o = parse(r.body);
+  CHECK(o->getValue<std::string>("errcode") == "M_LIMIT_EXCEEDED");
+  CHECK(o->getValue<std::string>("error") == "Too many requests");
+  CHECK(o->getValue<int>("retry_after_ms") == 1500);
+}
+
+TEST_CASE("request IDs are accepted, generated and echoed", "[http]") {
+  Fixture f;
+  const std::string uri = "/_matrix/client/v3/rooms/r/state/t";
+  RequestSpec spec;
+  spec.uri = uri;
+  spec.headers = {{"X-Request-ID", "client-id_1.2"}};
+  auto r = test::request(f.port(), spec);
+  CHECK(r.header("x-request-id") == "client-id_1.2");
+  CHECK(parse(r.body)->getValue<std::string>("request_id") == "client-id_1.2");
+
+  const std::regex generated("[0-9a-f]{16}");
+  for (const std::string bad :
+       {std::string("has space"), std::string(65, 'a'), std::string("x;y")}) {
+    spec.headers = {{"X-Request-ID", bad}};
+    r = test::request(f.port(), spec);
+    INFO(bad);
+    CHECK(std::regex_match(r.header("x-request-id"), generated));
+    CHECK(parse(r.body)->getValue<std::string>("request_id") == r.header("x-request-id"));
+  }
+  auto a = test::get(f.port(), uri);
+  auto b = test::get(f.port(), uri);
+  CHECK(std::regex_match(a.header("x-request-id"), generated));
+  CHECK(a.header("x-request-id") != b.header("x-request-id"));
+  // Errors carry it too.
+  CHECK(std::regex_match(test::get(f.port(), "/nope").header("x-request-id"), generated));
+}
+
+TEST_CASE("CORS headers on every response and OPTIONS on any path", "[http]") {
+  Fixture f;
+  RequestSpec spec;
+  spec.method = "OPTIONS";
+  spec.uri = "/_matrix/client/v3/login";  // not even a route here
+  spec.headers = {{"Origin", "https://app.element.io"},
+                  {"Access-Control-Request-Method", "POST"},
+                  {"Access-Control-Request-Headers", "authorization, content-type"}};
+  auto r = test::request(f.port(), spec);
+  CHECK((r.status == 204 || r.status == 200));
+  CHECK(r.header("access-control-allow-origin") == "*");
+  CHECK(r.header("access-control-allow-methods") == "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  CHECK(r.header("access-control-allow-headers") ==
+        "X-Requested-With, Content-Type, Authorization");
+
+  spec.uri = "/items/1";
+  CHECK(test::request(f.port(), spec).status == 204);
+
+  for (const char* uri : {"/items/1", "/nope", "/boom"}) {
+    r = test::get(f.port(), uri);
+    INFO(uri);
+    CHECK(r.header("access-control-allow-origin") == "*");
+    CHECK(r.header("access-control-allow-headers") ==
+          "X-Requested-With, Content-Type, Authorization");
+  }
+}
+
+TEST_CASE("HEAD is served by GET routes without a body", "[http]") {
+  Fixture f;
+  RequestSpec spec;
+  spec.method = "HEAD";
+  spec.uri = "/items/12345";
+  auto r = test::request(f.port(), spec);
+  CHECK(r.status == 200);
+  CHECK(r.header("content-length") == "10");  // "item 12345"
+  CHECK(r.body.empty());
+}
+
+TEST_CASE("keep-alive connections serve several requests, with unread bodies dropped", "[http]") {
+  Fixture f;
+  Poco::Net::HTTPClientSession session("127.0.0.1", f.port());
+  session.setTimeout(Poco::Timespan(5, 0));
+  RequestSpec spec;
+  spec.uri = "/items/1";
+  CHECK(test::send(session, spec).body == "item 1");
+  // A body sent to a route that ignores it (and to an unknown path) is discarded.
+  spec.method = "DELETE";
+  spec.body = "ignored body";
+  CHECK(test::send(session, spec).status == 200);
+  spec.method = "POST";
+  spec.uri = "/nope";
+  CHECK(test::send(session, spec).status == 404);
+  spec.method = "GET";
+  spec.uri = "/items/2";
+  spec.body.clear();
+  CHECK(test::send(session, spec).body == "item 2");
+  spec.uri = "/items/3";
+  CHECK(test::send(session, spec).body == "item 3");
+  // All on one connection.
+  auto& active = f.registry.gauge(
+      "eltrix_http_connections_active",
+      "Open HTTP connections being served by a worker thread (including idle keep-alive).");
+  (void)f.registry.render();
+  CHECK(active.value() == 1);
+}
+
+TEST_CASE("metrics count requests by route pattern", "[http]") {
+  Fixture f;
+  for (int i = 0; i < 3; ++i)
+    CHECK(test::get(f.port(), "/items/" + std::to_string(i)).status == 200);
+  CHECK(test::get(f.port(), "/nope/1").status == 404);
+  CHECK(test::get(f.port(), "/nope/2").status == 404);
+  CHECK(test::get(f.port(), "/boom").status == 500);
+
+  CHECK(counter_value(f.registry, "GET", "/items/{id}", "200") == 3);
+  CHECK(counter_value(f.registry, "GET", "unmatched", "404") == 2);
+  CHECK(counter_value(f.registry, "GET", "/boom", "500") == 1);
+
+  const std::string text = f.registry.render();
+  CHECK(
+      text.find(
+          "eltrix_http_requests_total{method=\"GET\",route=\"/items/{id}\",status=\"200\"} 3\n") !=
+      std::string::npos);
+  CHECK(
+      text.find(
+          "eltrix_http_request_duration_seconds_count{method=\"GET\",route=\"/items/{id}\"} 3\n") !=
+      std::string::npos);
+  CHECK(text.find("/items/0") == std::string::npos);  // never the raw path
+  CHECK(text.find("eltrix_http_requests_in_flight 0\n") != std::string::npos);
+  CHECK(text.find("eltrix_http_worker_threads 4\n") != std::string::npos);
+  CHECK(text.find("eltrix_http_connections_queued 0\n") != std::string::npos);
+  CHECK(text.find("# TYPE eltrix_http_request_body_rejected_total counter\n") != std::string::npos);
+
+  auto [status, output] = test::promtool_check(text);
+  INFO(text);
+  INFO(output);
+  CHECK(status == 0);
+}
+
+TEST_CASE("the access log has no query string and no Authorization", "[http]") {
+  char path[] = "/tmp/eltrix-http-log-XXXXXX";
+  const int log_fd = mkstemp(path);
+  REQUIRE(log_fd >= 0);
+  std::fflush(stderr);
+  const int saved = dup(2);
+  dup2(log_fd, 2);
+  std::string log;
+  {
+    Fixture f;
+    RequestSpec spec;
+    spec.uri = "/items/7?access_token=syt_very_secret_token";
+    spec.headers = {{"Authorization", "Bearer syt_other_secret"}, {"X-Request-ID", "log-test-1"}};
+    CHECK(test::request(f.port(), spec).status == 200);
+    // The line is written just after the response; give it a moment.
+    for (int i = 0; i < 100 && log.find("log-test-1") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      std::ifstream in(path);
+      log.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+  }
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(log_fd);
+  std::remove(path);
+  INFO(log);
+  CHECK(log.find("request_id=log-test-1") != std::string::npos);
+  CHECK(log.find("path=/items/7 ") != std::string::npos);
+  CHECK(log.find("route=/items/{id}") != std::string::npos);
+  CHECK(log.find("status=200") != std::string::npos);
+  CHECK(log.find("duration_ms=") != std::string::npos);
+  CHECK(log.find("bytes=6") != std::string::npos);
+  CHECK(log.find("secret") == std::string::npos);
+  CHECK(log.find("access_token") == std::string::npos);
+}
+
+TEST_CASE("drain finishes in-flight requests and refuses new connections", "[http]") {
+  metrics::Registry registry;
+  Gate gate;
+  http::Router router;
+  router.add("GET", "/slow", [&gate](http::Request&) {
+    gate.wait();
+    return http::Response::text(200, "text/plain", "done");
+  });
+  router.add("GET", "/fast",
+             [](http::Request&) { return http::Response::text(200, "text/plain", "fast"); });
+  http::Server server(local_options(), router, registry);
+  server.start();
+  const auto port = server.port();
+
+  // An idle keep-alive connection, opened before draining.
+  Poco::Net::StreamSocket idle(Poco::Net::SocketAddress("127.0.0.1", port));
+  const std::string fast = "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n";
+  idle.sendBytes(fast.data(), static_cast<int>(fast.size()));
+  idle.setReceiveTimeout(Poco::Timespan(5, 0));
+  char buf[4096];
+  const int n = idle.receiveBytes(buf, sizeof(buf));
+  REQUIRE(n > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(n)).find("fast") != std::string::npos);
+
+  auto slow = std::async(std::launch::async, [port] { return test::get(port, "/slow"); });
+  gate.wait_for_waiter();
+  CHECK(server.in_flight() == 1);
+  CHECK(registry.gauge("eltrix_http_requests_in_flight", "HTTP requests being handled right now.")
+            .value() == 1);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  server.stop_accepting();
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));  // does not wait
+  CHECK(server.draining());
+
+  // New connections are refused.
+  CHECK_THROWS_AS(test::get(port, "/fast"), Poco::Net::ConnectionRefusedException);
+
+  // The idle keep-alive connection is closed by the server (EOF).
+  const int eof = idle.receiveBytes(buf, sizeof(buf));
+  CHECK(eof == 0);
+
+  CHECK_FALSE(server.drain(std::chrono::milliseconds(200)));  // still in flight
+  gate.release();
+  CHECK(server.drain(std::chrono::seconds(5)));
+  CHECK(server.in_flight() == 0);
+  auto r = slow.get();
+  CHECK(r.status == 200);
+  CHECK(r.body == "done");
+  CHECK(r.header("connection") == "Close");  // no further requests on it
+}
+
+TEST_CASE("a keep-alive connection closes after its current request once draining", "[http]") {
+  metrics::Registry registry;
+  Gate gate;
+  http::Router router;
+  router.add("GET", "/slow", [&gate](http::Request&) {
+    gate.wait();
+    return http::Response::text(200, "text/plain", "done");
+  });
+  router.add("GET", "/fast",
+             [](http::Request&) { return http::Response::text(200, "text/plain", "fast"); });
+  http::Server server(local_options(), router, registry);
+  server.start();
+
+  Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server.port()));
+  s.setReceiveTimeout(Poco::Timespan(5, 0));
+  // Two pipelined requests: the first is in flight when draining starts, the
+  // second must never be served.
+  const std::string requests =
+      "GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /fast HTTP/1.1\r\nHost: x\r\n\r\n";
+  s.sendBytes(requests.data(), static_cast<int>(requests.size()));
+  gate.wait_for_waiter();
+  server.stop_accepting();
+  gate.release();
+
+  std::string received;
+  char buf[4096];
+  while (true) {
+    const int n = s.receiveBytes(buf, sizeof(buf));
+    if (n <= 0) break;  // the server closed the connection
+    received.append(buf, static_cast<std::size_t>(n));
+  }
+  INFO(received);
+  CHECK(received.find("done") != std::string::npos);
+  CHECK(received.find("fast") == std::string::npos);
+  CHECK(server.drain(std::chrono::seconds(5)));
+}
+
+TEST_CASE("server with routes from several threads under load", "[http]") {
+  Fixture f;
+  std::vector<std::future<int>> results;
+  for (int t = 0; t < 8; ++t) {
+    results.push_back(std::async(std::launch::async, [&f, t] {
+      int ok = 0;
+      Poco::Net::HTTPClientSession session("127.0.0.1", f.port());
+      session.setTimeout(Poco::Timespan(10, 0));
+      for (int i = 0; i < 25; ++i) {
+        RequestSpec spec;
+        spec.uri = "/items/" + std::to_string(t * 100 + i);
+        if (test::send(session, spec).body == "item " + std::to_string(t * 100 + i)) ++ok;
+      }
+      return ok;
+    }));
+  }
+  int total = 0;
+  for (auto& r : results) total += r.get();
+  CHECK(total == 200);
+  CHECK(counter_value(f.registry, "GET", "/items/{id}", "200") == 200);
+}
