@@ -60,6 +60,7 @@ namespace detail {
 struct TargetRuntime;
 
 // pqxx 6 cannot bind std::string_view; pass it as a std::string.
+// (std::optional works as is: an empty one binds NULL.)
 template <typename T>
 decltype(auto) adapt_param(T&& value) {
   if constexpr (std::is_same_v<std::decay_t<T>, std::string_view>) {
@@ -69,6 +70,13 @@ decltype(auto) adapt_param(T&& value) {
   }
 }
 }  // namespace detail
+
+/// A nullable column as std::optional (Debian's pqxx 6 lacks field::get<T>()).
+template <typename T>
+std::optional<T> nullable(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<T>();
+}
 
 /// One database transaction (a pqxx::work, or a read-only transaction for
 /// reads). The only way handlers touch SQL. Errors are thrown as StorageError;
