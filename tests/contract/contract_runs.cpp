@@ -1,0 +1,63 @@
+// Every contract suite against every implementation: the plugin files this
+// build produced, and the in-memory fakes, all created through
+// plugins::Registry.
+#include "contract/fakes/fake_cache.h"
+#include "contract/fakes/fake_cluster_strategy.h"
+#include "contract/fakes/fake_db_routing.h"
+#include "contract/fakes/fake_media_store.h"
+#include "contract/suites.h"
+
+namespace eltrix::contract {
+namespace {
+
+/// Media stores that keep their objects in a directory get a fresh one.
+Factory<plugin::MediaStore> with_media_dir(Factory<plugin::MediaStore> make) {
+  return [make = std::move(make)](ConfigValues values) {
+    auto dir = std::make_shared<TempDir>();
+    values["media.path"] = (dir->path() / "media").string();
+    auto subject = make(std::move(values));
+    subject.keep_alive(std::move(dir));
+    return subject;
+  };
+}
+
+}  // namespace
+
+TEST_CASE("cache-local meets the cache contract", "[contract][cache]") {
+  run_cache_contract(file_factory<plugin::Cache>("cache-local"));
+}
+
+TEST_CASE("the fake cache meets the cache contract", "[contract][cache][fake]") {
+  run_cache_contract(descriptor_factory<plugin::Cache>(kFakeCacheDescriptor));
+}
+
+TEST_CASE("media-store-fs meets the media-store contract", "[contract][media_store]") {
+  run_media_store_contract(with_media_dir(file_factory<plugin::MediaStore>("media-store-fs")));
+}
+
+TEST_CASE("the fake media store meets the media-store contract", "[contract][media_store][fake]") {
+  run_media_store_contract(descriptor_factory<plugin::MediaStore>(kFakeMediaStoreDescriptor));
+}
+
+TEST_CASE("cluster-strategy-static meets the cluster-strategy contract",
+          "[contract][cluster_strategy]") {
+  run_cluster_strategy_contract(file_factory<plugin::ClusterStrategy>("cluster-strategy-static"),
+                                static_peer_scenarios());
+}
+
+TEST_CASE("the fake cluster strategy meets the cluster-strategy contract",
+          "[contract][cluster_strategy][fake]") {
+  run_cluster_strategy_contract(
+      descriptor_factory<plugin::ClusterStrategy>(kFakeClusterStrategyDescriptor),
+      static_peer_scenarios());
+}
+
+TEST_CASE("db-routing-primary meets the db-routing contract", "[contract][db_routing]") {
+  run_db_routing_contract(file_factory<plugin::DbRouting>("db-routing-primary"));
+}
+
+TEST_CASE("the fake db router meets the db-routing contract", "[contract][db_routing][fake]") {
+  run_db_routing_contract(descriptor_factory<plugin::DbRouting>(kFakeDbRoutingDescriptor));
+}
+
+}  // namespace eltrix::contract
