@@ -4,6 +4,7 @@
 #include "log/log.h"
 
 #include <Poco/Exception.h>
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -37,8 +38,6 @@ constexpr std::string_view kQueuedHelp = "Accepted connections waiting for a wor
 constexpr std::string_view kQueueLimitHelp =
     "Maximum number of connections waiting for a worker thread (ServerOptions::max_queued).";
 constexpr std::string_view kWorkersHelp = "Configured number of HTTP worker threads.";
-constexpr std::string_view kConnectionsHelp =
-    "Open HTTP connections being served by a worker thread (including idle keep-alive).";
 constexpr std::string_view kRefusedHelp =
     "Connections closed without service because the queue was full.";
 constexpr std::string_view kBodyRejectedHelp = "Request bodies rejected, by reason.";
@@ -85,6 +84,30 @@ std::string new_request_id() {
 
 Response matrix_error(int status, std::string errcode, std::string message) {
   return Response::error(MatrixError(status, std::move(errcode), std::move(message)));
+}
+
+/// Parses any JSON text. Poco 1.11 only accepts an object or array at the top
+/// level, so a scalar ("42", "null") is parsed inside an array; that keeps
+/// "valid JSON but not an object" (M_BAD_JSON) apart from "not JSON" (M_NOT_JSON).
+bool parse_json(const std::string& text, Poco::Dynamic::Var& out) {
+  if (text.empty()) return false;
+  try {
+    Poco::JSON::Parser parser;
+    out = parser.parse(text);
+    return true;
+  } catch (const Poco::Exception&) {
+  }
+  try {
+    Poco::JSON::Parser parser;
+    Poco::Dynamic::Var wrapped = parser.parse("[" + text + "]");
+    auto array = wrapped.extract<Poco::JSON::Array::Ptr>();
+    if (array && array->size() == 1) {
+      out = array->get(0);
+      return true;
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return false;
 }
 
 /// Reads and drops up to `max` bytes; true if the stream ended within them.
@@ -161,7 +184,6 @@ struct CollectorState {
   std::mutex mutex;
   Poco::Net::HTTPServer* server = nullptr;
   metrics::Gauge* queued = nullptr;
-  metrics::Gauge* connections = nullptr;
   metrics::Counter* refused = nullptr;
   int last_refused = 0;
 };
@@ -277,7 +299,6 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Registr
 
   collector_ = std::make_shared<CollectorState>();
   collector_->queued = &registry_.gauge("eltrix_http_connections_queued", kQueuedHelp);
-  collector_->connections = &registry_.gauge("eltrix_http_connections_active", kConnectionsHelp);
   collector_->refused = &registry_.counter("eltrix_http_connections_refused_total", kRefusedHelp);
   std::weak_ptr<CollectorState> weak = collector_;
   registry_.add_collector([weak] {
@@ -286,7 +307,6 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Registr
     std::lock_guard lock(state->mutex);
     if (state->server == nullptr) return;
     state->queued->set(state->server->queuedConnections());
-    state->connections->set(state->server->currentConnections());
     const int refused = state->server->refusedConnections();
     state->refused->inc(refused - state->last_refused);
     state->last_refused = refused;
@@ -308,7 +328,6 @@ Server::Impl::~Impl() {
     std::lock_guard lock(collector_->mutex);
     collector_->server = nullptr;
     collector_->queued->set(0);
-    collector_->connections->set(0);
   }
   server_.reset();
   if (pool_) {
@@ -321,7 +340,11 @@ void Server::Impl::start() {
   if (server_) throw std::logic_error("http::Server::start called twice");
   Poco::Net::SocketAddress address(options_.bind_address, options_.port);
   const int backlog = static_cast<int>(std::max<std::size_t>(64, options_.max_queued));
-  socket_ = Poco::Net::ServerSocket(address, backlog);
+  // No SO_REUSEPORT: a second node on the same port must fail to start, not
+  // silently share the port.
+  socket_ = Poco::Net::ServerSocket();
+  socket_.bind(address, true, false);
+  socket_.listen(backlog);
   bound_port_ = socket_.address().port();
 
   const int workers = static_cast<int>(options_.workers);
@@ -498,11 +521,7 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
     }
     if (mode == BodyMode::json) {
       Poco::Dynamic::Var parsed;
-      try {
-        if (body.empty()) throw Poco::SyntaxException("empty body");
-        Poco::JSON::Parser parser;
-        parsed = parser.parse(body);
-      } catch (const Poco::Exception&) {
+      if (!parse_json(body, parsed)) {
         rejected_not_json_->inc();
         return matrix_error(400, "M_NOT_JSON", "Content not JSON.");
       }
@@ -533,7 +552,6 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
 void Server::Impl::send(Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response, const Response& out,
                         const std::string& request_id, bool close_connection) {
-  (void)request;
   response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
   const bool no_content = out.status == 204 || out.status == 304;
   if (!no_content && !out.content_type.empty()) response.setContentType(out.content_type);
@@ -543,12 +561,15 @@ void Server::Impl::send(Poco::Net::HTTPServerRequest& request,
   response.set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
   response.set("X-Request-ID", request_id);
   if (close_connection || draining_.load()) response.setKeepAlive(false);
-  if (no_content) {
-    static const char kNothing = 0;
-    response.sendBuffer(&kNothing, 0);
-  } else {
-    response.sendBuffer(out.body.data(), out.body.size());
+  // send() + flush() rather than sendBuffer(): sendBuffer leaves the bytes in
+  // a buffer until the response object dies, and a lingering close needs them
+  // on the wire first.
+  response.setContentLength64(no_content ? 0 : static_cast<Poco::Int64>(out.body.size()));
+  std::ostream& stream = response.send();
+  if (!no_content && request.getMethod() != "HEAD") {
+    stream.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
   }
+  stream.flush();
 }
 
 void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
@@ -613,6 +634,14 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
     close_connection = true;
   }
 
+  // Counted before the response goes out, so a client that reads /metrics
+  // right after its response always sees its request. The duration covers
+  // routing, body reading and the handler.
+  if (metrics == nullptr) metrics = unmatched_metrics_.at(method_label(method)).get();
+  metrics->record(
+      out.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
   bool sent = false;
   try {
     send(request, response, out, request_id, close_connection);
@@ -635,8 +664,6 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (metrics == nullptr) metrics = unmatched_metrics_.at(method_label(method)).get();
-  metrics->record(out.status, seconds);
 
   const log::Level level = out.status >= 500 ? log::Level::warn : log::Level::info;
   if (logger_.enabled(level)) {
