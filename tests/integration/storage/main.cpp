@@ -3,6 +3,8 @@
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include "log/log.h"
+
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -17,5 +19,11 @@ int main(int argc, char* argv[]) {
     return 77;
   }
   std::signal(SIGPIPE, SIG_IGN);  // a killed backend must not kill the test
+  // Quiet by default; ELTRIX_TEST_LOG_LEVEL=debug shows every failed statement.
+  eltrix::log::Level level = eltrix::log::Level::warn;
+  if (const char* text = std::getenv("ELTRIX_TEST_LOG_LEVEL"); text != nullptr) {
+    eltrix::log::parse_level(text, level);
+  }
+  eltrix::log::init(eltrix::log::Format::text, level);
   return Catch::Session().run(argc, argv);
 }
