@@ -1,6 +1,6 @@
 #include "config/core_keys.h"
 
-#include <Poco/Net/IPAddress.h>
+#include <arpa/inet.h>
 
 #include <charconv>
 
@@ -11,6 +11,16 @@ using plugin::ConfigKeySpec;
 using plugin::ConfigType;
 using plugin::kConfigRequired;
 using plugin::kConfigSecret;
+
+// inet_pton rather than Poco::Net::IPAddress: Poco 1.11 rejects "::".
+bool is_ipv4(const std::string& text) {
+  in_addr out{};
+  return inet_pton(AF_INET, text.c_str(), &out) == 1;
+}
+bool is_ipv6(const std::string& text) {
+  in6_addr out{};
+  return inet_pton(AF_INET6, text.c_str(), &out) == 1;
+}
 
 bool parse_int(std::string_view v, std::int64_t& out) {
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
@@ -32,9 +42,7 @@ std::optional<std::string> check_server_name(std::string_view value) {
     if (close == std::string_view::npos) return expected;
     port = host.substr(close + 1);
     host = host.substr(1, close - 1);
-    Poco::Net::IPAddress address;
-    if (!Poco::Net::IPAddress::tryParse(std::string(host), address) ||
-        address.family() != Poco::Net::AddressFamily::IPv6) {
+    if (!is_ipv6(std::string(host))) {
       return expected;
     }
   } else {
@@ -60,8 +68,7 @@ std::optional<std::string> check_server_name(std::string_view value) {
 }
 
 std::optional<std::string> check_ip_address(std::string_view value) {
-  Poco::Net::IPAddress address;
-  if (!Poco::Net::IPAddress::tryParse(std::string(value), address)) {
+  if (!is_ipv4(std::string(value)) && !is_ipv6(std::string(value))) {
     return "expected an IPv4 or IPv6 address such as 0.0.0.0, 127.0.0.1 or ::";
   }
   return std::nullopt;

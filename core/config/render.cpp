@@ -75,9 +75,10 @@ std::string render_conf_file(const Schema& schema) {
     std::string facts = fmt::format("Type: {}.", describe_type(key));
     if (key.required) facts += " Required.";
     if (key.secret) facts += " Secret: never printed.";
-    facts += fmt::format(" Environment: {}.", key.env);
     out += wrap(facts, 76, "# ");
-    out += fmt::format("#{} = {}\n", key.name, key.default_value.value_or(""));
+    out += fmt::format("# Environment: {}\n", key.env);
+    const std::string def = key.default_value.value_or("");
+    out += def.empty() ? fmt::format("#{} =\n", key.name) : fmt::format("#{} = {}\n", key.name, def);
   }
   return out;
 }

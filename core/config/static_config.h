@@ -4,6 +4,7 @@
 
 #include <eltrix/plugin/config.h>
 
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <utility>
@@ -12,7 +13,10 @@ namespace eltrix::config {
 
 class StaticConfig final : public plugin::Config {
  public:
-  explicit StaticConfig(std::map<std::string, std::string, std::less<>> values = {})
+  StaticConfig() = default;
+  StaticConfig(std::initializer_list<std::pair<const std::string, std::string>> values)
+      : values_(values) {}
+  explicit StaticConfig(std::map<std::string, std::string, std::less<>> values)
       : values_(std::move(values)) {}
 
   void set(std::string key, std::string value) { values_[std::move(key)] = std::move(value); }

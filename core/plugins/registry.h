@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -59,7 +60,11 @@ class Instance {
         host_(std::move(host)),
         object_(static_cast<Interface*>(object)),
         serial_(plugin_->info.thread_safe() ? nullptr : std::make_unique<std::mutex>()) {}
-  Instance(Instance&& other) noexcept = default;
+  Instance(Instance&& other) noexcept
+      : plugin_(std::move(other.plugin_)),
+        host_(std::move(other.host_)),
+        object_(std::exchange(other.object_, nullptr)),
+        serial_(std::move(other.serial_)) {}
   Instance& operator=(Instance&& other) noexcept {
     if (this != &other) {
       reset();

@@ -49,12 +49,6 @@ struct ConfigKeySpec {
 /// and any core key (for example "cache.ttl").
 class Config {
  public:
-  Config() = default;
-  Config(const Config&) = delete;
-  Config& operator=(const Config&) = delete;
-  Config(Config&&) = delete;
-  Config& operator=(Config&&) = delete;
-
   /// The effective value (file, env or default), or nullopt when unset.
   [[nodiscard]] virtual std::optional<std::string> get(std::string_view key) const = 0;
 
@@ -113,6 +107,12 @@ class Config {
   }
 
  protected:
+  // Implementations may be copied or moved; the interface is never owned by it.
+  Config() = default;
+  Config(const Config&) = default;
+  Config& operator=(const Config&) = default;
+  Config(Config&&) = default;
+  Config& operator=(Config&&) = default;
   ~Config() = default;
 };
 
