@@ -75,8 +75,10 @@ std::function<Health()> plugin_health(const plugins::Instance<Interface>& instan
 /// is unreachable. The node serves /health meanwhile and reports not-ready.
 class SchemaSetup {
  public:
-  SchemaSetup(storage::Database& db, std::string server_name)
-      : db_(db), server_name_(std::move(server_name)) {}
+  /// `on_ready` runs once the schema is usable (the node then re-checks its
+  /// health at once instead of waiting for the next round).
+  SchemaSetup(storage::Database& db, std::string server_name, std::function<void()> on_ready)
+      : db_(db), server_name_(std::move(server_name)), on_ready_(std::move(on_ready)) {}
 
   void start() {
     thread_ = std::thread([this] { loop(); });
@@ -122,10 +124,13 @@ class SchemaSetup {
           kill(getpid(), SIGTERM);  // process-directed, so the main thread's sigwait sees it
           return;
         }
-        std::lock_guard lock(mutex_);
-        done_ = true;
-        last_error_.clear();
+        {
+          std::lock_guard lock(mutex_);
+          done_ = true;
+          last_error_.clear();
+        }
         logger().info("database schema ready", {{"server_name", server_name_}});
+        if (on_ready_) on_ready_();
         return;
       } catch (const std::exception& e) {
         error = e.what();
@@ -145,6 +150,7 @@ class SchemaSetup {
  private:
   storage::Database& db_;
   std::string server_name_;
+  std::function<void()> on_ready_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stop_ = false;
@@ -234,7 +240,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   }
 
   health::Monitor monitor(metrics);
-  SchemaSetup schema(*db, config.get_string(keys::kServerName));
+  SchemaSetup schema(*db, config.get_string(keys::kServerName), [&monitor] { monitor.check_now(); });
   monitor.add("database", [&db] { return db->ping(); }, true);
   monitor.add("schema", [&schema] { return schema.health(); }, true);
   // A failing cache degrades the node (requests fall back to PostgreSQL); the

@@ -4,7 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
+#include <cerrno>
+#include <system_error>
 
 namespace eltrix::config {
 namespace {
@@ -58,23 +59,21 @@ ParsedFile parse_config_text(std::string_view text, std::string_view name) {
 }
 
 ParsedFile read_config_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    return ParsedFile{{}, {fmt::format("{}: cannot read the config file: {}", path.string(),
-                                       ec.message())}};
-  }
-  if (size > kMaxConfigFileSize) {
-    return ParsedFile{{}, {fmt::format("{}: file is {} bytes, expected at most {}", path.string(),
-                                       size, kMaxConfigFileSize)}};
-  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return ParsedFile{{}, {fmt::format("{}: cannot open the config file", path.string())}};
+    return ParsedFile{{}, {fmt::format("{}: cannot open the config file: {}", path.string(),
+                                       std::error_code(errno, std::generic_category()).message())}};
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_config_text(buffer.str(), path.string());
+  // Read at most one byte past the limit rather than trusting the file size,
+  // which special files (/dev/null, pipes) do not report.
+  std::string text(kMaxConfigFileSize + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigFileSize) {
+    return ParsedFile{{}, {fmt::format("{}: file is larger than {} bytes, expected a config file",
+                                       path.string(), kMaxConfigFileSize)}};
+  }
+  return parse_config_text(text, path.string());
 }
 
 std::vector<std::filesystem::path> conf_d_files(const std::filesystem::path& directory) {
