@@ -425,14 +425,24 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
   has_body = chunked;
   std::size_t declared = 0;
   if (!chunked && request.hasContentLength()) {
-    const auto length = request.getContentLength64();  // throws on a malformed value
-    if (length < 0) throw Poco::SyntaxException("negative Content-Length");
+    Poco::Int64 length = -1;
+    try {
+      length = request.getContentLength64();
+    } catch (const Poco::Exception&) {
+    }
+    if (length < 0) {
+      close_connection = true;  // where the body ends is unknown
+      return matrix_error(400, "M_UNKNOWN", "Invalid Content-Length header");
+    }
     declared = static_cast<std::size_t>(length);
     has_body = declared > 0;
   }
   // Bodies that nobody reads are thrown away (if small) so keep-alive works.
   const auto drop_unread_body = [&] {
-    if (has_body && !discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;
+    if (has_body && !discard(request.stream(), kDiscardBeforeResponse)) {
+      close_connection = true;
+      linger = true;
+    }
   };
 
   std::vector<std::string> segments;

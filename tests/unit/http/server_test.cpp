@@ -448,6 +448,10 @@ TEST_CASE("keep-alive connections serve several requests, with unread bodies dro
   // A POST without Content-Length or chunking has no body (it must not wait for one).
   CHECK_THAT(exchange("POST /nope HTTP/1.1\r\nHost: x\r\n\r\n"), Catch::StartsWith("HTTP/1.1 404"));
   CHECK_THAT(exchange("GET /items/3 HTTP/1.1\r\nHost: x\r\n\r\n"), Catch::EndsWith("item 3"));
+  // A malformed Content-Length ends the connection (Poco refuses it before routing).
+  const auto bad =
+      exchange("PUT /echo/json HTTP/1.1\r\nHost: x\r\nContent-Length: 12abc\r\n\r\n{}");
+  CHECK((bad.rfind("HTTP/1.1 400", 0) == 0 || bad == "<closed>"));
 }
 
 TEST_CASE("metrics count requests by route pattern", "[http]") {
