@@ -21,6 +21,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -490,7 +491,8 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
   Request req(method, std::move(path), std::move(match.params), std::move(query), request_id,
               &request);
   const std::size_t limit =
-      route.options.max_body != 0 ? route.options.max_body : options_.max_body_bytes;
+      std::min(route.options.max_body != 0 ? route.options.max_body : options_.max_body_bytes,
+               std::numeric_limits<std::size_t>::max() - 1);
   const BodyMode mode = route.options.body;
 
   if (mode != BodyMode::none && !chunked && declared > limit) {
@@ -526,7 +528,7 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
       if (!chunked && body.size() < declared) {
         // The client closed early or timed out; nothing useful can be sent.
         close_connection = true;
-        return matrix_error(400, "M_BAD_JSON", "Request body is shorter than its Content-Length");
+        return matrix_error(400, "M_UNKNOWN", "Request body is shorter than its Content-Length");
       }
     }
     if (mode == BodyMode::json) {
