@@ -637,3 +637,61 @@ TEST_CASE("server with routes from several threads under load", "[http]") {
   CHECK(total == 200);
   CHECK(counter_value(f.registry, "GET", "/items/{id}", "200") == 200);
 }
+
+TEST_CASE("a full connection queue refuses connections and shows in metrics", "[http]") {
+  metrics::Registry registry;
+  Gate gate;
+  http::Router router;
+  router.add("GET", "/slow", [&gate](http::Request&) {
+    gate.wait();
+    return http::Response::text(200, "text/plain", "done");
+  });
+  auto options = local_options();
+  options.workers = 1;
+  options.max_queued = 1;
+  http::Server server(options, router, registry);
+  server.start();
+  const auto port = server.port();
+
+  auto busy = std::async(std::launch::async, [port] { return test::get(port, "/slow"); });
+  gate.wait_for_waiter();  // the only worker is busy
+
+  // The next connection waits in the queue...
+  Poco::Net::StreamSocket queued(Poco::Net::SocketAddress("127.0.0.1", port));
+  const std::string req = "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  queued.sendBytes(req.data(), static_cast<int>(req.size()));
+  auto value = [&registry](const std::string& line_start) {
+    const std::string text = registry.render();
+    const auto p = text.find("\n" + line_start + " ");
+    return p == std::string::npos ? -1.0 : std::stod(text.substr(p + line_start.size() + 2));
+  };
+  for (int i = 0; i < 200 && value("eltrix_http_connections_queued") != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(value("eltrix_http_connections_queued") == 1);
+  CHECK(value("eltrix_http_connections_queue_limit") == 1);
+  CHECK(value("eltrix_http_worker_threads") == 1);
+
+  // ...and the one after is closed without service.
+  Poco::Net::StreamSocket refused(Poco::Net::SocketAddress("127.0.0.1", port));
+  refused.setReceiveTimeout(Poco::Timespan(5, 0));
+  char buf[256];
+  int n = -1;
+  try {
+    n = refused.receiveBytes(buf, sizeof(buf));
+  } catch (const Poco::Net::ConnectionResetException&) {
+    n = 0;
+  }
+  CHECK(n == 0);
+  for (int i = 0; i < 200 && value("eltrix_http_connections_refused_total") != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(value("eltrix_http_connections_refused_total") == 1);
+
+  gate.release();
+  CHECK(busy.get().status == 200);
+  queued.setReceiveTimeout(Poco::Timespan(5, 0));
+  const int got = queued.receiveBytes(buf, sizeof(buf));
+  REQUIRE(got > 0);
+  CHECK(std::string(buf, static_cast<std::size_t>(got)).rfind("HTTP/1.1 200", 0) == 0);
+}
