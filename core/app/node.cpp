@@ -34,10 +34,10 @@ const log::Logger& logger() {
 std::size_t worker_count(const config::Config& config) {
   std::string value = config.get_string(keys::kHttpWorkers, "auto");
   if (value != "auto") return static_cast<std::size_t>(std::stoul(value));
-  // Long-polling syncs hold a worker each until issue-3's asynchronous sync
-  // lands, so leave headroom beyond the core count.
+  // Poco serves a connection on one worker thread for its whole life, idle
+  // keep-alive time included, so size well beyond the core count.
   std::size_t cores = std::max(1U, std::thread::hardware_concurrency());
-  return std::max<std::size_t>(8, 4 * cores);
+  return std::max<std::size_t>(32, 16 * cores);
 }
 
 storage::DatabaseOptions database_options(const config::Config& config) {
@@ -263,7 +263,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   http_options.max_body_bytes =
       static_cast<std::size_t>(config.get_int(keys::kHttpMaxBodySize, 1 << 20));
   http_options.keep_alive_timeout =
-      std::chrono::seconds(config.get_int(keys::kHttpKeepAliveTimeout, 60));
+      std::chrono::seconds(config.get_int(keys::kHttpKeepAliveTimeout, 15));
 
   http::Server server(http_options, router, metrics);
   try {

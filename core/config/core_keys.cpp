@@ -177,8 +177,9 @@ void add_core_keys(Schema& schema) {
        {}},
       {{.name = keys::kHttpWorkers,
         .default_value = "auto",
-        .help = "Request worker threads of this process ('auto': 4 per CPU core, at least 8). "
-                "Unlike the original system, this is threads, not processes.",
+        .help = "Request worker threads of this process ('auto': 16 per CPU core, at least 32). "
+                "Each open connection, idle keep-alive ones included, holds one while it "
+                "lasts. Unlike the original system, this is threads, not processes.",
         .env = "ELTRIX_WORKERS"},
        check_workers},
       {{.name = keys::kHttpMaxQueued,
@@ -198,8 +199,9 @@ void add_core_keys(Schema& schema) {
        {}},
       {{.name = keys::kHttpKeepAliveTimeout,
         .type = ConfigType::integer,
-        .default_value = "60",
-        .help = "Seconds an idle keep-alive connection stays open.",
+        .default_value = "15",
+        .help = "Seconds an idle keep-alive connection stays open (it holds a worker thread "
+                "meanwhile, so keep this short).",
         .min_value = 1,
         .max_value = 3600},
        {}},
