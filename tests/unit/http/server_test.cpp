@@ -373,7 +373,7 @@ TEST_CASE("request IDs are accepted, generated and echoed", "[http]") {
   CHECK(parse(r.body)->getValue<std::string>("request_id") == "client-id_1.2");
 
   const std::regex generated("[0-9a-f]{16}");
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string("has space"), std::string(65, 'a'), std::string("x;y")}) {
     spec.headers = {{"X-Request-ID", bad}};
     r = test::request(f.port(), spec);
