@@ -59,6 +59,24 @@ std::string load_error(eltrix::plugins::Registry& registry, const fs::path& path
   return {};
 }
 
+/// Runs the real start-up configuration with `conf_text` as the config file
+/// and `plugin_dir` as the only plugin directory; returns every problem.
+std::string configuration_problems(const fs::path& plugin_dir, const std::string& conf_text) {
+  eltrix::metrics::Registry metrics;
+  eltrix::plugins::Registry registry(metrics);
+  eltrix::app::CliOptions options;
+  options.config_file = (plugin_dir / "eltrix.conf").string();
+  std::ofstream(*options.config_file) << conf_text;
+  auto loaded = eltrix::app::load_configuration(
+      options, registry, [&](const std::string& name) -> std::optional<std::string> {
+        if (name == "ELTRIX_PLUGIN_DIR") return plugin_dir.string();
+        return std::nullopt;
+      });
+  std::string all;
+  for (const auto& p : loaded->problems) all += p.message + "\n";
+  return all;
+}
+
 }  // namespace
 
 TEST_CASE("a well-formed plugin loads and creates", "[plugin-load]") {
@@ -190,19 +208,7 @@ TEST_CASE("a plugin that throws in create is reported, not propagated", "[plugin
 TEST_CASE("an unknown configured plugin names the key, the value and what is installed",
           "[plugin-load]") {
   ScratchDir dir(Files{{"cache-good", "cache-good.so"}, {"cache-keyed", "cache-keyed.so"}});
-  eltrix::metrics::Registry metrics;
-  eltrix::plugins::Registry registry(metrics);
-  eltrix::app::CliOptions options;
-  options.config_file = (dir.path / "eltrix.conf").string();
-  std::ofstream(*options.config_file) << "cache.backend = nosuch\n";
-  std::map<std::string, std::string> env = {{"ELTRIX_PLUGIN_DIR", dir.path.string()}};
-  auto loaded = eltrix::app::load_configuration(
-      options, registry, [&](const std::string& name) -> std::optional<std::string> {
-        auto it = env.find(name);
-        return it == env.end() ? std::nullopt : std::optional(it->second);
-      });
-  std::string all;
-  for (const auto& p : loaded->problems) all += p.message + "\n";
+  const std::string all = configuration_problems(dir.path, "cache.backend = nosuch\n");
   CHECK_THAT(all, Contains("cache.backend = 'nosuch'"));
   CHECK_THAT(all, Contains("eltrix.conf:1"));
   CHECK_THAT(all, Contains("installed cache plugins: good ("));
@@ -213,19 +219,7 @@ TEST_CASE("an unknown configured plugin names the key, the value and what is ins
 
 TEST_CASE("a configured plugin's own keys are declared and validated", "[plugin-load]") {
   ScratchDir dir(Files{{"cache-keyed", "cache-keyed.so"}});
-  eltrix::metrics::Registry metrics;
-  eltrix::plugins::Registry registry(metrics);
-  eltrix::app::CliOptions options;
-  options.config_file = (dir.path / "eltrix.conf").string();
-  std::ofstream(*options.config_file) << "cache.backend = keyed\ncache.keyed.size = 500\n";
-  std::map<std::string, std::string> env = {{"ELTRIX_PLUGIN_DIR", dir.path.string()}};
-  auto loaded = eltrix::app::load_configuration(
-      options, registry, [&](const std::string& name) -> std::optional<std::string> {
-        auto it = env.find(name);
-        return it == env.end() ? std::nullopt : std::optional(it->second);
-      });
-  std::string all;
-  for (const auto& p : loaded->problems) all += p.message + "\n";
+  const std::string all = configuration_problems(dir.path, "cache.backend = keyed\ncache.keyed.size = 500\n");
   CHECK_THAT(all, Contains("cache.keyed.endpoint is required"));
   CHECK_THAT(all, Contains("ELTRIX_CACHE_KEYED_ENDPOINT"));
   CHECK_THAT(all, Contains("cache.keyed.size = '500'"));
