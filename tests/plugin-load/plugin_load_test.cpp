@@ -96,6 +96,15 @@ TEST_CASE("a well-formed plugin loads and creates", "[plugin-load]") {
   CHECK(cache.info().name == "good");
 }
 
+TEST_CASE("a stripped plugin (no .symtab) still loads", "[plugin-load]") {
+  ScratchDir dir(Files{{"cache-good", "cache-good.so"}});
+  const auto file = dir.path / "cache-good.so";
+  REQUIRE(std::system(("strip --strip-all " + file.string()).c_str()) == 0);  // NOLINT
+  eltrix::metrics::Registry metrics;
+  eltrix::plugins::Registry registry(metrics);
+  CHECK(registry.load_file(file).name == "good");
+}
+
 TEST_CASE("a bad magic is refused before anything else is read", "[plugin-load]") {
   eltrix::metrics::Registry metrics;
   eltrix::plugins::Registry registry(metrics);
