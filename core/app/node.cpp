@@ -120,7 +120,7 @@ class SchemaSetup {
                           {"found", server_name_},
                           {"expected", *pinned},
                           {"reason", "this database belongs to another server name"}});
-          fatal_exit_code.store(kExitConfig);
+          fatal_exit_code_.store(kExitConfig);
           kill(getpid(), SIGTERM);  // process-directed, so the main thread's sigwait sees it
           return;
         }
@@ -145,9 +145,11 @@ class SchemaSetup {
   }
 
  public:
-  static inline std::atomic<int> fatal_exit_code{0};
+  /// Non-zero once the setup found an error that must end the process.
+  [[nodiscard]] int fatal_exit_code() const { return fatal_exit_code_.load(); }
 
  private:
+  std::atomic<int> fatal_exit_code_{0};
   storage::Database& db_;
   std::string server_name_;
   std::function<void()> on_ready_;
@@ -285,7 +287,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   notify_ready("listening on " + listening);
 
   const int signal = wait_for_termination();
-  const int exit_code = SchemaSetup::fatal_exit_code.load();
+  const int exit_code = schema.fatal_exit_code();
   logger().info("draining", {{"signal", signal == SIGINT ? "SIGINT" : "SIGTERM"}});
   notify_stopping();
   monitor.set_draining(true);
