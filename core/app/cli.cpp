@@ -21,7 +21,8 @@ CliResult parse_cli(const std::vector<std::string>& args) {
     const std::string& arg = args[i];
     std::optional<std::string> config_value;
     if (arg == "--config" || arg == "-c") {
-      if (i + 1 >= args.size()) return {std::nullopt, "--config needs a value: a file, check or default"};
+      if (i + 1 >= args.size())
+        return {std::nullopt, "--config needs a value: a file, check or default"};
       config_value = args[++i];
     } else if (arg.rfind("--config=", 0) == 0) {
       config_value = arg.substr(9);
@@ -38,7 +39,8 @@ CliResult parse_cli(const std::vector<std::string>& args) {
       return {std::nullopt, "unknown argument '" + arg + "'; expected one of the options below"};
     }
 
-    if (config_value->empty()) return {std::nullopt, "--config needs a value: a file, check or default"};
+    if (config_value->empty())
+      return {std::nullopt, "--config needs a value: a file, check or default"};
     if (*config_value == "check") {
       if (!set_mode(options, Mode::check, error, arg)) return {std::nullopt, error};
     } else if (*config_value == "default") {

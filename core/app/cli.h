@@ -8,11 +8,11 @@
 namespace eltrix::app {
 
 enum class Mode {
-  run,           ///< serve (the default)
-  check,         ///< --config=check: validate and exit
-  print_default, ///< --config=default: print a commented config file
-  print_markdown,///< --config=markdown: print docs/config-reference.md
-  list_plugins,  ///< --list-plugins
+  run,             ///< serve (the default)
+  check,           ///< --config=check: validate and exit
+  print_default,   ///< --config=default: print a commented config file
+  print_markdown,  ///< --config=markdown: print docs/config-reference.md
+  list_plugins,    ///< --list-plugins
   version,
   help,
 };

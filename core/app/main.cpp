@@ -70,12 +70,12 @@ int run(const std::vector<std::string>& args) {
       fmt::print("{}", app::list_plugins(loaded->plugin_directories));
       return 0;
     case app::Mode::print_default:
-      fmt::print("{}", config::render_conf_file(
-                           app::schema_with_all_plugins(loaded->plugin_directories)));
+      fmt::print(
+          "{}", config::render_conf_file(app::schema_with_all_plugins(loaded->plugin_directories)));
       return 0;
     case app::Mode::print_markdown:
-      fmt::print("{}", config::render_markdown(
-                           app::schema_with_all_plugins(loaded->plugin_directories)));
+      fmt::print("{}",
+                 config::render_markdown(app::schema_with_all_plugins(loaded->plugin_directories)));
       return 0;
     default: break;
   }

@@ -12,10 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
-#include <signal.h>
-#include <unistd.h>
 #include <thread>
 
 namespace eltrix::app {
@@ -172,10 +171,10 @@ int wait_for_termination() {
   }
 }
 
-void register_static_metrics(metrics::Registry& metrics, const std::vector<plugins::Selection>& selections,
+void register_static_metrics(metrics::Registry& metrics,
+                             const std::vector<plugins::Selection>& selections,
                              plugins::Registry& registry) {
-  metrics.gauge("eltrix_build_info", "Version of this Eltrix build.",
-                {{"version", ELTRIX_VERSION}})
+  metrics.gauge("eltrix_build_info", "Version of this Eltrix build.", {{"version", ELTRIX_VERSION}})
       .set(1);
   for (const auto& selection : selections) {
     if (const auto* info = registry.find(selection.kind, selection.name)) {
@@ -242,9 +241,12 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   }
 
   health::Monitor monitor(metrics);
-  SchemaSetup schema(*db, config.get_string(keys::kServerName), [&monitor] { monitor.check_now(); });
-  monitor.add("database", [&db] { return db->ping(); }, true);
-  monitor.add("schema", [&schema] { return schema.health(); }, true);
+  SchemaSetup schema(*db, config.get_string(keys::kServerName),
+                     [&monitor] { monitor.check_now(); });
+  monitor.add(
+      "database", [&db] { return db->ping(); }, true);
+  monitor.add(
+      "schema", [&schema] { return schema.health(); }, true);
   // A failing cache degrades the node (requests fall back to PostgreSQL); the
   // other backends are needed to serve.
   monitor.add("cache", plugin_health(cache), false);

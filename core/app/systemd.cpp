@@ -8,9 +8,13 @@ void notify_ready(const std::string& status) {
   sd_notify(0, ("READY=1\nSTATUS=" + status).c_str());
 }
 
-void notify_stopping() { sd_notify(0, "STOPPING=1\nSTATUS=draining"); }
+void notify_stopping() {
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
+}
 
-void notify_status(const std::string& status) { sd_notify(0, ("STATUS=" + status).c_str()); }
+void notify_status(const std::string& status) {
+  sd_notify(0, ("STATUS=" + status).c_str());
+}
 
 Watchdog::Watchdog(std::function<bool()> healthy) : healthy_(std::move(healthy)) {
   std::uint64_t usec = 0;

@@ -40,6 +40,8 @@ std::string Config::origin(std::string_view key) const {
   return "default";
 }
 
-bool Config::is_set(std::string_view key) const { return values_.find(key) != values_.end(); }
+bool Config::is_set(std::string_view key) const {
+  return values_.find(key) != values_.end();
+}
 
 }  // namespace eltrix::config

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <cerrno>
+#include <fstream>
 #include <system_error>
 
 namespace eltrix::config {
@@ -12,7 +12,8 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -61,8 +62,9 @@ ParsedFile parse_config_text(std::string_view text, std::string_view name) {
 ParsedFile read_config_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return ParsedFile{{}, {fmt::format("{}: cannot open the config file: {}", path.string(),
-                                       std::error_code(errno, std::generic_category()).message())}};
+    return ParsedFile{{},
+                      {fmt::format("{}: cannot open the config file: {}", path.string(),
+                                   std::error_code(errno, std::generic_category()).message())}};
   }
   // Read at most one byte past the limit rather than trusting the file size,
   // which special files (/dev/null, pipes) do not report.
@@ -70,8 +72,9 @@ ParsedFile read_config_file(const std::filesystem::path& path) {
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
   if (text.size() > kMaxConfigFileSize) {
-    return ParsedFile{{}, {fmt::format("{}: file is larger than {} bytes, expected a config file",
-                                       path.string(), kMaxConfigFileSize)}};
+    return ParsedFile{{},
+                      {fmt::format("{}: file is larger than {} bytes, expected a config file",
+                                   path.string(), kMaxConfigFileSize)}};
   }
   return parse_config_text(text, path.string());
 }

@@ -78,7 +78,8 @@ std::string render_conf_file(const Schema& schema) {
     out += wrap(facts, 76, "# ");
     out += fmt::format("# Environment: {}\n", key.env);
     const std::string def = key.default_value.value_or("");
-    out += def.empty() ? fmt::format("#{} =\n", key.name) : fmt::format("#{} = {}\n", key.name, def);
+    out +=
+        def.empty() ? fmt::format("#{} =\n", key.name) : fmt::format("#{} = {}\n", key.name, def);
   }
   return out;
 }

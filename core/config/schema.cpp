@@ -9,9 +9,12 @@ namespace eltrix::config {
 std::string derived_env_name(std::string_view key) {
   std::string env = "ELTRIX_";
   for (char c : key) {
-    if (c == '.' || c == '-') env += '_';
-    else if (c >= 'a' && c <= 'z') env += static_cast<char>(c - 'a' + 'A');
-    else env += c;
+    if (c == '.' || c == '-')
+      env += '_';
+    else if (c >= 'a' && c <= 'z')
+      env += static_cast<char>(c - 'a' + 'A');
+    else
+      env += c;
   }
   return env;
 }
@@ -44,9 +47,9 @@ void Schema::add(const plugin::ConfigKeySpec& spec, std::string owner, Check che
                                             key.name, keys_[it->second].owner, key.owner));
   }
   if (auto it = by_env_.find(key.env); it != by_env_.end()) {
-    throw std::invalid_argument(fmt::format(
-        "environment variable {} is claimed by both '{}' ({}) and '{}' ({})", key.env,
-        keys_[it->second].name, keys_[it->second].owner, key.name, key.owner));
+    throw std::invalid_argument(
+        fmt::format("environment variable {} is claimed by both '{}' ({}) and '{}' ({})", key.env,
+                    keys_[it->second].name, keys_[it->second].owner, key.name, key.owner));
   }
   by_name_.emplace(key.name, keys_.size());
   by_env_.emplace(key.env, keys_.size());

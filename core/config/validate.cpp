@@ -78,7 +78,8 @@ std::vector<Problem> validate(const Schema& schema, const Config& config) {
       continue;
     }
     if (key.check) {
-      if (auto expected = key.check(*value)) problems.push_back(make_problem(key, config, *expected));
+      if (auto expected = key.check(*value))
+        problems.push_back(make_problem(key, config, *expected));
     }
   }
   return problems;
@@ -88,9 +89,10 @@ std::vector<std::string> unknown_keys(const Schema& schema, const std::vector<Se
   std::vector<std::string> out;
   for (const auto& setting : settings) {
     if (schema.find(setting.key) == nullptr) {
-      out.push_back(fmt::format("{}: unknown key '{}' (not declared by the core or by a "
-                                "configured plugin); ignored",
-                                setting.origin, setting.key));
+      out.push_back(
+          fmt::format("{}: unknown key '{}' (not declared by the core or by a "
+                      "configured plugin); ignored",
+                      setting.origin, setting.key));
     }
   }
   return out;

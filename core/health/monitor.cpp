@@ -227,7 +227,7 @@ void Monitor::update_ready_gauge() {
 // Routes
 
 void add_routes(http::Router& router, Monitor& monitor, metrics::Registry& metrics,
-                std::string version) {
+                const std::string& version) {
   router.add("GET", "/health/live", [&monitor](http::Request&) {
     Poco::JSON::Object body(Poco::JSON_PRESERVE_KEY_ORDER);
     if (monitor.alive()) {

@@ -90,7 +90,7 @@ class Monitor {
 
 /// GET /health/live, /health/ready, /health and /metrics.
 void add_routes(http::Router& router, Monitor& monitor, metrics::Registry& metrics,
-                std::string version);
+                const std::string& version);
 
 /// "ok", "degraded", "failed".
 std::string_view status_name(plugin::HealthStatus status);

@@ -15,12 +15,12 @@ namespace eltrix::http {
 /// The message is sent to the client, so it must not contain secrets.
 class MatrixError : public std::runtime_error {
  public:
-  MatrixError(int status, std::string errcode, std::string message);
+  MatrixError(int status, std::string errcode, const std::string& message);
 
   [[nodiscard]] int status() const { return status_; }
   [[nodiscard]] const std::string& errcode() const { return errcode_; }
   /// Extra JSON members, e.g. with("retry_after_ms", 2000) for M_LIMIT_EXCEEDED.
-  MatrixError& with(std::string key, Poco::Dynamic::Var value);
+  MatrixError& with(std::string key, const Poco::Dynamic::Var& value);
   [[nodiscard]] const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& extra() const {
     return extra_;
   }

@@ -1,6 +1,7 @@
 #include "http/router.h"
 
 #include <Poco/Net/HTTPServerRequest.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <sstream>
@@ -12,11 +13,11 @@ namespace eltrix::http {
 // ---------------------------------------------------------------------------
 // MatrixError
 
-MatrixError::MatrixError(int status, std::string errcode, std::string message)
-    : std::runtime_error(std::move(message)), status_(status), errcode_(std::move(errcode)) {}
+MatrixError::MatrixError(int status, std::string errcode, const std::string& message)
+    : std::runtime_error(message), status_(status), errcode_(std::move(errcode)) {}
 
-MatrixError& MatrixError::with(std::string key, Poco::Dynamic::Var value) {
-  extra_.emplace_back(std::move(key), std::move(value));
+MatrixError& MatrixError::with(std::string key, const Poco::Dynamic::Var& value) {
+  extra_.emplace_back(std::move(key), value);
   return *this;
 }
 
@@ -287,8 +288,8 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
       std::string name = seg.substr(1, seg.size() - 2);
       for (const auto& p : route.params) {
         if (p.second == name) {
-          throw std::invalid_argument("route pattern '" + pattern + "': parameter {" + name +
-                                      "} appears twice");
+          throw std::invalid_argument(
+              fmt::format("route pattern '{}': parameter {{{}}} appears twice", pattern, name));
         }
       }
       route.params.emplace_back(i, std::move(name));
@@ -324,8 +325,8 @@ void Router::add(std::string method, std::string pattern, Handler handler, Route
   }
   for (auto index : nodes_[node].routes) {
     if (routes_[index].method == method) {
-      throw std::invalid_argument("route " + method + " " + pattern +
-                                  " is already registered (as " + routes_[index].pattern + ")");
+      throw std::invalid_argument(fmt::format("route {} {} is already registered (as {})", method,
+                                              pattern, routes_[index].pattern));
     }
   }
   routes_.push_back(std::move(route));

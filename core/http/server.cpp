@@ -83,8 +83,8 @@ std::string new_request_id() {
   return out;
 }
 
-Response matrix_error(int status, std::string errcode, std::string message) {
-  return Response::error(MatrixError(status, std::move(errcode), std::move(message)));
+Response matrix_error(int status, std::string errcode, const std::string& message) {
+  return Response::error(MatrixError(status, std::move(errcode), message));
 }
 
 /// Parses any JSON text. Poco 1.11 only accepts an object or array at the top

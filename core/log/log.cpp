@@ -104,11 +104,16 @@ void init(Format format, Level level) {
 }
 
 bool parse_level(std::string_view text, Level& out) {
-  if (text == "debug") out = Level::debug;
-  else if (text == "info") out = Level::info;
-  else if (text == "warn" || text == "warning") out = Level::warn;
-  else if (text == "error") out = Level::error;
-  else return false;
+  if (text == "debug")
+    out = Level::debug;
+  else if (text == "info")
+    out = Level::info;
+  else if (text == "warn" || text == "warning")
+    out = Level::warn;
+  else if (text == "error")
+    out = Level::error;
+  else
+    return false;
   return true;
 }
 
@@ -126,7 +131,9 @@ Logger::Logger(std::string_view component) {
   }
 }
 
-bool Logger::enabled(Level level) const { return logger_->should_log(to_spdlog(level)); }
+bool Logger::enabled(Level level) const {
+  return logger_->should_log(to_spdlog(level));
+}
 
 void Logger::write(Level level, std::string_view message, std::span<const Field> fields) const {
   std::string payload = format_payload(g_format.load(std::memory_order_relaxed), message, fields);

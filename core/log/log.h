@@ -3,7 +3,8 @@
 //
 // Every line goes through Logger so both formats carry the same fields:
 //   text: 2026-11-28T03:40:00.123Z info http request method=GET path=/health status=200
-//   json: {"ts":"2026-11-28T03:40:00.123Z","level":"info","logger":"http","msg":"request","method":"GET",...}
+//   json:
+//   {"ts":"2026-11-28T03:40:00.123Z","level":"info","logger":"http","msg":"request","method":"GET",...}
 #pragma once
 
 #include <eltrix/plugin/host.h>
@@ -54,7 +55,8 @@ class Logger {
     log(Level::error, message, fields);
   }
   void log(Level level, std::string_view message, std::initializer_list<Field> fields) const {
-    if (enabled(level)) write(level, message, std::span<const Field>(fields.begin(), fields.size()));
+    if (enabled(level))
+      write(level, message, std::span<const Field>(fields.begin(), fields.size()));
   }
 
  private:

@@ -11,7 +11,9 @@ std::string full_name(Kind kind, std::string_view name) {
   return fmt::format("{}-{}", plugin::kind_name(kind), name);
 }
 
-std::string PluginInfo::full_name() const { return plugins::full_name(kind, name); }
+std::string PluginInfo::full_name() const {
+  return plugins::full_name(kind, name);
+}
 
 PrefixView read_prefix(const plugin::Descriptor& descriptor) {
   const auto& p = descriptor.prefix;
@@ -70,15 +72,15 @@ std::optional<std::string> check_keys(const plugin::Descriptor& d) {
 
 }  // namespace
 
-std::optional<std::string> check_descriptor(const plugin::Descriptor& descriptor, PluginInfo& info) {
+std::optional<std::string> check_descriptor(const plugin::Descriptor& descriptor,
+                                            PluginInfo& info) {
   const PrefixView prefix = read_prefix(descriptor);
   if (prefix.magic != plugin::kMagic) {
     return fmt::format("bad descriptor magic 0x{:08x}, expected 0x{:08x}", prefix.magic,
                        plugin::kMagic);
   }
-  const std::string who =
-      fmt::format("plugin '{}' version '{}'", prefix.name.empty() ? "?" : prefix.name,
-                  prefix.version);
+  const std::string who = fmt::format("plugin '{}' version '{}'",
+                                      prefix.name.empty() ? "?" : prefix.name, prefix.version);
   if (prefix.abi_major != plugin::kAbiMajor) {
     return fmt::format(
         "{} was built for plugin {}, but this Eltrix supports {} (major versions must match); "
@@ -122,7 +124,8 @@ std::optional<std::string> check_descriptor(const plugin::Descriptor& descriptor
   info.abi_minor = prefix.abi_minor;
   info.flags = descriptor.flags;
   info.capabilities = descriptor.capabilities;
-  info.config_keys.assign(descriptor.config_keys, descriptor.config_keys + descriptor.config_key_count);
+  info.config_keys.assign(descriptor.config_keys,
+                          descriptor.config_keys + descriptor.config_key_count);
   info.descriptor = &descriptor;
   return std::nullopt;
 }

@@ -2,9 +2,9 @@
 
 #include "plugins/registry.h"
 
+#include <fmt/format.h>
 #include <boost/dll/library_info.hpp>
 #include <boost/dll/shared_library.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <system_error>
@@ -70,9 +70,10 @@ OpenedLibrary open_library(const fs::path& path) {
     throw LoadError(fmt::format("{}: cannot load the library: {}", path.string(), e.what()));
   }
   if (!library->has(plugin::kDescriptorSymbol)) {
-    throw LoadError(fmt::format("{}: the symbol '{}' is not exported (built without "
-                                "ELTRIX_PLUGIN_EXPORT?)",
-                                path.string(), plugin::kDescriptorSymbol));
+    throw LoadError(
+        fmt::format("{}: the symbol '{}' is not exported (built without "
+                    "ELTRIX_PLUGIN_EXPORT?)",
+                    path.string(), plugin::kDescriptorSymbol));
   }
   OpenedLibrary opened;
   opened.descriptor = &library->get<const plugin::Descriptor>(plugin::kDescriptorSymbol);

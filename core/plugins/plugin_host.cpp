@@ -18,9 +18,10 @@ metrics::Labels to_labels(std::span<const plugin::Label> labels) {
 // shadowing process_* or other standard names.
 void check_name(std::string_view name) {
   if (name.substr(0, 7) != "eltrix_") {
-    throw plugin::Error(plugin::ErrorKind::invalid_argument,
-                        "metric name '" + std::string(name) +
-                            "' is not allowed for plugins: expected a name starting with 'eltrix_'");
+    throw plugin::Error(
+        plugin::ErrorKind::invalid_argument,
+        "metric name '" + std::string(name) +
+            "' is not allowed for plugins: expected a name starting with 'eltrix_'");
   }
 }
 
@@ -34,7 +35,9 @@ void PluginHost::write_log(plugin::LogLevel level, std::string_view message,
   logger_.write(level, message, fields);
 }
 
-bool PluginHost::log_enabled(plugin::LogLevel level) const { return logger_.enabled(level); }
+bool PluginHost::log_enabled(plugin::LogLevel level) const {
+  return logger_.enabled(level);
+}
 
 plugin::Counter& PluginHost::get_counter(std::string_view name, std::string_view help,
                                          std::span<const plugin::Label> labels) {

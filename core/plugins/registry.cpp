@@ -21,10 +21,10 @@ const PluginInfo& Registry::load_file(const std::filesystem::path& so_path) {
   // plugin; a mismatch would load something other than what was asked for.
   const std::string expected = plugin->info.full_name() + ".so";
   if (so_path.filename().string() != expected) {
-    throw LoadError(fmt::format("{}: the file name does not match its descriptor ({} {}), "
-                                "expected the file to be named {}",
-                                so_path.string(), plugin::kind_name(plugin->info.kind),
-                                plugin->info.name, expected));
+    throw LoadError(fmt::format(
+        "{}: the file name does not match its descriptor ({} {}), "
+        "expected the file to be named {}",
+        so_path.string(), plugin::kind_name(plugin->info.kind), plugin->info.name, expected));
   }
   plugin->info.path = so_path;
   plugin->info.origin = so_path.string();
@@ -46,10 +46,10 @@ const PluginInfo& Registry::insert(std::shared_ptr<LoadedPlugin> plugin) {
   std::lock_guard lock(mutex_);
   auto key = std::make_pair(plugin->info.kind, plugin->info.name);
   if (auto it = plugins_.find(key); it != plugins_.end()) {
-    throw LoadError(fmt::format("{}: duplicate plugin {}: already loaded from {}, expected each "
-                                "kind and name to be provided once",
-                                plugin->info.origin, plugin->info.full_name(),
-                                it->second->info.origin));
+    throw LoadError(
+        fmt::format("{}: duplicate plugin {}: already loaded from {}, expected each "
+                    "kind and name to be provided once",
+                    plugin->info.origin, plugin->info.full_name(), it->second->info.origin));
   }
   const PluginInfo& info = plugin->info;
   plugins_.emplace(std::move(key), std::move(plugin));
@@ -98,16 +98,17 @@ void* Registry::call_create(const LoadedPlugin& plugin, plugin::Host& host,
   try {
     object = info.descriptor->create(host, config);
   } catch (const std::exception& e) {
-    throw LoadError(fmt::format("{}: plugin {} failed to start: {}", info.origin,
-                                info.full_name(), e.what()));
+    throw LoadError(
+        fmt::format("{}: plugin {} failed to start: {}", info.origin, info.full_name(), e.what()));
   } catch (...) {
-    throw LoadError(fmt::format("{}: plugin {} failed to start: it threw a non-standard "
-                                "exception, expected an eltrix::plugin::Error",
-                                info.origin, info.full_name()));
+    throw LoadError(
+        fmt::format("{}: plugin {} failed to start: it threw a non-standard "
+                    "exception, expected an eltrix::plugin::Error",
+                    info.origin, info.full_name()));
   }
   if (object == nullptr) {
-    throw LoadError(fmt::format("{}: plugin {} returned no object from create", info.origin,
-                                info.full_name()));
+    throw LoadError(
+        fmt::format("{}: plugin {} returned no object from create", info.origin, info.full_name()));
   }
   return object;
 }

@@ -14,8 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace eltrix::metrics {
@@ -39,13 +39,24 @@ struct LoadedPlugin {
 };
 
 namespace detail {
-template <typename Interface> constexpr plugin::Kind kind_of();
-template <> constexpr plugin::Kind kind_of<plugin::Cache>() { return plugin::Kind::cache; }
-template <> constexpr plugin::Kind kind_of<plugin::MediaStore>() { return plugin::Kind::media_store; }
-template <> constexpr plugin::Kind kind_of<plugin::ClusterStrategy>() {
+template <typename Interface>
+constexpr plugin::Kind kind_of();
+template <>
+constexpr plugin::Kind kind_of<plugin::Cache>() {
+  return plugin::Kind::cache;
+}
+template <>
+constexpr plugin::Kind kind_of<plugin::MediaStore>() {
+  return plugin::Kind::media_store;
+}
+template <>
+constexpr plugin::Kind kind_of<plugin::ClusterStrategy>() {
   return plugin::Kind::cluster_strategy;
 }
-template <> constexpr plugin::Kind kind_of<plugin::DbRouting>() { return plugin::Kind::db_routing; }
+template <>
+constexpr plugin::Kind kind_of<plugin::DbRouting>() {
+  return plugin::Kind::db_routing;
+}
 }  // namespace detail
 
 /// Owns one plugin object. Destroys it through the plugin's own destroy
@@ -146,8 +157,7 @@ class Registry {
 
   metrics::Registry& metrics_;
   mutable std::mutex mutex_;
-  std::map<std::pair<plugin::Kind, std::string>, std::shared_ptr<const LoadedPlugin>>
-      plugins_;
+  std::map<std::pair<plugin::Kind, std::string>, std::shared_ptr<const LoadedPlugin>> plugins_;
 };
 
 }  // namespace eltrix::plugins

@@ -26,7 +26,9 @@ fs::path env_dir(const char* name) {
   return fs::path(value);
 }
 
-fs::path fixture(const std::string& stem) { return env_dir("ELTRIX_FIXTURE_DIR") / (stem + ".so"); }
+fs::path fixture(const std::string& stem) {
+  return env_dir("ELTRIX_FIXTURE_DIR") / (stem + ".so");
+}
 
 using Files = std::vector<std::pair<std::string, std::string>>;
 
@@ -176,8 +178,8 @@ TEST_CASE("duplicates across plugin directories are reported as a config problem
   eltrix::plugins::Registry registry(metrics);
   eltrix::config::Schema schema;
   eltrix::config::add_core_keys(schema);
-  auto config = eltrix::config::Config::resolve(
-      schema, {{"cache.backend", "good", "test:1"}}, [](const std::string&) { return std::nullopt; });
+  auto config = eltrix::config::Config::resolve(schema, {{"cache.backend", "good", "test:1"}},
+                                                [](const std::string&) { return std::nullopt; });
   auto problems = eltrix::plugins::load_selected(
       registry, schema, config, {{"cache.backend", eltrix::plugin::Kind::cache, "good"}},
       {first.path, second.path});
@@ -228,7 +230,8 @@ TEST_CASE("an unknown configured plugin names the key, the value and what is ins
 
 TEST_CASE("a configured plugin's own keys are declared and validated", "[plugin-load]") {
   ScratchDir dir(Files{{"cache-keyed", "cache-keyed.so"}});
-  const std::string all = configuration_problems(dir.path, "cache.backend = keyed\ncache.keyed.size = 500\n");
+  const std::string all =
+      configuration_problems(dir.path, "cache.backend = keyed\ncache.keyed.size = 500\n");
   CHECK_THAT(all, Contains("cache.keyed.endpoint is required"));
   CHECK_THAT(all, Contains("ELTRIX_CACHE_KEYED_ENDPOINT"));
   CHECK_THAT(all, Contains("cache.keyed.size = '500'"));
@@ -237,8 +240,8 @@ TEST_CASE("a configured plugin's own keys are declared and validated", "[plugin-
 
 TEST_CASE("--list-plugins shows every file, including refused ones", "[plugin-load]") {
   ScratchDir dir(Files{{"cache-good", "cache-good.so"},
-                  {"cache-nextmajor", "cache-nextmajor.so"},
-                  {"cache-nosymbol", "cache-nosymbol.so"}});
+                       {"cache-nextmajor", "cache-nextmajor.so"},
+                       {"cache-nosymbol", "cache-nosymbol.so"}});
   auto listing = eltrix::app::list_plugins({dir.path});
   CHECK_THAT(listing, Contains("good"));
   CHECK_THAT(listing, Contains("1.2.3"));

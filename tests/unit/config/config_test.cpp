@@ -65,7 +65,8 @@ TEST_CASE("a key declared twice is refused naming both owners", "[config]") {
 
 TEST_CASE("the config file format", "[config]") {
   auto parsed = parse_config_text(
-      "# comment\n\n server.name = example.org \npassword = \"  a#b  \"\nbroken line\nBad Key = 1\n",
+      "# comment\n\n server.name = example.org \npassword = \"  a#b  \"\nbroken line\nBad Key = "
+      "1\n",
       "test.conf");
   REQUIRE(parsed.settings.size() == 2);
   CHECK(parsed.settings[0].key == "server.name");
@@ -104,8 +105,11 @@ TEST_CASE("validation reports every problem at once", "[config]") {
   CHECK_THAT(text, Contains("server.name is required"));
   CHECK_THAT(text, Contains("ELTRIX_SERVER_NAME"));
   CHECK_THAT(text, Contains("database.url is required"));
-  CHECK_THAT(text, Contains("database.pool_size = 'lots' (from x.conf:3): expected an integer from 1 to 1000"));
-  CHECK_THAT(text, Contains("log.level = 'loud' (from env ELTRIX_LOG_LEVEL): expected 'debug', 'info', 'warn' or 'error'"));
+  CHECK_THAT(
+      text,
+      Contains("database.pool_size = 'lots' (from x.conf:3): expected an integer from 1 to 1000"));
+  CHECK_THAT(text, Contains("log.level = 'loud' (from env ELTRIX_LOG_LEVEL): expected 'debug', "
+                            "'info', 'warn' or 'error'"));
   CHECK_THAT(text, Contains("http.port = '70000'"));
   CHECK(problems.size() == 6);  // the three above, port, secret key, database url
 }

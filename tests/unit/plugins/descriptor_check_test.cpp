@@ -1,8 +1,8 @@
 // The ABI rules, applied to descriptors in memory; and the registry's
 // handling of in-process plugins.
+#include "plugins/descriptor_check.h"
 #include "config/static_config.h"
 #include "metrics/registry.h"
-#include "plugins/descriptor_check.h"
 #include "plugins/registry.h"
 
 #include <catch2/catch.hpp>
@@ -31,10 +31,14 @@ class CountingCache : public plugin::Cache {
   CountingCache(CountingCache&&) = delete;
   CountingCache& operator=(CountingCache&&) = delete;
   plugin::Health health() override { return {plugin::HealthStatus::degraded, "fake"}; }
-  std::optional<std::string> get(std::string_view key) override { return prefix_ + std::string(key); }
+  std::optional<std::string> get(std::string_view key) override {
+    return prefix_ + std::string(key);
+  }
   void set(std::string_view, std::string_view, std::chrono::seconds) override {}
   bool erase(std::string_view) override { return false; }
-  std::int64_t increment(std::string_view, std::int64_t d, std::chrono::seconds) override { return d; }
+  std::int64_t increment(std::string_view, std::int64_t d, std::chrono::seconds) override {
+    return d;
+  }
 
  private:
   std::string prefix_;
@@ -74,7 +78,8 @@ TEST_CASE("the macro's descriptor passes every check", "[plugins]") {
 }
 
 TEST_CASE("each ABI rule has its own message", "[plugins]") {
-  CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.magic = 1; })), Contains("bad descriptor magic"));
+  CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.magic = 1; })),
+             Contains("bad descriptor magic"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_major = 0; })),
              Contains("built for plugin ABI 0.0, but this Eltrix supports ABI 1.0"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_minor = 9; })),
@@ -111,7 +116,8 @@ TEST_CASE("in-process plugins go through the registry's checks and lifetime", "[
   metrics::Registry metrics;
   plugins::Registry registry(metrics);
   registry.add_descriptor(kCounting, "test");
-  CHECK_THROWS_WITH(registry.add_descriptor(kCounting, "again"), Contains("duplicate plugin cache-counting"));
+  CHECK_THROWS_WITH(registry.add_descriptor(kCounting, "again"),
+                    Contains("duplicate plugin cache-counting"));
   CHECK_THROWS_AS(registry.add_descriptor(spoiled([](auto& d) { d.prefix.abi_major = 2; }), "x"),
                   plugins::LoadError);
   CHECK_THROWS_WITH(registry.create<plugin::Cache>("missing", config::StaticConfig()),

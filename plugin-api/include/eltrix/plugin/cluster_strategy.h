@@ -21,8 +21,8 @@ enum ClusterStrategyCapabilities : std::uint64_t {
 };
 
 struct Peer {
-  std::string name;     ///< stable identity when known (pod name), else the address
-  std::string address;  ///< IP address or host name
+  std::string name;        ///< stable identity when known (pod name), else the address
+  std::string address;     ///< IP address or host name
   std::uint16_t port = 0;  ///< 0: the core's configured cluster port
   friend bool operator==(const Peer&, const Peer&) = default;
 };

@@ -34,7 +34,7 @@ enum ConfigKeyFlags : std::uint32_t {
 /// One declared key. Plain data, so plugins can declare arrays of them as
 /// constants in their descriptor without running code at load time.
 struct ConfigKeySpec {
-  const char* name = nullptr;           ///< dotted file key, e.g. "media.path"
+  const char* name = nullptr;  ///< dotted file key, e.g. "media.path"
   ConfigType type = ConfigType::string;
   const char* default_value = nullptr;  ///< textual default; nullptr means unset
   const char* help = "";

@@ -23,9 +23,9 @@ enum class Access : std::uint32_t {
 
 /// What the core knows about one server. targets[0] is always the primary.
 struct TargetState {
-  std::string_view name;       ///< "primary", "replica1", ... (metric label)
+  std::string_view name;  ///< "primary", "replica1", ... (metric label)
   bool primary = false;
-  bool healthy = false;        ///< answered the last health probe
+  bool healthy = false;  ///< answered the last health probe
   /// WAL position as a 64-bit LSN: on the primary its current write position,
   /// on a replica its last replayed position.
   std::uint64_t replay_position = 0;

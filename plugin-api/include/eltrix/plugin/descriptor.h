@@ -43,9 +43,9 @@ using DestroyFn = void (*)(void* instance) noexcept;
 struct Descriptor {
   DescriptorPrefix prefix;
   // ---- ABI 1.0 ----
-  const char* description;  ///< one line, for listings
-  std::uint32_t flags;      ///< DescriptorFlags
-  std::uint32_t reserved;   ///< zero
+  const char* description;     ///< one line, for listings
+  std::uint32_t flags;         ///< DescriptorFlags
+  std::uint32_t reserved;      ///< zero
   std::uint64_t capabilities;  ///< per-kind bits, see the kind's header
   const ConfigKeySpec* config_keys;
   std::size_t config_key_count;

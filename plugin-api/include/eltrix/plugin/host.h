@@ -71,13 +71,14 @@ class Host {
   /// same object. Names must start with "eltrix_"; a bad name or a name
   /// registered with another type throws Error(invalid_argument).
   virtual Counter& get_counter(std::string_view name, std::string_view help,
-                           std::span<const Label> labels) = 0;
+                               std::span<const Label> labels) = 0;
   virtual Gauge& get_gauge(std::string_view name, std::string_view help,
-                       std::span<const Label> labels) = 0;
+                           std::span<const Label> labels) = 0;
   /// `buckets` are upper bounds in increasing order; empty selects the
   /// default latency buckets (seconds).
   virtual Histogram& get_histogram(std::string_view name, std::string_view help,
-                               std::span<const Label> labels, std::span<const double> buckets) = 0;
+                                   std::span<const Label> labels,
+                                   std::span<const double> buckets) = 0;
 
   /// Monotonic time, for timeouts and TTLs. Tests substitute a manual clock.
   [[nodiscard]] virtual std::chrono::steady_clock::time_point steady_now() const = 0;
@@ -86,7 +87,8 @@ class Host {
 
   // Conveniences; not virtual, so they add nothing to the ABI.
   void log(LogLevel level, std::string_view message, std::initializer_list<LogField> fields = {}) {
-    if (log_enabled(level)) write_log(level, message, std::span<const LogField>(fields.begin(), fields.size()));
+    if (log_enabled(level))
+      write_log(level, message, std::span<const LogField>(fields.begin(), fields.size()));
   }
   void debug(std::string_view message, std::initializer_list<LogField> fields = {}) {
     log(LogLevel::debug, message, fields);
@@ -100,16 +102,18 @@ class Host {
   void error(std::string_view message, std::initializer_list<LogField> fields = {}) {
     log(LogLevel::error, message, fields);
   }
-  Counter& counter(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+  Counter& counter(std::string_view name, std::string_view help,
+                   std::initializer_list<Label> labels = {}) {
     return get_counter(name, help, std::span<const Label>(labels.begin(), labels.size()));
   }
-  Gauge& gauge(std::string_view name, std::string_view help, std::initializer_list<Label> labels = {}) {
+  Gauge& gauge(std::string_view name, std::string_view help,
+               std::initializer_list<Label> labels = {}) {
     return get_gauge(name, help, std::span<const Label>(labels.begin(), labels.size()));
   }
   Histogram& histogram(std::string_view name, std::string_view help,
                        std::initializer_list<Label> labels = {}) {
     return get_histogram(name, help, std::span<const Label>(labels.begin(), labels.size()),
-                     std::span<const double>());
+                         std::span<const double>());
   }
 
  protected:

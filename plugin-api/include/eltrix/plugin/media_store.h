@@ -80,7 +80,8 @@ class MediaStore : public Component {
   /// becomes visible only once complete (temporary file then rename, or a
   /// completed multipart upload). If `source` throws, or storing fails,
   /// nothing stays behind and the exception propagates. Returns the byte count.
-  virtual std::uint64_t put(std::string_view key, ByteSource& source, const PutOptions& options) = 0;
+  virtual std::uint64_t put(std::string_view key, ByteSource& source,
+                            const PutOptions& options) = 0;
 
   /// A stream over `length` bytes from `offset` (nullopt: to the end), or
   /// nullptr when the object does not exist. The stream must be destroyed

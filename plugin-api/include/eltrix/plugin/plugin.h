@@ -30,11 +30,24 @@
 
 namespace eltrix::plugin {
 
-template <Kind K> struct KindTraits;
-template <> struct KindTraits<Kind::cache> { using Interface = Cache; };
-template <> struct KindTraits<Kind::media_store> { using Interface = MediaStore; };
-template <> struct KindTraits<Kind::cluster_strategy> { using Interface = ClusterStrategy; };
-template <> struct KindTraits<Kind::db_routing> { using Interface = DbRouting; };
+template <Kind K>
+struct KindTraits;
+template <>
+struct KindTraits<Kind::cache> {
+  using Interface = Cache;
+};
+template <>
+struct KindTraits<Kind::media_store> {
+  using Interface = MediaStore;
+};
+template <>
+struct KindTraits<Kind::cluster_strategy> {
+  using Interface = ClusterStrategy;
+};
+template <>
+struct KindTraits<Kind::db_routing> {
+  using Interface = DbRouting;
+};
 
 namespace detail {
 
@@ -50,17 +63,26 @@ void destroy(void* instance) noexcept {
   delete static_cast<Interface*>(instance);
 }
 
-template <typename Impl> constexpr const char* description() {
-  if constexpr (requires { Impl::kDescription; }) return Impl::kDescription;
-  else return "";
+template <typename Impl>
+constexpr const char* description() {
+  if constexpr (requires { Impl::kDescription; })
+    return Impl::kDescription;
+  else
+    return "";
 }
-template <typename Impl> constexpr std::uint64_t capabilities() {
-  if constexpr (requires { Impl::kCapabilities; }) return Impl::kCapabilities;
-  else return 0;
+template <typename Impl>
+constexpr std::uint64_t capabilities() {
+  if constexpr (requires { Impl::kCapabilities; })
+    return Impl::kCapabilities;
+  else
+    return 0;
 }
-template <typename Impl> constexpr std::uint32_t flags() {
-  if constexpr (requires { Impl::kThreadSafe; }) return Impl::kThreadSafe ? kThreadSafe : 0U;
-  else return 0;
+template <typename Impl>
+constexpr std::uint32_t flags() {
+  if constexpr (requires { Impl::kThreadSafe; })
+    return Impl::kThreadSafe ? kThreadSafe : 0U;
+  else
+    return 0;
 }
 
 template <Kind K, typename Impl>
@@ -97,8 +119,9 @@ constexpr Descriptor make_descriptor(const char* name, const char* version,
 /// cluster_strategy, db_routing; KEYS is an array of ConfigKeySpec or {}.
 /// constinit guarantees the descriptor is constant data: loading the plugin
 /// to read it runs none of the plugin's code.
-#define ELTRIX_PLUGIN(KIND, NAME, VERSION, IMPL, KEYS)                                        \
-  extern "C" ELTRIX_PLUGIN_EXPORT __attribute__((section("eltrix_plugin"), used))             \
-  constinit const ::eltrix::plugin::Descriptor eltrix_plugin_descriptor =                     \
-      ::eltrix::plugin::detail::make_descriptor<::eltrix::plugin::Kind::KIND, IMPL>(          \
+#define ELTRIX_PLUGIN(KIND, NAME, VERSION, IMPL, KEYS)                               \
+  extern "C" ELTRIX_PLUGIN_EXPORT __attribute__((                                    \
+      section("eltrix_plugin"),                                                      \
+      used)) constinit const ::eltrix::plugin::Descriptor eltrix_plugin_descriptor = \
+      ::eltrix::plugin::detail::make_descriptor<::eltrix::plugin::Kind::KIND, IMPL>( \
           NAME, VERSION, std::span<const ::eltrix::plugin::ConfigKeySpec>(KEYS));
