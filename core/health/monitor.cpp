@@ -66,8 +66,11 @@ std::string_view status_name(HealthStatus status) {
   return "failed";
 }
 
-Monitor::Monitor(metrics::Registry& metrics, std::chrono::milliseconds interval)
-    : metrics_(metrics), interval_(interval.count() > 0 ? interval : std::chrono::seconds(2)) {
+Monitor::Monitor(metrics::Registry& metrics, std::chrono::milliseconds interval,
+                 std::chrono::milliseconds max_silence)
+    : metrics_(metrics),
+      interval_(interval.count() > 0 ? interval : std::chrono::seconds(2)),
+      max_silence_(std::max(max_silence, 2 * interval_)) {
   metrics_.describe("eltrix_health_component_status",
                     "Health of each component: 0 ok, 1 degraded, 2 failed.", metrics::Type::gauge);
   metrics_.describe("eltrix_health_check_duration_seconds",
@@ -215,7 +218,7 @@ std::vector<ComponentState> Monitor::snapshot() const {
 bool Monitor::alive() const {
   if (!running_.load()) return true;
   const auto age = std::chrono::nanoseconds(steady_ns() - last_round_ns_.load());
-  return age <= 5 * interval_;
+  return age <= max_silence_;
 }
 
 void Monitor::update_ready_gauge() {

@@ -31,7 +31,12 @@ struct ComponentState {
 
 class Monitor {
  public:
-  Monitor(metrics::Registry& metrics, std::chrono::milliseconds interval = std::chrono::seconds(2));
+  /// `max_silence`: how long the monitor may go without finishing a round
+  /// before alive() turns false. A round can legitimately take as long as a
+  /// check's own timeouts (a black-holed database connection is given up after
+  /// about 20 s by TCP keepalives), so the default is far above the interval.
+  Monitor(metrics::Registry& metrics, std::chrono::milliseconds interval = std::chrono::seconds(2),
+          std::chrono::milliseconds max_silence = std::chrono::seconds(60));
   /// Stops the thread.
   ~Monitor();
   Monitor(const Monitor&) = delete;
@@ -54,7 +59,7 @@ class Monitor {
   /// Not draining and no critical component failed.
   [[nodiscard]] bool ready() const;
   [[nodiscard]] std::vector<ComponentState> snapshot() const;
-  /// False if the monitor thread has not completed a round within 5 * interval.
+  /// False if the monitor thread has not completed a round within max_silence.
   /// True while the thread is not running (nothing to judge).
   [[nodiscard]] bool alive() const;
 
@@ -74,6 +79,7 @@ class Monitor {
 
   metrics::Registry& metrics_;
   std::chrono::milliseconds interval_;
+  std::chrono::milliseconds max_silence_;
   metrics::Gauge* ready_gauge_;
   metrics::Gauge* draining_gauge_;
 

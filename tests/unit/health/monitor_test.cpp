@@ -108,7 +108,7 @@ TEST_CASE("ready follows critical failures and draining, not degradation", "[hea
 
 TEST_CASE("checks run in the background thread and alive() notices a stall", "[health]") {
   metrics::Registry registry;
-  health::Monitor monitor(registry, std::chrono::milliseconds(20));
+  health::Monitor monitor(registry, std::chrono::milliseconds(20), std::chrono::milliseconds(100));
   FakeComponent db;
   std::atomic<bool> hang{false};
   std::mutex hang_mutex;
@@ -133,7 +133,7 @@ TEST_CASE("checks run in the background thread and alive() notices a stall", "[h
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   CHECK_FALSE(monitor.ready());
 
-  // A check that hangs stalls the round: after 5 intervals the monitor is not alive.
+  // A check that hangs stalls the round: after max_silence the monitor is not alive.
   hang = true;
   for (int i = 0; i < 200 && monitor.alive(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -253,7 +253,7 @@ TEST_CASE("health endpoints over HTTP", "[health]") {
 
 TEST_CASE("live reports 503 when the monitor thread stalls", "[health]") {
   metrics::Registry registry;
-  health::Monitor monitor(registry, std::chrono::milliseconds(20));
+  health::Monitor monitor(registry, std::chrono::milliseconds(20), std::chrono::milliseconds(100));
   std::atomic<bool> hang{true};
   monitor.add(
       "stuck",

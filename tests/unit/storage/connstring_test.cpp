@@ -19,8 +19,8 @@ TEST_CASE("redact_conninfo hides passwords in URLs", "[storage]") {
   // Password given as a query parameter, any case.
   CHECK(redact_conninfo("postgresql://u@h/d?sslmode=disable&password=hunter2&application_name=x") ==
         "postgresql://u@h/d?sslmode=disable&password=***&application_name=x");
-  CHECK(redact_conninfo("POSTGRESQL://u:pw@h/d?PASSWORD=pw2") ==
-        "POSTGRESQL://u:***@h/d?PASSWORD=***");
+  // libpq reads only lower-case schemes: anything else is not shown at all.
+  CHECK(redact_conninfo("POSTGRESQL://u:pw@h/d?PASSWORD=pw2") == "<unparseable connection string>");
   CHECK(redact_conninfo("postgresql://u:pw@h1:5432,h2:5433/d").find("pw") == std::string::npos);
 }
 
@@ -35,6 +35,16 @@ TEST_CASE("redact_conninfo hides passwords in keyword/value strings", "[storage]
   const std::string broken = redact_conninfo("host=db password='unterminated secret");
   CHECK(broken.find("secret") == std::string::npos);
   CHECK(broken.find("unterminated") == std::string::npos);
+  CHECK(redact_conninfo("host=db password secret") == "<unparseable connection string>");
+  CHECK(redact_conninfo("host=db sslpassword=k3y") == "host=db sslpassword=***");
+}
+
+TEST_CASE("redact_conninfo hides passwords that contain URL delimiters", "[storage]") {
+  CHECK(redact_conninfo("postgresql://alice:s3cr?et@db/eltrix") ==
+        "postgresql://alice:***@db/eltrix");
+  CHECK(redact_conninfo("postgresql://u:ab%zzcd@h/db").find("zz") == std::string::npos);
+  CHECK(redact_conninfo("postgresql://u:p%3Fw@h/db?sslmode=disable") ==
+        "postgresql://u:***@h/db?sslmode=disable");
 }
 
 TEST_CASE("parse_conninfo understands URLs and keyword/value", "[storage]") {
