@@ -60,11 +60,14 @@ Response Response::error(const MatrixError& error) {
 // ---------------------------------------------------------------------------
 // Request
 
-/// Hands out at most `limit` bytes of `source`; notes whether more were there.
+/// Hands out at most `limit` bytes of `source`; notes whether more were there,
+/// and fails the stream (badbit) when the source ends before `expected` bytes.
 class Request::LimitedBuf : public std::streambuf {
  public:
-  LimitedBuf(std::istream& source, std::size_t limit) : source_(source), limit_(limit) {}
+  LimitedBuf(std::istream& source, std::size_t limit, std::optional<std::size_t> expected)
+      : source_(source), limit_(limit), expected_(expected) {}
   [[nodiscard]] bool exceeded() const { return exceeded_; }
+  [[nodiscard]] bool truncated() const { return truncated_; }
 
  protected:
   int_type underflow() override {
@@ -78,7 +81,15 @@ class Request::LimitedBuf : public std::streambuf {
     const std::size_t want = std::min(sizeof(buffer_), limit_ - delivered_);
     source_.read(buffer_, static_cast<std::streamsize>(want));
     const auto got = static_cast<std::size_t>(source_.gcount());
-    if (got == 0) return traits_type::eof();
+    if (got == 0) {
+      if (expected_ && delivered_ < std::min(*expected_, limit_)) {
+        truncated_ = true;
+        // std::istream turns this into badbit, so a reader cannot mistake a
+        // cut-off upload for a complete one.
+        throw std::ios_base::failure("request body ended before its Content-Length");
+      }
+      return traits_type::eof();
+    }
     delivered_ += got;
     setg(buffer_, buffer_, buffer_ + got);
     return traits_type::to_int_type(*gptr());
@@ -87,8 +98,10 @@ class Request::LimitedBuf : public std::streambuf {
  private:
   std::istream& source_;
   std::size_t limit_;
+  std::optional<std::size_t> expected_;
   std::size_t delivered_ = 0;
   bool exceeded_ = false;
+  bool truncated_ = false;
   char buffer_[8192];
 };
 
@@ -140,11 +153,12 @@ Poco::Net::HTTPServerRequest& Request::raw() {
   return *raw_;
 }
 
-void Request::set_body_stream(std::istream* stream, std::size_t limit) {
+void Request::set_body_stream(std::istream* stream, std::size_t limit,
+                              std::optional<std::size_t> expected) {
   limited_stream_.reset();
   limited_buf_.reset();
   if (stream == nullptr) return;
-  limited_buf_ = std::make_unique<LimitedBuf>(*stream, limit);
+  limited_buf_ = std::make_unique<LimitedBuf>(*stream, limit, expected);
   limited_stream_ = std::make_unique<std::istream>(limited_buf_.get());
 }
 
@@ -159,6 +173,10 @@ std::istream& Request::body_stream() {
 
 bool Request::body_too_large() const {
   return limited_buf_ && limited_buf_->exceeded();
+}
+
+bool Request::body_truncated() const {
+  return limited_buf_ && limited_buf_->truncated();
 }
 
 // ---------------------------------------------------------------------------

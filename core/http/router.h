@@ -79,14 +79,19 @@ class Request {
   /// the client sends more than the limit, the stream ends early and
   /// body_too_large() turns true; the server then answers 413 M_TOO_LARGE
   /// whatever the handler returns (handlers should discard partial data).
+  /// When the client disconnects before its Content-Length, the stream fails
+  /// (badbit) and body_truncated() turns true; handlers must treat a failed
+  /// stream as an aborted upload, and the server answers 400 and closes.
   std::istream& body_stream();
   [[nodiscard]] bool body_too_large() const;
+  [[nodiscard]] bool body_truncated() const;
 
   // Used by the server and by tests.
   void set_body(std::string body) { body_ = std::move(body); }
   void set_json(Poco::JSON::Object::Ptr json) { json_ = std::move(json); }
   void set_header(const std::string& name, const std::string& value) { headers_.set(name, value); }
-  void set_body_stream(std::istream* stream, std::size_t limit);
+  void set_body_stream(std::istream* stream, std::size_t limit,
+                       std::optional<std::size_t> expected = std::nullopt);
   ~Request();
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;

@@ -424,6 +424,10 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
   const std::string& method = request.getMethod();
   const bool chunked = request.getChunkedTransferEncoding();
   has_body = chunked;
+  // Poco 1.11's chunked reader reports a malformed or cut-off chunk as a
+  // plain end of body, so after such a request the connection's framing
+  // cannot be trusted: never reuse it (no request smuggling through it).
+  if (chunked) close_connection = true;
   std::size_t declared = 0;
   if (!chunked && request.hasContentLength()) {
     Poco::Int64 length = -1;
@@ -545,10 +549,18 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
     }
     req.set_body(std::move(body));
   } else if (mode == BodyMode::stream) {
-    req.set_body_stream(has_body ? &request.stream() : nullptr, limit);
+    req.set_body_stream(has_body ? &request.stream() : nullptr, limit,
+                        chunked ? std::nullopt : std::optional<std::size_t>(declared));
   }
 
   Response out = route.handler(req);
+
+  if (mode == BodyMode::stream && req.body_truncated()) {
+    // The client went away mid-body: whatever the handler made of the partial
+    // data is discarded (it saw the stream fail), and the connection is done.
+    close_connection = true;
+    return matrix_error(400, "M_UNKNOWN", "Request body is shorter than its Content-Length");
+  }
 
   if (mode == BodyMode::stream && req.body_too_large()) {
     rejected_too_large_->inc();
