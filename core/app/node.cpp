@@ -70,6 +70,35 @@ std::function<Health()> plugin_health(const plugins::Instance<Interface>& instan
   };
 }
 
+/// The routing plugin as the database sees it: every call serialised when the
+/// plugin is not thread-safe, and guarded so that a throwing plugin sends the
+/// query to the primary instead of failing the request.
+class GuardedRouting final : public plugin::DbRouting {
+ public:
+  GuardedRouting(const plugins::Instance<plugin::DbRouting>& routing, metrics::Registry& metrics)
+      : routing_(routing),
+        failures_(
+            metrics.counter("eltrix_db_routing_errors_total",
+                            "Routing-plugin calls that threw; the query went to the primary.")) {}
+
+  Health health() override { return plugin_health(routing_)(); }
+
+  std::size_t route(const plugin::RouteRequest& request,
+                    std::span<const plugin::TargetState> targets) override {
+    auto guard = routing_.serialize();
+    try {
+      return routing_->route(request, targets);
+    } catch (...) {
+      failures_.inc();
+      return 0;
+    }
+  }
+
+ private:
+  const plugins::Instance<plugin::DbRouting>& routing_;
+  metrics::Counter& failures_;
+};
+
 /// Applies migrations and pins the server name, retrying while the database
 /// is unreachable. The node serves /health meanwhile and reports not-ready.
 class SchemaSetup {
@@ -232,9 +261,10 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
     return kExitConfig;
   }
 
+  GuardedRouting guarded_routing(routing, metrics);
   std::unique_ptr<storage::Database> db;
   try {
-    db = std::make_unique<storage::Database>(database_options(config), *routing, metrics);
+    db = std::make_unique<storage::Database>(database_options(config), guarded_routing, metrics);
   } catch (const std::exception& e) {
     logger().error("configuration error", {{"key", keys::kDatabaseUrl}, {"error", e.what()}});
     return kExitConfig;
@@ -294,9 +324,11 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   notify_stopping();
   monitor.set_draining(true);
   server.stop_accepting();
-  schema.stop();
   const auto timeout = std::chrono::seconds(config.get_int(keys::kDrainTimeout, 30));
   const bool drained = server.drain(timeout);
+  // After the drain: the schema thread may be waiting for another node's
+  // migration lock, which must not delay finishing the requests in flight.
+  schema.stop();
   monitor.stop();
   if (!drained) {
     logger().warn("drain timed out; exiting with requests in flight",

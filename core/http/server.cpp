@@ -13,6 +13,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/ThreadPool.h>
@@ -640,6 +641,17 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
         close_connection = true;
       }
     }
+  } catch (const Poco::TimeoutException&) {
+    // The client stopped sending mid-body: its fault, not the server's, so no
+    // 5xx to page anyone about.
+    logger_.debug("request body timed out", {{"request_id", request_id}, {"route", route_label}});
+    out = matrix_error(408, "M_UNKNOWN", "Timed out reading the request body");
+    close_connection = true;
+  } catch (const Poco::Net::NetException& e) {
+    logger_.debug("client connection failed",
+                  {{"request_id", request_id}, {"route", route_label}, {"error", e.displayText()}});
+    out = matrix_error(400, "M_UNKNOWN", "The connection failed while reading the request");
+    close_connection = true;
   } catch (const Poco::Exception& e) {
     logger_.error("request failed",
                   {{"request_id", request_id}, {"route", route_label}, {"error", e.displayText()}});

@@ -90,9 +90,13 @@ void apply_migrations(Database& db) {
 void apply_migrations(Database& db, const std::vector<Migration>& migrations) {
   validate_migrations(migrations);
   const std::vector<Migration> applied_now = db.write([&](Transaction& tx) {
-    // Long migrations must not hit the request statement_timeout; waiting for
-    // another node's migration must not either.
+    // Long migrations must not hit the request statement_timeout. Waiting for
+    // a lock (another node's migration, or a table busy with requests) is
+    // bounded instead: the attempt fails, the caller retries with backoff, and
+    // a node being stopped is never stuck behind another's migration. Queries
+    // also never pile up behind a DDL statement that waits forever.
     tx.exec("SET LOCAL statement_timeout = 0");
+    tx.exec("SET LOCAL lock_timeout = '15s'");
     // Transaction-scoped: released by COMMIT/ROLLBACK, PgBouncer-safe.
     tx.exec("SELECT pg_advisory_xact_lock($1::bigint)", kMigrationLockKey);
     tx.exec(
