@@ -138,10 +138,11 @@ def base_env(database_url, tmp_path, port, **overrides):
 
 @pytest.fixture
 def start_node(binary, database, tmp_path):
-    """start_node(**env_overrides) -> a live Node; every node is stopped afterwards."""
+    """start_node(**env_overrides) -> a live Node (wait=False: just started);
+    every node is stopped afterwards."""
     nodes = []
 
-    def start(database_url=None, config_text="", **overrides):
+    def start(database_url=None, config_text="", wait=True, **overrides):
         port = free_port()
         env = base_env(database_url or database, tmp_path, port, **overrides)
         # An explicit (usually empty) file keeps a host's /etc/eltrix out of the test.
@@ -149,7 +150,8 @@ def start_node(binary, database, tmp_path):
         config.write_text(config_text)
         node = Node(binary, env, tmp_path, port, args=["--config", str(config)])
         nodes.append(node)
-        node.wait_live()
+        if wait:
+            node.wait_live()
         return node
 
     yield start
