@@ -18,6 +18,14 @@ using plugin::HealthStatus;
 
 namespace {
 
+http::ServerOptions local_options() {
+  http::ServerOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = 0;
+  options.workers = 2;
+  return options;
+}
+
 Poco::JSON::Object::Ptr parse(const std::string& body) {
   Poco::JSON::Parser parser;
   return parser.parse(body).extract<Poco::JSON::Object::Ptr>();
@@ -159,11 +167,7 @@ TEST_CASE("health endpoints over HTTP", "[health]") {
 
   http::Router router;
   health::add_routes(router, monitor, registry, "1.2.3-test");
-  http::ServerOptions options;
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  options.workers = 2;
-  http::Server server(options, router, registry);
+  http::Server server(local_options(), router, registry);
   server.start();
   const auto port = server.port();
 
@@ -264,11 +268,7 @@ TEST_CASE("live reports 503 when the monitor thread stalls", "[health]") {
       false);
   http::Router router;
   health::add_routes(router, monitor, registry, "v");
-  http::ServerOptions options;
-  options.bind_address = "127.0.0.1";
-  options.port = 0;
-  options.workers = 2;
-  http::Server server(options, router, registry);
+  http::Server server(local_options(), router, registry);
   server.start();
   monitor.start();
   test::HttpResult r;

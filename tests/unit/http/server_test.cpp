@@ -154,6 +154,13 @@ struct Fixture {
   std::uint16_t port() const { return server.port(); }
 };
 
+double rejected(metrics::Registry& r, const std::string& reason) {
+  return r
+      .counter("eltrix_http_request_body_rejected_total", "Request bodies rejected, by reason.",
+               {{"reason", reason}})
+      .value();
+}
+
 double counter_value(metrics::Registry& r, const std::string& method, const std::string& route,
                      const std::string& status) {
   return r
@@ -276,14 +283,8 @@ TEST_CASE("JSON bodies: M_NOT_JSON, M_BAD_JSON and a parsed object", "[http]") {
   r = test::request(f.port(), spec);
   CHECK(r.status == 400);
 
-  CHECK(f.registry
-            .counter("eltrix_http_request_body_rejected_total",
-                     "Request bodies rejected, by reason.", {{"reason", "bad_json"}})
-            .value() == 4);
-  CHECK(f.registry
-            .counter("eltrix_http_request_body_rejected_total",
-                     "Request bodies rejected, by reason.", {{"reason", "not_json"}})
-            .value() == 3);
+  CHECK(rejected(f.registry, "bad_json") == 4);
+  CHECK(rejected(f.registry, "not_json") == 3);
 }
 
 TEST_CASE("body limits: 413 from Content-Length and from chunked bodies", "[http]") {
@@ -340,10 +341,7 @@ TEST_CASE("body limits: 413 from Content-Length and from chunked bodies", "[http
   r = test::request(f.port(), stream);
   CHECK(r.status == 413);
 
-  CHECK(f.registry
-            .counter("eltrix_http_request_body_rejected_total",
-                     "Request bodies rejected, by reason.", {{"reason", "too_large"}})
-            .value() == 5);
+  CHECK(rejected(f.registry, "too_large") == 5);
 }
 
 TEST_CASE("errors: MatrixError JSON, 500 hides the detail", "[http]") {
