@@ -48,6 +48,22 @@ LruCache::Shard& LruCache::shard_for(std::string_view key) {
   return shards_[shard_index(key)];
 }
 
+void LruCache::replace_value(Entry& entry, std::string fresh) {
+  // Swapping in a freshly built string (rather than assign(), or a move
+  // assignment, which copies a short value into the old buffer) releases the
+  // old buffer, so the memory held is what charge() counts: a value that was
+  // 4 MiB and is now "y" does not keep its 4 MiB.
+  entry.value.swap(fresh);
+}
+
+std::optional<std::size_t> LruCache::value_capacity(std::string_view key) {
+  Shard& shard = shard_for(key);
+  std::lock_guard lock(shard.mutex);
+  auto found = shard.index.find(key);
+  if (found == shard.index.end()) return std::nullopt;
+  return found->second->value.capacity();
+}
+
 bool LruCache::over_limits() const {
   return static_cast<std::size_t>(entries_.load(std::memory_order_relaxed)) > limits_.max_entries ||
          static_cast<std::size_t>(bytes_.load(std::memory_order_relaxed)) > limits_.max_bytes;
@@ -125,7 +141,7 @@ void LruCache::set(std::string_view key, std::string_view value, TimePoint expir
     if (found != shard.index.end()) {
       auto it = found->second;
       auto old_size = static_cast<std::int64_t>(charge(it->key, it->value));
-      it->value.assign(value);
+      replace_value(*it, std::string(value));
       it->expires = expires;
       bytes_.fetch_add(size - old_size, std::memory_order_relaxed);
       delta.bytes += size - old_size;
@@ -180,7 +196,7 @@ std::int64_t LruCache::increment(std::string_view key, std::int64_t amount,
                             "cache-local: increment: the result would overflow a 64-bit integer");
       }
       auto old_size = static_cast<std::int64_t>(charge(it->key, it->value));
-      it->value = std::to_string(result);
+      replace_value(*it, std::to_string(result));
       auto new_size = static_cast<std::int64_t>(charge(it->key, it->value));
       bytes_.fetch_add(new_size - old_size, std::memory_order_relaxed);
       delta.bytes += new_size - old_size;

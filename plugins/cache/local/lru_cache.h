@@ -54,6 +54,9 @@ class LruCache {
   LruCache& operator=(const LruCache&) = delete;
   ~LruCache();
 
+  /// Values are always stored in freshly built strings (never assigned over
+  /// an old buffer), so their capacity is their size (or the small-string
+  /// buffer inside the header) and counting the size is honest.
   static std::size_t charge(std::string_view key, std::string_view value) {
     return key.size() + value.size() + kEntryOverhead;
   }
@@ -79,6 +82,10 @@ class LruCache {
   /// Drops every expired entry; returns how many.
   std::size_t purge_expired(TimePoint now, Delta& delta);
 
+  /// The capacity of the string holding the value at `key`, expired or not
+  /// (for tests: the memory held must match what charge() counts).
+  [[nodiscard]] std::optional<std::size_t> value_capacity(std::string_view key);
+
   [[nodiscard]] std::size_t entries() const { return static_cast<std::size_t>(entries_.load()); }
   [[nodiscard]] std::size_t bytes() const { return static_cast<std::size_t>(bytes_.load()); }
   [[nodiscard]] std::size_t shard_count() const { return shard_count_; }
@@ -98,6 +105,8 @@ class LruCache {
     std::unordered_map<std::string_view, List::iterator> index;
   };
 
+  // Replaces the stored value so that the old buffer is released.
+  static void replace_value(Entry& entry, std::string fresh);
   Shard& shard_for(std::string_view key);
   std::size_t shard_index(std::string_view key) const;
   [[nodiscard]] bool over_limits() const;

@@ -27,6 +27,12 @@ bool has(LruCache& cache, std::string_view key) {
   return cache.get(key, kNow, delta).has_value();
 }
 
+std::size_t capacity_of(LruCache& cache, std::string_view key) {
+  auto capacity = cache.value_capacity(key);
+  REQUIRE(capacity.has_value());
+  return *capacity;
+}
+
 }  // namespace
 
 TEST_CASE("LruCache: one shard evicts the least recently used entry", "[plugin][cache-local]") {
@@ -119,6 +125,37 @@ TEST_CASE("LruCache: increment keeps the expiry of an existing entry", "[plugin]
   cache.set("max", std::to_string(INT64_MAX), kLater, kNow, delta);
   CHECK_THROWS_AS(cache.increment("max", 1, kLater, kNow, delta), plugin::Error);
   CHECK(cache.get("max", kNow, delta) == std::optional<std::string>(std::to_string(INT64_MAX)));
+}
+
+TEST_CASE("LruCache: overwriting a large value with a small one releases the old buffer",
+          "[plugin][cache-local]") {
+  // The memory held must match the bytes charged, or many keys first set to a
+  // large value and then to a tiny one would hold far more than the byte cap.
+  const std::size_t big = 4U << 20U;
+  LruCache cache(CacheLimits{.max_entries = 10, .max_bytes = 16U << 20U}, 1);
+  Delta delta;
+  cache.set("k", std::string(big, 'x'), kLater, kNow, delta);
+  CHECK(capacity_of(cache, "k") >= big);
+  cache.set("k", "y", kLater, kNow, delta);
+  CHECK(cache.get("k", kNow, delta) == std::optional<std::string>("y"));
+  CHECK(capacity_of(cache, "k") < 64);
+  CHECK(cache.bytes() == LruCache::charge("k", "y"));
+
+  // A medium value replacing a large one: capacity close to its size.
+  cache.set("k", std::string(big, 'x'), kLater, kNow, delta);
+  cache.set("k", std::string(1000, 'z'), kLater, kNow, delta);
+  CHECK(capacity_of(cache, "k") < 1100);
+  CHECK(cache.bytes() == LruCache::charge("k", std::string(1000, 'z')));
+
+  // increment() replacing a long (zero-padded) integer does the same.
+  std::string padded(big, '0');
+  padded.back() = '1';
+  cache.set("n", padded, kLater, kNow, delta);
+  CHECK(cache.increment("n", 1, kLater, kNow, delta) == 2);
+  CHECK(capacity_of(cache, "n") < 64);
+  CHECK(cache.bytes() ==
+        LruCache::charge("k", std::string(1000, 'z')) + LruCache::charge("n", "2"));
+  CHECK_FALSE(cache.value_capacity("absent").has_value());
 }
 
 TEST_CASE("LocalCache: TTLs follow the Host clock and cache.ttl", "[plugin][cache-local]") {
