@@ -2,6 +2,10 @@
 
 #include <eltrix/plugin/error.h>
 
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -21,11 +25,7 @@ bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_hex(char c) {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9');
-}
-
-// A DNS name or dotted IPv4 address: labels of letters, digits, '-' and '_'
+// A DNS name: labels of letters, digits, '-' and '_'
 // (not starting or ending with '-'), separated by single dots.
 bool valid_host_name(std::string_view host) {
   if (host.empty() || host.size() > 253) return false;
@@ -45,37 +45,37 @@ bool valid_host_name(std::string_view host) {
   return true;
 }
 
-// Hex groups, colons, an optional embedded IPv4 tail and an optional %zone.
+// An IPv6 address as inet_pton reads it, with an optional %zone (an
+// interface name or number).
 bool valid_ipv6(std::string_view address) {
   auto percent = address.find('%');
   if (percent != std::string_view::npos) {
     auto zone = address.substr(percent + 1);
-    if (zone.empty()) return false;
+    if (zone.empty() || zone.size() >= IF_NAMESIZE) return false;
     for (char c : zone) {
       if (!is_alnum(c) && c != '-' && c != '_' && c != '.') return false;
     }
     address = address.substr(0, percent);
   }
-  if (address.size() < 2 || address.find(':') == std::string_view::npos) return false;
-  std::size_t colons = 0;
-  std::size_t group = 0;
-  for (char c : address) {
-    if (c == ':') {
-      ++colons;
-      group = 0;
-    } else if (is_hex(c) || c == '.') {
-      if (++group > 15) return false;
-    } else {
-      return false;
-    }
-  }
-  if (colons > 7) return false;
-  auto double_colon = address.find("::");
-  if (double_colon != std::string_view::npos &&
-      address.find("::", double_colon + 1) != std::string_view::npos) {
+  if (address.size() >= INET6_ADDRSTRLEN || address.find('\0') != std::string_view::npos) {
     return false;
   }
-  return true;
+  in6_addr parsed{};
+  return ::inet_pton(AF_INET6, std::string(address).c_str(), &parsed) == 1;
+}
+
+// Digits and dots only: meant as an IPv4 address, not a host name (no
+// top-level domain is all digits).
+bool looks_like_ipv4(std::string_view host) {
+  return !host.empty() && std::all_of(host.begin(), host.end(),
+                                      [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+// A dotted-quad IPv4 address as inet_pton reads it (four decimal parts).
+bool valid_ipv4(std::string_view host) {
+  if (host.size() >= INET_ADDRSTRLEN) return false;
+  in_addr parsed{};
+  return ::inet_pton(AF_INET, std::string(host).c_str(), &parsed) == 1;
 }
 
 std::uint16_t parse_port(std::string_view entry, std::string_view text) {
@@ -115,7 +115,9 @@ plugin::Peer parse_peer(std::string_view entry) {
     fail(entry, "IPv6 addresses must be written in brackets, as in [fd00::1]:4369");
   }
   auto host = entry.substr(0, colon);
-  if (!valid_host_name(host)) {
+  if (looks_like_ipv4(host)) {
+    if (!valid_ipv4(host)) fail(entry, "'" + std::string(host) + "' is not an IPv4 address");
+  } else if (!valid_host_name(host)) {
     fail(entry, host.empty() ? std::string("the host is empty")
                              : "'" + std::string(host) + "' is not a valid host name or address");
   }

@@ -22,7 +22,11 @@ TEST_CASE("cluster-strategy-static parses host[:port] entries", "[plugin][cluste
         Case{"eltrix_2.svc.local.:65535", "eltrix_2.svc.local.", 65535},
         Case{"10.1.2.3:8448", "10.1.2.3", 8448}, Case{"[::1]", "::1", 0},
         Case{"[fd00::1]:4369", "fd00::1", 4369}, Case{"[fe80::1%eth0]:9", "fe80::1%eth0", 9},
-        Case{"[::ffff:10.0.0.1]:80", "::ffff:10.0.0.1", 80}}) {
+        Case{"[::ffff:10.0.0.1]:80", "::ffff:10.0.0.1", 80},
+        Case{"[1:2:3:4:5:6:7:8]:1", "1:2:3:4:5:6:7:8", 1}, Case{"[::]", "::", 0},
+        Case{"[FD00::A]", "FD00::A", 0}, Case{"0.0.0.0:7", "0.0.0.0", 7},
+        Case{"255.255.255.255", "255.255.255.255", 0}, Case{"1node.example", "1node.example", 0},
+        Case{"[fe80::1%2]", "fe80::1%2", 0}}) {
     INFO(c.entry);
     auto peer = parse_peer(c.entry);
     CHECK(peer.address == c.address);
@@ -32,10 +36,14 @@ TEST_CASE("cluster-strategy-static parses host[:port] entries", "[plugin][cluste
 }
 
 TEST_CASE("cluster-strategy-static rejects bad entries, naming them", "[plugin][cluster-static]") {
-  for (const char* entry :
-       {"node1:", ":4369", "node1:0", "node1:65536", "node1:http", "node1:43 69", "fd00::1",
-        "[fd00::1", "[fd00::1]4369", "[]:80", "[node1]:80", "bad host", "-node", "node..org",
-        "[fd00::1]:", "node1:4369:1", "a/b"}) {
+  for (const char* entry : {"node1:",        ":4369",         "node1:0",    "node1:65536",
+                            "node1:http",    "node1:43 69",   "fd00::1",    "[fd00::1",
+                            "[fd00::1]4369", "[]:80",         "[node1]:80", "bad host",
+                            "-node",         "node..org",     "[fd00::1]:", "node1:4369:1",
+                            "a/b",           "[12345::1]",    "[1:2]",      "[::1.2]",
+                            "[1.2.3.4:5]",   "[:.]",          "[1.2.3.4]",  "[1:2:3:4:5:6:7:8:9]",
+                            "[fe80::1%]",    "[fe80::1%e/0]", "1.2.3.256",  "1.2.3",
+                            "1.2.3.4.5",     "01.2.3.4:80",   "...",        "1.2.3.4.:80"}) {
     INFO(entry);
     try {
       (void)parse_peer(entry);
