@@ -75,7 +75,8 @@ FsMediaStore::FsMediaStore(plugin::Host& host, const plugin::Config& config)
       root_(config.get_string("media.path", kDefaultRoot)),
       bytes_written_(
           host.counter("eltrix_media_fs_bytes_written_total", "Bytes written to media files")),
-      bytes_read_(host.counter("eltrix_media_fs_bytes_read_total", "Bytes read from media files")) {
+      bytes_read_(host.counter("eltrix_media_fs_bytes_read_total", "Bytes read from media files")),
+      last_temp_sweep_(host.steady_now().time_since_epoch().count()) {
   if (root_.empty()) {
     throw plugin::Error(plugin::ErrorKind::permanent,
                         "media.path: expected a directory path, found an empty value");
@@ -154,6 +155,25 @@ std::size_t FsMediaStore::remove_stale_temp_files() {
   return removed;
 }
 
+void FsMediaStore::maybe_sweep_temp_files() {
+  using Clock = std::chrono::steady_clock;
+  const auto now = host_.steady_now();
+  auto last = last_temp_sweep_.load();
+  if (now - Clock::time_point(Clock::duration(last)) < kTempSweepInterval) return;
+  // One caller sweeps; concurrent health() calls skip.
+  if (!last_temp_sweep_.compare_exchange_strong(last, now.time_since_epoch().count())) return;
+  try {
+    std::size_t removed = remove_stale_temp_files();
+    if (removed != 0) {
+      host_.info("removed stale temporary files",
+                 {{"path", join_path(root_, kTempDir)}, {"removed", std::to_string(removed)}});
+    }
+  } catch (const plugin::Error& error) {
+    host_.warn("cannot sweep stale temporary files",
+               {{"path", join_path(root_, kTempDir)}, {"error", error.what()}});
+  }
+}
+
 std::string FsMediaStore::temp_name() const {
   thread_local std::mt19937_64 rng{[] {
     std::random_device device;
@@ -179,6 +199,7 @@ plugin::Health FsMediaStore::health() {
             "media directory '" + join_path(root_, kTempDir) +
                 "' not writable: " + std::system_category().message(errno)};
   }
+  maybe_sweep_temp_files();
   struct statvfs vfs {};
   if (::fstatvfs(root_fd_.get(), &vfs) != 0) {
     return {plugin::HealthStatus::failed,

@@ -14,6 +14,7 @@
 
 #include "posix_io.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -22,8 +23,11 @@ namespace eltrix::media_fs {
 
 /// Size of the copy buffer for put().
 inline constexpr std::size_t kCopyBufferSize = 64U * 1024U;
-/// Temporary files older than this are removed when the store starts.
+/// Temporary files older than this are removed when the store starts, and
+/// from health() at most every kTempSweepInterval (left by a crashed put, or
+/// one on another node sharing the filesystem).
 inline constexpr std::chrono::hours kStaleTempAge{1};
+inline constexpr std::chrono::minutes kTempSweepInterval{10};
 /// Below this share of free space health() reports degraded.
 inline constexpr double kLowSpaceRatio = 0.01;
 /// Name of the temporary directory under the root.
@@ -54,6 +58,8 @@ class FsMediaStore final : public plugin::MediaStore {
 
  private:
   std::size_t remove_stale_temp_files();
+  // Sweeps from health() when kTempSweepInterval has passed since the last sweep.
+  void maybe_sweep_temp_files();
   std::string temp_name() const;
 
   plugin::Host& host_;
@@ -61,6 +67,8 @@ class FsMediaStore final : public plugin::MediaStore {
   UniqueFd root_fd_;
   plugin::Counter& bytes_written_;
   plugin::Counter& bytes_read_;
+  // Host steady clock ticks at the last sweep of stale temporary files.
+  std::atomic<std::chrono::steady_clock::rep> last_temp_sweep_;
 };
 
 }  // namespace eltrix::media_fs

@@ -155,6 +155,39 @@ TEST_CASE("media-store-fs removes temporary files older than an hour at start",
   CHECK(fs::exists(dir.path() / ".tmp" / "recent.part"));
 }
 
+TEST_CASE("media-store-fs: health() also removes stale temporary files, every ten minutes",
+          "[plugin][media-fs]") {
+  TempDir dir;
+  TestHost host;
+  config::StaticConfig config({{"media.path", dir.path().string()}});
+  FsMediaStore store(host, config);
+  // Left behind after the start-up sweep (a crash elsewhere on a shared root).
+  const auto old_part = dir.path() / ".tmp" / "old.part";
+  const auto recent_part = dir.path() / ".tmp" / "recent.part";
+  touch(old_part, host.wall_now() - std::chrono::hours(2));
+  touch(recent_part, host.wall_now() - std::chrono::minutes(10));
+
+  // Not before the interval has passed since the last sweep.
+  host.advance(media_fs::kTempSweepInterval - std::chrono::seconds(1));
+  CHECK(store.health().status != plugin::HealthStatus::failed);
+  CHECK(fs::exists(old_part));
+
+  host.advance(std::chrono::seconds(1));
+  CHECK(store.health().status != plugin::HealthStatus::failed);
+  CHECK_FALSE(fs::exists(old_part));
+  CHECK(fs::exists(recent_part));  // twenty minutes old by the Host clock
+
+  // The next sweep is another interval later.
+  touch(old_part, host.wall_now() - std::chrono::hours(2));
+  host.advance(std::chrono::minutes(1));
+  CHECK(store.health().status != plugin::HealthStatus::failed);
+  CHECK(fs::exists(old_part));
+  host.advance(media_fs::kTempSweepInterval);
+  CHECK(store.health().status != plugin::HealthStatus::failed);
+  CHECK_FALSE(fs::exists(old_part));
+  CHECK(fs::exists(recent_part));
+}
+
 TEST_CASE("media-store-fs: an unusable media.path is a permanent error naming it",
           "[plugin][media-fs]") {
   TempDir dir;
