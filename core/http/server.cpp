@@ -1,5 +1,8 @@
 #include "http/server.h"
 
+#include "http/body.h"
+#include "http/request_id.h"
+
 #include "build_info.h"
 #include "log/log.h"
 
@@ -25,7 +28,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <random>
 #include <thread>
 
 namespace eltrix::http {
@@ -60,69 +62,8 @@ std::string method_label(std::string_view method) {
   return "other";
 }
 
-bool valid_request_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-           c == '_' || c == '-';
-  });
-}
-
-std::string new_request_id() {
-  thread_local std::mt19937_64 rng([] {
-    std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
-  }());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint64_t v = rng();
-  std::string out(16, '0');
-  for (int i = 15; i >= 0; --i) {
-    out[static_cast<std::size_t>(i)] = kHex[v & 0xf];
-    v >>= 4;
-  }
-  return out;
-}
-
 Response matrix_error(int status, std::string errcode, const std::string& message) {
   return Response::error(MatrixError(status, std::move(errcode), message));
-}
-
-/// Parses any JSON text. Poco 1.11 only accepts an object or array at the top
-/// level, so a scalar ("42", "null") is parsed inside an array; that keeps
-/// "valid JSON but not an object" (M_BAD_JSON) apart from "not JSON" (M_NOT_JSON).
-bool parse_json(const std::string& text, Poco::Dynamic::Var& out) {
-  if (text.empty()) return false;
-  try {
-    Poco::JSON::Parser parser;
-    out = parser.parse(text);
-    return true;
-  } catch (const Poco::Exception&) {
-  }
-  try {
-    Poco::JSON::Parser parser;
-    Poco::Dynamic::Var wrapped = parser.parse("[" + text + "]");
-    auto array = wrapped.extract<Poco::JSON::Array::Ptr>();
-    if (array && array->size() == 1) {
-      out = array->get(0);
-      return true;
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return false;
-}
-
-/// Reads and drops up to `max` bytes; true if the stream ended within them.
-bool discard(std::istream& in, std::size_t max) {
-  char buf[8192];
-  std::size_t total = 0;
-  while (total <= max) {
-    in.read(buf, sizeof(buf));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    total += got;
-    if (got < sizeof(buf)) return in.eof() && total <= max;
-  }
-  return false;
 }
 
 /// Per (method, route) metric objects, resolved once. Status counters are
