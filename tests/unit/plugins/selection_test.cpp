@@ -1,7 +1,7 @@
 // Which plugins a configuration selects, aliases included.
+#include "plugins/selection.h"
 #include "config/config.h"
 #include "config/core_keys.h"
-#include "plugins/selection.h"
 
 #include <catch2/catch.hpp>
 
@@ -47,8 +47,10 @@ TEST_CASE("aliases: epmd is the static strategy, replicas switch routing", "[plu
   CHECK(selected(s, plugin::Kind::cluster_strategy) == "static");
   CHECK(selected(s, plugin::Kind::db_routing) == "replicas");
   CHECK(selected(s, plugin::Kind::media_store) == "s3");
-  s = select_with({{"ELTRIX_CLUSTER_ENABLED", "yes"}, {"ELTRIX_CLUSTER_STRATEGY", "dns"},
-                   {"ELTRIX_DATABASE_ROUTING", "primary"}, {"DATABASE_REPLICA_URL", "x=y"}});
+  s = select_with({{"ELTRIX_CLUSTER_ENABLED", "yes"},
+                   {"ELTRIX_CLUSTER_STRATEGY", "dns"},
+                   {"ELTRIX_DATABASE_ROUTING", "primary"},
+                   {"DATABASE_REPLICA_URL", "x=y"}});
   CHECK(selected(s, plugin::Kind::cluster_strategy) == "dns");
   CHECK(selected(s, plugin::Kind::db_routing) == "primary");  // explicit beats auto
 }
