@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace eltrix::app {
 
 namespace fs = std::filesystem;
@@ -29,6 +31,41 @@ std::vector<config::Setting> read_sources(const CliOptions& options, LoadedConfi
     for (auto& error : parsed.errors) out.problems.push_back({"", std::move(error)});
   }
   return settings;
+}
+
+/// Kea's validate-without-activate: each configured plugin that offers a
+/// validate function checks its values now, without creating anything, so
+/// `--config=check` reports what its constructor would refuse. Skipped for a
+/// plugin whose keys already failed their declared types.
+void validate_plugins(plugins::Registry& registry, LoadedConfiguration& out) {
+  for (const auto& selection : out.selections) {
+    const auto* info = registry.find(selection.kind, selection.name);
+    if (info == nullptr || info->descriptor == nullptr || info->descriptor->validate == nullptr) {
+      continue;
+    }
+    const std::string owner = info->full_name();
+    const bool typed_ok =
+        std::none_of(out.problems.begin(), out.problems.end(), [&](const config::Problem& problem) {
+          const config::Key* key = out.schema.find(problem.key);
+          return key != nullptr && key->owner == owner;
+        });
+    if (!typed_ok) continue;
+    std::vector<plugin::ConfigProblem> found;
+    try {
+      info->descriptor->validate(out.config, found);
+    } catch (const std::exception& e) {
+      found.push_back({selection.key,
+                       fmt::format("{} could not check its configuration: {}", owner, e.what())});
+    } catch (...) {
+      found.push_back({selection.key, owner + " could not check its configuration"});
+    }
+    for (const auto& problem : found) {
+      const config::Key* key = out.schema.find(problem.key);
+      out.problems.push_back(key != nullptr
+                                 ? config::make_problem(*key, out.config, problem.message)
+                                 : config::Problem{problem.key, problem.message});
+    }
+  }
 }
 
 }  // namespace
@@ -62,6 +99,7 @@ std::unique_ptr<LoadedConfiguration> load_configuration(const CliOptions& option
   auto problems = config::validate(out->schema, out->config);
   out->problems.insert(out->problems.end(), problems.begin(), problems.end());
   out->problems.insert(out->problems.end(), load_problems.begin(), load_problems.end());
+  validate_plugins(registry, *out);
   out->warnings = config::unknown_keys(out->schema, settings);
   return out;
 }

@@ -41,6 +41,22 @@ def test_config_check_reports_file_and_line(binary, tmp_path, database):
     assert str(env["DATABASE_URL"]) not in result.stdout + result.stderr  # secrets never printed
 
 
+def test_config_check_asks_plugins_to_validate_without_starting(binary, tmp_path, database):
+    env = base_env(database, tmp_path, free_port(), ELTRIX_CLUSTER_ENABLED="true",
+                   ELTRIX_CLUSTER_STRATEGY="epmd", ELTRIX_CLUSTER_PEERS="node1:4370,[1:2]:80,ok")
+    empty = tmp_path / "empty.conf"
+    empty.write_text("")
+    result = run_eltrix(binary, ["--config", str(empty), "--config=check"], env)
+    assert result.returncode == 78, result.stdout + result.stderr
+    assert "cluster.peers = 'node1:4370,[1:2]:80,ok' (from env ELTRIX_CLUSTER_PEERS)" in result.stderr
+    assert "[1:2]" in result.stderr.split("(from env ELTRIX_CLUSTER_PEERS):", 1)[1]
+
+    env["ELTRIX_CLUSTER_PEERS"] = "node1:4370,[fd00::1]:80"
+    result = run_eltrix(binary, ["--config", str(empty), "--config=check"], env)
+    assert result.returncode == 0, result.stderr
+    assert "cluster.strategy = static: cluster-strategy-static" in result.stdout
+
+
 def test_list_plugins_shows_first_party_plugins(binary):
     result = run_eltrix(binary, ["--list-plugins"], {"PATH": os.environ["PATH"]})
     assert result.returncode == 0, result.stderr

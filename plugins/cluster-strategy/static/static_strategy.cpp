@@ -24,6 +24,17 @@ std::vector<plugin::Peer> StaticStrategy::discover() {
   return peers_;
 }
 
+void StaticStrategy::validate(const plugin::Config& config,
+                              std::vector<plugin::ConfigProblem>& problems) {
+  for (const auto& entry : config.get_list("cluster.peers")) {
+    try {
+      (void)parse_peer(entry);
+    } catch (const plugin::Error& e) {
+      problems.push_back({"cluster.peers", e.what()});
+    }
+  }
+}
+
 void StaticStrategy::watch(plugin::PeerListener* listener) {
   // The set never changes: deliver it once, now. Nothing runs later, so
   // stopping (nullptr) has nothing to stop.

@@ -18,6 +18,9 @@ class StaticStrategy final : public plugin::ClusterStrategy {
 
   StaticStrategy(plugin::Host& host, const plugin::Config& config);
 
+  /// For `eltrix --config=check`: every malformed cluster.peers entry.
+  static void validate(const plugin::Config& config, std::vector<plugin::ConfigProblem>& problems);
+
   plugin::Health health() override;
   std::vector<plugin::Peer> discover() override;
   void watch(plugin::PeerListener* listener) override;

@@ -77,6 +77,29 @@ TEST_CASE("the macro's descriptor passes every check", "[plugins]") {
   CHECK(info.full_name() == "cache-counting");
 }
 
+TEST_CASE("the macro wires an optional static validate function", "[plugins]") {
+  CHECK(kCounting.validate == nullptr);  // CountingCache declares none
+
+  struct Validating : CountingCache {
+    using CountingCache::CountingCache;
+    static void validate(const plugin::Config& config, std::vector<plugin::ConfigProblem>& out) {
+      if (config.get_string("cache.counting.prefix").empty()) {
+        out.push_back({"cache.counting.prefix", "expected a non-empty prefix"});
+      }
+    }
+  };
+  constexpr auto descriptor =
+      plugin::detail::make_descriptor<plugin::Kind::cache, Validating>("validating", "1", kKeys);
+  REQUIRE(descriptor.validate != nullptr);
+  std::vector<plugin::ConfigProblem> problems;
+  descriptor.validate(config::StaticConfig{{"cache.counting.prefix", ""}}, problems);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].key == "cache.counting.prefix");
+  problems.clear();
+  descriptor.validate(config::StaticConfig{{"cache.counting.prefix", "x"}}, problems);
+  CHECK(problems.empty());
+}
+
 TEST_CASE("each ABI rule has its own message", "[plugins]") {
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.magic = 1; })),
              Contains("bad descriptor magic"));
@@ -85,7 +108,7 @@ TEST_CASE("each ABI rule has its own message", "[plugins]") {
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_minor = 9; })),
              Contains("ABI 1.9, newer than"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.size = 40; })),
-             Contains("descriptor of 40 bytes, expected at least 88"));
+             Contains("descriptor of 40 bytes, expected at least 96"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.kind = 9; })), Contains("unknown kind 9"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.name = "Bad Name"; })),
              Contains("plugin name 'Bad Name' is invalid"));

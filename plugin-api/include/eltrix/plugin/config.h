@@ -45,6 +45,12 @@ struct ConfigKeySpec {
   std::int64_t max_value = INT64_MAX;
 };
 
+/// One thing wrong with a plugin's configuration.
+struct ConfigProblem {
+  std::string key;      ///< the key at fault
+  std::string message;  ///< what was found and what was expected
+};
+
 /// Read access to the validated configuration. A plugin may read its own keys
 /// and any core key (for example "cache.ttl").
 class Config {

@@ -11,7 +11,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 namespace eltrix::plugin {
 
@@ -40,6 +42,11 @@ using CreateFn = void* (*)(Host& host, const Config& config);
 /// Destroys an instance made by CreateFn.
 using DestroyFn = void (*)(void* instance) noexcept;
 
+/// Checks the configuration without creating anything and without side
+/// effects (no connections, no directories), so `eltrix --config=check` can
+/// report what the constructor would refuse. Appends every problem. Optional.
+using ValidateFn = void (*)(const Config& config, std::vector<ConfigProblem>& problems);
+
 struct Descriptor {
   DescriptorPrefix prefix;
   // ---- ABI 1.0 ----
@@ -51,6 +58,7 @@ struct Descriptor {
   std::size_t config_key_count;
   CreateFn create;
   DestroyFn destroy;
+  ValidateFn validate;  ///< may be null
   // New fields go here, with a kAbiMinor bump.
 };
 
@@ -68,9 +76,10 @@ static_assert(sizeof(DescriptorPrefix) == 32);
 static_assert(offsetof(Descriptor, description) == 32);
 static_assert(offsetof(Descriptor, capabilities) == 48);
 static_assert(offsetof(Descriptor, create) == 72);
-static_assert(sizeof(Descriptor) == 88);
+static_assert(offsetof(Descriptor, validate) == 88);
+static_assert(sizeof(Descriptor) == 96);
 
 /// Smallest descriptor size valid for ABI 1.0.
-inline constexpr std::uint32_t kDescriptorSizeV1_0 = 88;
+inline constexpr std::uint32_t kDescriptorSizeV1_0 = 96;
 
 }  // namespace eltrix::plugin

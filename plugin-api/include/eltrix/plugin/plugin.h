@@ -11,7 +11,10 @@
 // `MyCache` derives from eltrix::plugin::Cache and has a constructor
 // `MyCache(eltrix::plugin::Host&, const eltrix::plugin::Config&)`. It may
 // declare `static constexpr const char* kDescription`, `static constexpr
-// std::uint64_t kCapabilities` and `static constexpr bool kThreadSafe`.
+// std::uint64_t kCapabilities`, `static constexpr bool kThreadSafe`, and
+// `static void validate(const Config&, std::vector<ConfigProblem>&)`, which
+// `eltrix --config=check` calls to find what the constructor would refuse,
+// without creating anything.
 // Build with -fvisibility=hidden: the macro exports the descriptor alone.
 #pragma once
 
@@ -85,6 +88,18 @@ constexpr std::uint32_t flags() {
     return 0;
 }
 
+template <typename Impl>
+void validate(const Config& config, std::vector<ConfigProblem>& problems) {
+  Impl::validate(config, problems);
+}
+template <typename Impl>
+constexpr ValidateFn validate_fn() {
+  if constexpr (requires(const Config& c, std::vector<ConfigProblem>& p) { Impl::validate(c, p); })
+    return &validate<Impl>;
+  else
+    return nullptr;
+}
+
 template <Kind K, typename Impl>
 constexpr Descriptor make_descriptor(const char* name, const char* version,
                                      std::span<const ConfigKeySpec> keys) {
@@ -109,6 +124,7 @@ constexpr Descriptor make_descriptor(const char* name, const char* version,
       .config_key_count = keys.size(),
       .create = &create<Interface, Impl>,
       .destroy = &destroy<Interface>,
+      .validate = validate_fn<Impl>(),
   };
 }
 
