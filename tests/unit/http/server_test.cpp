@@ -531,9 +531,10 @@ TEST_CASE("the access log has no query string and no Authorization", "[http]") {
   CHECK(log.find("access_token") == std::string::npos);
 }
 
-TEST_CASE("drain finishes in-flight requests and refuses new connections", "[http]") {
-  metrics::Registry registry;
-  Gate gate;
+namespace {
+
+/// GET /slow waits for the gate; GET /fast answers at once.
+http::Router slow_and_fast_routes(Gate& gate) {
   http::Router router;
   router.add("GET", "/slow", [&gate](http::Request&) {
     gate.wait();
@@ -541,6 +542,15 @@ TEST_CASE("drain finishes in-flight requests and refuses new connections", "[htt
   });
   router.add("GET", "/fast",
              [](http::Request&) { return http::Response::text(200, "text/plain", "fast"); });
+  return router;
+}
+
+}  // namespace
+
+TEST_CASE("drain finishes in-flight requests and refuses new connections", "[http]") {
+  metrics::Registry registry;
+  Gate gate;
+  http::Router router = slow_and_fast_routes(gate);
   http::Server server(local_options(), router, registry);
   server.start();
   const auto port = server.port();
@@ -586,13 +596,7 @@ TEST_CASE("drain finishes in-flight requests and refuses new connections", "[htt
 TEST_CASE("a keep-alive connection closes after its current request once draining", "[http]") {
   metrics::Registry registry;
   Gate gate;
-  http::Router router;
-  router.add("GET", "/slow", [&gate](http::Request&) {
-    gate.wait();
-    return http::Response::text(200, "text/plain", "done");
-  });
-  router.add("GET", "/fast",
-             [](http::Request&) { return http::Response::text(200, "text/plain", "fast"); });
+  http::Router router = slow_and_fast_routes(gate);
   http::Server server(local_options(), router, registry);
   server.start();
 
