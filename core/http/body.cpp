@@ -1,30 +1,35 @@
 #include "http/body.h"
 
-#include <Poco/Exception.h>
-#include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
-
 namespace eltrix::http {
 
-bool parse_json(const std::string& text, Poco::Dynamic::Var& out) {
+bool parse_json(const std::string& text, nlohmann::json& out) {
   if (text.empty()) return false;
-  try {
-    Poco::JSON::Parser parser;
-    out = parser.parse(text);
-    return true;
-  } catch (const Poco::Exception&) {
-  }
-  try {
-    Poco::JSON::Parser parser;
-    Poco::Dynamic::Var wrapped = parser.parse("[" + text + "]");
-    auto array = wrapped.extract<Poco::JSON::Array::Ptr>();
-    if (array && array->size() == 1) {
-      out = array->get(0);
-      return true;
+  // nlohmann's parser recurses per nesting level; refuse absurd depth before
+  // parsing so a body of 1 MB of '[' cannot exhaust the stack.
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
     }
-  } catch (const Poco::Exception&) {
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return false;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
   }
-  return false;
+  out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return !out.is_discarded();
 }
 
 /// Reads and drops up to `max` bytes; true if the stream ended within them.

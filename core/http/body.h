@@ -1,7 +1,7 @@
 // Request-body helpers shared by the server's body modes.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <istream>
@@ -9,11 +9,12 @@
 
 namespace eltrix::http {
 
-/// Parses any JSON text into `out`. Poco 1.11 only accepts an object or array
-/// at the top level, so a scalar ("42", "null") is parsed inside an array;
-/// that keeps "valid JSON but not an object" (M_BAD_JSON) apart from "not
-/// JSON" (M_NOT_JSON). False when the text is not JSON.
-bool parse_json(const std::string& text, Poco::Dynamic::Var& out);
+/// Parses any JSON text (object, array or scalar) into `out`, so callers can
+/// tell "valid JSON but not an object" (M_BAD_JSON) from "not JSON"
+/// (M_NOT_JSON). False when the text is not JSON, including invalid UTF-8.
+/// Nesting deeper than kMaxJsonDepth is refused too (bounded recursion).
+bool parse_json(const std::string& text, nlohmann::json& out);
+inline constexpr int kMaxJsonDepth = 100;
 
 /// Reads and drops up to `max` bytes; true if the stream ended within them.
 bool discard(std::istream& in, std::size_t max);

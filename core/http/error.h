@@ -1,8 +1,7 @@
 // Matrix error responses: {"errcode":"M_...","error":"..."} with an HTTP status.
 #pragma once
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
+#include <nlohmann/json.hpp>
 
 #include <stdexcept>
 #include <string>
@@ -20,18 +19,18 @@ class MatrixError : public std::runtime_error {
   [[nodiscard]] int status() const { return status_; }
   [[nodiscard]] const std::string& errcode() const { return errcode_; }
   /// Extra JSON members, e.g. with("retry_after_ms", 2000) for M_LIMIT_EXCEEDED.
-  MatrixError& with(std::string key, const Poco::Dynamic::Var& value);
-  [[nodiscard]] const std::vector<std::pair<std::string, Poco::Dynamic::Var>>& extra() const {
+  MatrixError& with(std::string key, nlohmann::json value);
+  [[nodiscard]] const std::vector<std::pair<std::string, nlohmann::json>>& extra() const {
     return extra_;
   }
 
   /// {"errcode":..., "error":..., extra...}
-  [[nodiscard]] Poco::JSON::Object to_json() const;
+  [[nodiscard]] nlohmann::json to_json() const;
 
  private:
   int status_;
   std::string errcode_;
-  std::vector<std::pair<std::string, Poco::Dynamic::Var>> extra_;
+  std::vector<std::pair<std::string, nlohmann::json>> extra_;
 };
 
 }  // namespace eltrix::http

@@ -16,16 +16,14 @@ namespace eltrix::http {
 MatrixError::MatrixError(int status, std::string errcode, const std::string& message)
     : std::runtime_error(message), status_(status), errcode_(std::move(errcode)) {}
 
-MatrixError& MatrixError::with(std::string key, const Poco::Dynamic::Var& value) {
-  extra_.emplace_back(std::move(key), value);
+MatrixError& MatrixError::with(std::string key, nlohmann::json value) {
+  extra_.emplace_back(std::move(key), std::move(value));
   return *this;
 }
 
-Poco::JSON::Object MatrixError::to_json() const {
-  Poco::JSON::Object object(Poco::JSON_PRESERVE_KEY_ORDER);
-  object.set("errcode", errcode_);
-  object.set("error", std::string(what()));
-  for (const auto& [k, v] : extra_) object.set(k, v);
+nlohmann::json MatrixError::to_json() const {
+  nlohmann::json object = {{"errcode", errcode_}, {"error", std::string(what())}};
+  for (const auto& [k, v] : extra_) object[k] = v;
   return object;
 }
 
@@ -36,6 +34,11 @@ Response Response::json(int status, const Poco::JSON::Object& object) {
   std::ostringstream out;
   object.stringify(out);
   return json_text(status, out.str());
+}
+
+Response Response::json(int status, const nlohmann::json& value) {
+  // Replace invalid UTF-8 instead of throwing: a response must always be sent.
+  return json_text(status, value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 Response Response::json_text(int status, std::string json) {

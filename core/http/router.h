@@ -18,6 +18,7 @@
 
 #include <Poco/JSON/Object.h>
 #include <Poco/Net/NameValueCollection.h>
+#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -69,8 +70,8 @@ class Request {
   [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
   /// BodyMode::raw and BodyMode::json.
   [[nodiscard]] const std::string& body() const { return body_; }
-  /// BodyMode::json: always a JSON object (never null).
-  [[nodiscard]] Poco::JSON::Object::Ptr json() const { return json_; }
+  /// BodyMode::json: always a JSON object.
+  [[nodiscard]] const nlohmann::json& json() const { return json_; }
   [[nodiscard]] const std::string& request_id() const { return request_id_; }
   /// The underlying Poco request. Throws std::logic_error if there is none.
   Poco::Net::HTTPServerRequest& raw();
@@ -88,7 +89,7 @@ class Request {
 
   // Used by the server and by tests.
   void set_body(std::string body) { body_ = std::move(body); }
-  void set_json(Poco::JSON::Object::Ptr json) { json_ = std::move(json); }
+  void set_json(nlohmann::json json) { json_ = std::move(json); }
   void set_header(const std::string& name, const std::string& value) { headers_.set(name, value); }
   void set_body_stream(std::istream* stream, std::size_t limit,
                        std::optional<std::size_t> expected = std::nullopt);
@@ -106,7 +107,7 @@ class Request {
   Poco::Net::HTTPServerRequest* raw_;
   Poco::Net::NameValueCollection headers_;  // only when raw_ is null
   std::string body_;
-  Poco::JSON::Object::Ptr json_;
+  nlohmann::json json_ = nlohmann::json::object();
   std::unique_ptr<LimitedBuf> limited_buf_;
   std::unique_ptr<std::istream> limited_stream_;
   std::unique_ptr<std::istream> empty_source_;
@@ -119,6 +120,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
 
   static Response json(int status, const Poco::JSON::Object& object);
+  static Response json(int status, const nlohmann::json& value);
   static Response json_text(int status, std::string json);
   static Response text(int status, std::string content_type, std::string body);
   /// The Matrix error body for `error`, with its status.

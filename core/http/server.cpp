@@ -478,16 +478,16 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
       }
     }
     if (mode == BodyMode::json) {
-      Poco::Dynamic::Var parsed;
+      nlohmann::json parsed;
       if (!parse_json(body, parsed)) {
         rejected_not_json_->inc();
         return matrix_error(400, "M_NOT_JSON", "Content not JSON.");
       }
-      if (parsed.type() != typeid(Poco::JSON::Object::Ptr)) {
+      if (!parsed.is_object()) {
         rejected_bad_json_->inc();
         return matrix_error(400, "M_BAD_JSON", "Request body must be a JSON object");
       }
-      req.set_json(parsed.extract<Poco::JSON::Object::Ptr>());
+      req.set_json(std::move(parsed));
     }
     req.set_body(std::move(body));
   } else if (mode == BodyMode::stream) {

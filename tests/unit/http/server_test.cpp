@@ -106,9 +106,8 @@ http::Router test_router(std::atomic<int>& handler_calls) {
   router.add("PUT", "/echo/json",
              [&handler_calls](http::Request& req) {
                ++handler_calls;
-               Poco::JSON::Object o;
-               o.set("got", req.json());
-               o.set("content_type", req.header("content-type").value_or(""));
+               nlohmann::json o = {{"got", req.json()},
+                                   {"content_type", req.header("content-type").value_or("")}};
                return http::Response::json(200, o);
              },
              {.body = http::BodyMode::json});
