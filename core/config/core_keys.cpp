@@ -1,5 +1,7 @@
 #include "config/core_keys.h"
 
+#include "config/client_keys.h"
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -274,6 +276,7 @@ void add_core_keys(Schema& schema) {
        {}},
   };
   for (const auto& [spec, check] : keys) schema.add(spec, "core", check);
+  add_client_keys(schema);
 }
 
 }  // namespace eltrix::config

@@ -1,0 +1,49 @@
+// What every Client-Server API handler can reach: the services of one node.
+// Built once at start-up (app/node.cpp); handlers get it by reference.
+#pragma once
+
+#include <eltrix/plugin/cache.h>
+
+#include <string>
+
+namespace eltrix::config {
+class Config;
+}
+namespace eltrix::storage {
+class Database;
+}
+namespace eltrix::metrics {
+class Registry;
+}
+namespace eltrix::matrix {
+class SigningKey;
+}
+namespace eltrix::notify {
+class Notifier;
+}
+namespace eltrix::rooms {
+class RoomService;
+}
+namespace eltrix::client {
+
+class Authenticator;
+class RateLimiter;
+class TypingState;
+
+struct Context {
+  const config::Config& config;
+  storage::Database& db;
+  /// The configured cache plugin, already guarded (never throws; failures
+  /// read as misses).
+  plugin::Cache& cache;
+  metrics::Registry& metrics;
+  std::string server_name;
+  const matrix::SigningKey& signing_key;
+  notify::Notifier& notifier;
+  rooms::RoomService& rooms;
+  Authenticator& auth;
+  RateLimiter& rate_limiter;
+  TypingState& typing;
+};
+
+}  // namespace eltrix::client

@@ -1,0 +1,32 @@
+// The keys of the Client-Server API: registration, authentication, rate
+// limits and sync. Declared once here; read through config::Config.
+#pragma once
+
+#include "config/schema.h"
+
+namespace eltrix::config {
+
+/// Adds the Client-Server API keys to `schema` (called by add_core_keys).
+void add_client_keys(Schema& schema);
+
+namespace keys {
+inline constexpr const char* kPublicBaseUrl = "server.public_baseurl";
+inline constexpr const char* kRegistrationEnabled = "registration.enabled";
+inline constexpr const char* kRegistrationRequiresToken = "registration.requires_token";
+inline constexpr const char* kRegistrationToken = "registration.token";
+inline constexpr const char* kRegistrationSharedSecret = "registration.shared_secret";
+inline constexpr const char* kPasswordMinLength = "auth.password_min_length";
+inline constexpr const char* kPasswordRequireSpecial = "auth.password_require_special";
+inline constexpr const char* kSessionLifetime = "auth.session_lifetime";
+inline constexpr const char* kRateLimitEnabled = "ratelimit.enabled";
+inline constexpr const char* kRateLimitLoginPerMinute = "ratelimit.login_per_minute";
+inline constexpr const char* kRateLimitLoginBurst = "ratelimit.login_burst";
+inline constexpr const char* kRateLimitRegisterPerMinute = "ratelimit.register_per_minute";
+inline constexpr const char* kRateLimitRegisterBurst = "ratelimit.register_burst";
+inline constexpr const char* kRateLimitSendPerMinute = "ratelimit.send_per_minute";
+inline constexpr const char* kRateLimitSendBurst = "ratelimit.send_burst";
+inline constexpr const char* kSyncMaxWaiting = "sync.max_waiting";
+inline constexpr const char* kSyncMaxTimeout = "sync.max_timeout";
+}  // namespace keys
+
+}  // namespace eltrix::config
