@@ -15,14 +15,12 @@ class Database;
 namespace eltrix::metrics {
 class Registry;
 }
-namespace eltrix::matrix {
-class SigningKey;
-}
 namespace eltrix::notify {
 class Notifier;
 }
 namespace eltrix::rooms {
 class RoomService;
+class ServerKeys;
 }
 namespace eltrix::client {
 
@@ -38,7 +36,7 @@ struct Context {
   plugin::Cache& cache;
   metrics::Registry& metrics;
   std::string server_name;
-  const matrix::SigningKey& signing_key;
+  rooms::ServerKeys& server_keys;
   notify::Notifier& notifier;
   rooms::RoomService& rooms;
   Authenticator& auth;

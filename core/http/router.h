@@ -11,7 +11,7 @@
 // Patterns are matched segment by segment against the percent-decoded path, so
 // "%2F" inside a segment never splits it. A literal segment wins over a
 // parameter at the same position. "{name}" must be a whole segment and matches
-// any non-empty segment.
+// any non-empty segment (or an empty last segment: "/state/m.room.name/").
 #pragma once
 
 #include "http/error.h"

@@ -1,0 +1,217 @@
+#include "client/membership.h"
+
+#include "client/json_body.h"
+#include "client/room_access.h"
+#include "matrix/ids.h"
+#include "storage/directory.h"
+#include "sync/token.h"
+
+namespace eltrix::client {
+
+namespace {
+
+using rooms::NewEvent;
+
+/// Sends `membership` for `target` by the requester, unless the target's
+/// membership already is exactly that with the same profile (a repeated join
+/// is a no-op, as clients retry joins).
+std::string send_membership(Context& ctx, const Requester& who, const std::string& room_id,
+                            const std::string& target, const std::string& membership,
+                            const nlohmann::json& body, bool unban = false) {
+  auto& rooms = room_service(ctx);
+  std::vector<std::string> wake;
+  std::string event_id = rooms.db().write([&](storage::Transaction& tx) -> std::string {
+    wake.clear();
+    auto room = rooms::load_room(tx, room_id, /*lock=*/true);
+    if (!room) throw not_found("Unknown room " + room_id);
+    auto current = rooms::membership_of(tx, room_id, target);
+    if (membership == "join" && current && current->membership == "join") {
+      return current->event_id;
+    }
+    if (unban && (!current || current->membership != "ban")) {
+      throw forbidden(target + " is not banned from this room");
+    }
+    nlohmann::json content = nlohmann::json::object();
+    if (membership == "join" || membership == "invite") {
+      content = profile_for_member_event(tx, target);
+    }
+    content["membership"] = membership;
+    if (auto reason = optional_string(body, "reason")) content["reason"] = *reason;
+    if (membership == "invite" && optional_bool(body, "is_direct").value_or(false)) {
+      content["is_direct"] = true;
+    }
+    NewEvent event{
+        .type = "m.room.member", .sender = who.user_id, .content = content, .state_key = target};
+    return rooms.send_in(tx, *room, event, wake).event_id;
+  });
+  rooms.wake(wake);
+  return event_id;
+}
+
+std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
+  if (matrix::is_valid_room_id(id_or_alias)) return id_or_alias;
+  if (!matrix::is_valid_room_alias(id_or_alias)) {
+    throw invalid_param("'" + id_or_alias + "' is neither a room ID nor a room alias");
+  }
+  auto mapping = room_service(ctx).db().read(
+      [&](storage::Transaction& tx) { return storage::get_alias(tx, id_or_alias); });
+  if (!mapping) throw not_found("Room alias " + id_or_alias + " not found");
+  return mapping->room_id;
+}
+
+http::Response join(Context& ctx, http::Request& req, const std::string& room_id) {
+  const Requester who = ctx.auth.authenticate(req);
+  send_membership(ctx, who, room_id, who.user_id, "join", req.json());
+  return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
+}
+
+/// invite, kick, ban, unban: {user_id, reason?}
+http::Response act_on_user(Context& ctx, http::Request& req, const std::string& membership,
+                           bool unban = false) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string target = checked_user_id(require_string(req.json(), "user_id"));
+  if (membership == "leave" && !unban && target == who.user_id) {
+    throw forbidden("Use /leave to leave a room");
+  }
+  send_membership(ctx, who, room_id, target, membership, req.json(), unban);
+  return http::Response::json(200, nlohmann::json::object());
+}
+
+http::Response leave(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  auto current = room_service(ctx).db().read(
+      [&](storage::Transaction& tx) { return rooms::membership_of(tx, room_id, who.user_id); });
+  // Leaving twice succeeds (clients retry); leaving a room never entered does not.
+  if (current && current->membership == "leave") {
+    return http::Response::json(200, nlohmann::json::object());
+  }
+  if (!current) throw forbidden("You are not in room " + room_id);
+  send_membership(ctx, who, room_id, who.user_id, "leave", req.json());
+  return http::Response::json(200, nlohmann::json::object());
+}
+
+http::Response forget(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  room_service(ctx).db().write([&](storage::Transaction& tx) {
+    auto current = rooms::membership_of(tx, room_id, who.user_id);
+    if (!current) throw not_found("You have never been in room " + room_id);
+    if (current->membership == "join" || current->membership == "invite") {
+      throw http::MatrixError(400, "M_UNKNOWN", "Leave the room before forgetting it");
+    }
+    tx.exec("UPDATE room_memberships SET forgotten = true WHERE user_id = $1 AND room_id = $2",
+            who.user_id, room_id);
+  });
+  return http::Response::json(200, nlohmann::json::object());
+}
+
+http::Response joined_rooms(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  return http::Response::json(
+      200, nlohmann::json{{"joined_rooms", ctx.rooms.joined_rooms(who.user_id)}});
+}
+
+/// The position whose state a member list shows: now for members, the
+/// moment they left for former members.
+std::int64_t member_list_position(storage::Transaction& tx, const std::string& room_id,
+                                  const std::string& user_id) {
+  auto current = rooms::membership_of(tx, room_id, user_id);
+  if (current && current->membership == "join") return INT64_MAX;
+  if (current && (current->membership == "leave" || current->membership == "ban")) {
+    rooms::Visibility visibility(tx, room_id, user_id);
+    if (visibility.any()) return current->stream;
+  }
+  throw forbidden("You are not a member of room " + room_id);
+}
+
+http::Response members(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const auto membership = req.query("membership");
+  const auto not_membership = req.query("not_membership");
+  std::optional<std::int64_t> at;
+  if (auto token = req.query("at")) {
+    std::int64_t position = 0;
+    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'at' token");
+    at = position;
+  }
+  const auto now = rooms::now_ms();
+  auto chunk = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    std::int64_t position = member_list_position(tx, room_id, who.user_id);
+    if (at) position = std::min(position, *at);
+    auto state = position == INT64_MAX ? rooms::current_state(tx, room_id)
+                                       : rooms::state_at(tx, room_id, position);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& event : state) {
+      if (event.type() != "m.room.member") continue;
+      const std::string m = event.membership();
+      if (membership && m != *membership) continue;
+      if (not_membership && m == *not_membership) continue;
+      out.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
+    }
+    return out;
+  });
+  return http::Response::json(200, nlohmann::json{{"chunk", chunk}});
+}
+
+http::Response joined_members(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  auto joined = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    require_joined(tx, room_id, who.user_id);
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& event : rooms::current_state(tx, room_id)) {
+      if (event.type() != "m.room.member" || event.membership() != "join") continue;
+      const auto& content = event.pdu["content"];
+      nlohmann::json entry = nlohmann::json::object();
+      if (content.contains("displayname")) entry["display_name"] = content["displayname"];
+      if (content.contains("avatar_url")) entry["avatar_url"] = content["avatar_url"];
+      out[event.state_key()] = entry;
+    }
+    return out;
+  });
+  return http::Response::json(200, nlohmann::json{{"joined", joined}});
+}
+
+}  // namespace
+
+void add_membership_routes(http::Router& router, Context& ctx) {
+  const http::RouteOptions json{.body = http::BodyMode::json};
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/join",
+      [&ctx](http::Request& req) { return join(ctx, req, room_id_param(req)); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/join/{roomIdOrAlias}",
+      [&ctx](http::Request& req) {
+        return join(ctx, req, resolve_room(ctx, std::string(req.path_param("roomIdOrAlias"))));
+      },
+      json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/invite",
+      [&ctx](http::Request& req) { return act_on_user(ctx, req, "invite"); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/kick",
+      [&ctx](http::Request& req) { return act_on_user(ctx, req, "leave"); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/ban",
+      [&ctx](http::Request& req) { return act_on_user(ctx, req, "ban"); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/unban",
+      [&ctx](http::Request& req) { return act_on_user(ctx, req, "leave", true); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/leave",
+      [&ctx](http::Request& req) { return leave(ctx, req); }, json);
+  router.add(
+      "POST", "/_matrix/client/v3/rooms/{roomId}/forget",
+      [&ctx](http::Request& req) { return forget(ctx, req); }, json);
+  router.add("GET", "/_matrix/client/v3/joined_rooms",
+             [&ctx](http::Request& req) { return joined_rooms(ctx, req); });
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/members",
+             [&ctx](http::Request& req) { return members(ctx, req); });
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/joined_members",
+             [&ctx](http::Request& req) { return joined_members(ctx, req); });
+}
+
+}  // namespace eltrix::client

@@ -1,0 +1,277 @@
+#include "client/room_events.h"
+
+#include "client/json_body.h"
+#include "client/rate_limit.h"
+#include "client/room_access.h"
+#include "matrix/ids.h"
+#include "storage/stream.h"
+#include "sync/filter.h"
+#include "sync/token.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace eltrix::client {
+
+namespace {
+
+constexpr std::size_t kDefaultLimit = 10;
+constexpr std::size_t kMaxLimit = 1000;
+/// Rows read per batch while filling a filtered page.
+constexpr std::size_t kBatch = 200;
+
+std::string event_id_param(const http::Request& req) {
+  std::string id(req.path_param("eventId"));
+  if (!matrix::is_valid_event_id(id)) throw invalid_param("'" + id + "' is not a valid event ID");
+  return id;
+}
+
+std::string txn_id_param(const http::Request& req) {
+  std::string id(req.path_param("txnId"));
+  if (id.empty() || id.size() > 255) throw invalid_param("txnId must be 1 to 255 bytes");
+  return id;
+}
+
+http::Response send_message(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  rooms::NewEvent event{.type = std::string(req.path_param("eventType")),
+                        .sender = who.user_id,
+                        .content = req.json(),
+                        .txn = rooms::Transaction{who.device_id, txn_id_param(req)}};
+  if (event.type == "m.room.redaction") {
+    auto redacts = optional_string(req.json(), "redacts");
+    if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
+    event.redacts = *redacts;
+  }
+  auto sent = room_service(ctx).send(room_id, event);
+  return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
+}
+
+http::Response redact(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  nlohmann::json content = nlohmann::json::object();
+  if (auto reason = optional_string(req.json(), "reason")) content["reason"] = *reason;
+  rooms::NewEvent event{.type = "m.room.redaction",
+                        .sender = who.user_id,
+                        .content = content,
+                        .txn = rooms::Transaction{who.device_id, txn_id_param(req)},
+                        .redacts = event_id_param(req)};
+  auto sent = room_service(ctx).send(room_id, event);
+  return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
+}
+
+http::Response get_event(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string event_id = event_id_param(req);
+  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    auto event = rooms::load_event(tx, event_id);
+    // An event the user may not see is reported as missing, so its existence
+    // does not leak (spec: 404 "not found or no permission").
+    if (!event || event->pdu.value("room_id", "") != room_id) throw not_found("Event not found.");
+    rooms::Visibility visibility(tx, room_id, who.user_id);
+    if (!visibility.can_see(*event, tx)) throw not_found("Event not found.");
+    return rooms::client_event(*event, who.user_id, who.device_id, rooms::now_ms());
+  });
+  return http::Response::json(200, out);
+}
+
+sync::RoomEventFilter room_event_filter(const http::Request& req) {
+  auto text = req.query("filter");
+  if (!text || text->empty()) return {};
+  if (text->size() > sync::kMaxFilterBytes) throw invalid_param("'filter' is too large");
+  nlohmann::json parsed = nlohmann::json::parse(*text, nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    throw invalid_param("'filter' must be a JSON object");
+  }
+  return sync::parse_filter({{"room", {{"timeline", parsed}}}}).room.timeline;
+}
+
+std::size_t limit_param(const http::Request& req) {
+  auto text = req.query("limit");
+  if (!text) return kDefaultLimit;
+  std::size_t limit = 0;
+  auto [ptr, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
+  if (ec != std::errc() || ptr != text->data() + text->size()) {
+    throw invalid_param("'limit' must be a non-negative integer");
+  }
+  return std::min(limit, kMaxLimit);
+}
+
+/// Reads up to `limit` events of `room_id` visible to the user and matching
+/// `filter`, walking from `from` in `backwards` order and stopping at `to`.
+/// Returns the events and the position pagination should continue from.
+struct Page {
+  std::vector<rooms::StoredEvent> events;
+  std::int64_t end = 0;
+  bool exhausted = false;
+};
+
+Page paginate(storage::Transaction& tx, const std::string& room_id, std::int64_t from,
+              std::optional<std::int64_t> to, bool backwards, std::size_t limit,
+              const sync::RoomEventFilter& filter, const rooms::Visibility& visibility) {
+  static const std::string back_sql = rooms::select_events(
+      "WHERE e.room_id = $1 AND e.stream_ordering <= $2 AND e.stream_ordering > $3 "
+      "ORDER BY e.stream_ordering DESC LIMIT $4");
+  static const std::string forward_sql = rooms::select_events(
+      "WHERE e.room_id = $1 AND e.stream_ordering > $2 AND e.stream_ordering <= $3 "
+      "ORDER BY e.stream_ordering ASC LIMIT $4");
+  Page page;
+  std::int64_t cursor = from;
+  // Tokens name the gap after an event: going back from P reads events <= P
+  // and continues from (oldest read - 1); going forward from P reads > P.
+  const std::int64_t bound = backwards ? to.value_or(0) : to.value_or(INT64_MAX);
+  while (page.events.size() < limit) {
+    auto rows = tx.exec(backwards ? back_sql : forward_sql, room_id, cursor, bound,
+                        static_cast<std::int64_t>(kBatch));
+    for (const auto& row : rows) {
+      auto event = rooms::read_event(row);
+      cursor = backwards ? event.stream - 1 : event.stream;
+      if (filter.matches(event.pdu) && visibility.can_see(event, tx)) {
+        page.events.push_back(std::move(event));
+        if (page.events.size() == limit) break;
+      }
+    }
+    // A full page may end exactly at the last event; the client then gets one
+    // more, empty page, which is what the spec allows.
+    if (page.events.size() == limit) break;
+    if (rows.size() < kBatch) {
+      page.exhausted = true;
+      break;
+    }
+  }
+  if (limit == 0) page.exhausted = false;
+  page.end = cursor;
+  return page;
+}
+
+/// The member events of the page's senders, for lazy-loading clients.
+nlohmann::json lazy_members(storage::Transaction& tx, const std::string& room_id,
+                            const std::vector<rooms::StoredEvent>& events, const Requester& who,
+                            std::int64_t now) {
+  std::set<std::string> senders;
+  for (const auto& event : events) senders.insert(event.sender());
+  nlohmann::json state = nlohmann::json::array();
+  for (const auto& sender : senders) {
+    if (auto member = rooms::current_state_event(tx, room_id, "m.room.member", sender)) {
+      state.push_back(rooms::client_event(*member, who.user_id, who.device_id, now));
+    }
+  }
+  return state;
+}
+
+http::Response messages(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string dir = req.query("dir").value_or("b");
+  if (dir != "b" && dir != "f") throw invalid_param("'dir' must be 'b' or 'f'");
+  const bool backwards = dir == "b";
+  std::optional<std::int64_t> from;
+  if (auto token = req.query("from")) {
+    std::int64_t position = 0;
+    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'from' token");
+    from = position;
+  }
+  std::optional<std::int64_t> to;
+  if (auto token = req.query("to")) {
+    std::int64_t position = 0;
+    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'to' token");
+    to = position;
+  }
+  const std::size_t limit = limit_param(req);
+  const auto filter = room_event_filter(req);
+  const auto now = rooms::now_ms();
+
+  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    rooms::Visibility visibility(tx, room_id, who.user_id);
+    if (!visibility.any()) {
+      if (!rooms::load_room(tx, room_id)) throw not_found("Unknown room " + room_id);
+      throw forbidden("You are not a member of room " + room_id);
+    }
+    std::int64_t start = from.value_or(backwards ? storage::current_stream(tx) : 0);
+    Page page = paginate(tx, room_id, start, to, backwards, limit, filter, visibility);
+    nlohmann::json chunk = nlohmann::json::array();
+    for (const auto& event : page.events) {
+      chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
+    }
+    nlohmann::json result = {{"start", sync::format_stream_token(start)}, {"chunk", chunk}};
+    // No "end" once there is nothing more in that direction (spec).
+    if (!page.exhausted) result["end"] = sync::format_stream_token(page.end);
+    if (filter.lazy_load_members) {
+      result["state"] = lazy_members(tx, room_id, page.events, who, now);
+    }
+    return result;
+  });
+  return http::Response::json(200, out);
+}
+
+http::Response context(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string event_id = event_id_param(req);
+  const std::size_t limit = limit_param(req);
+  const auto filter = room_event_filter(req);
+  const auto now = rooms::now_ms();
+  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    auto event = rooms::load_event(tx, event_id);
+    if (!event || event->pdu.value("room_id", "") != room_id) throw not_found("Event not found.");
+    rooms::Visibility visibility(tx, room_id, who.user_id);
+    if (!visibility.can_see(*event, tx)) throw not_found("Event not found.");
+    // The spec splits the limit between both sides.
+    const std::size_t before_limit = limit / 2;
+    const std::size_t after_limit = limit - before_limit;
+    Page before = paginate(tx, room_id, event->stream - 1, std::nullopt, true, before_limit, filter,
+                           visibility);
+    Page after =
+        paginate(tx, room_id, event->stream, std::nullopt, false, after_limit, filter, visibility);
+    auto format = [&](const std::vector<rooms::StoredEvent>& events) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& e : events)
+        list.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
+      return list;
+    };
+    nlohmann::json state = nlohmann::json::array();
+    if (filter.lazy_load_members) {
+      std::vector<rooms::StoredEvent> all = before.events;
+      all.push_back(*event);
+      all.insert(all.end(), after.events.begin(), after.events.end());
+      state = lazy_members(tx, room_id, all, who, now);
+    } else {
+      for (const auto& e : rooms::state_at(tx, room_id, event->stream)) {
+        state.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
+      }
+    }
+    return nlohmann::json{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
+                          {"events_before", format(before.events)},
+                          {"events_after", format(after.events)},
+                          {"start", sync::format_stream_token(before.end)},
+                          {"end", sync::format_stream_token(after.end)},
+                          {"state", state}};
+  });
+  return http::Response::json(200, out);
+}
+
+}  // namespace
+
+void add_room_events_routes(http::Router& router, Context& ctx) {
+  const http::RouteOptions json{.body = http::BodyMode::json};
+  router.add(
+      "PUT", "/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}",
+      [&ctx](http::Request& req) { return send_message(ctx, req); }, json);
+  router.add(
+      "PUT", "/_matrix/client/v3/rooms/{roomId}/redact/{eventId}/{txnId}",
+      [&ctx](http::Request& req) { return redact(ctx, req); }, json);
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/event/{eventId}",
+             [&ctx](http::Request& req) { return get_event(ctx, req); });
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/messages",
+             [&ctx](http::Request& req) { return messages(ctx, req); });
+  router.add("GET", "/_matrix/client/v3/rooms/{roomId}/context/{eventId}",
+             [&ctx](http::Request& req) { return context(ctx, req); });
+}
+
+}  // namespace eltrix::client

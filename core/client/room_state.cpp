@@ -1,0 +1,104 @@
+#include "client/room_state.h"
+
+#include "client/json_body.h"
+#include "client/rate_limit.h"
+#include "client/room_access.h"
+#include "storage/directory.h"
+
+namespace eltrix::client {
+
+namespace {
+
+/// The state the requester may read: the current state for members, the
+/// state when they left for former members (spec: GET /state).
+std::vector<rooms::StoredEvent> visible_state(storage::Transaction& tx, const std::string& room_id,
+                                              const std::string& user_id) {
+  auto membership = rooms::membership_of(tx, room_id, user_id);
+  if (membership && membership->membership == "join") return rooms::current_state(tx, room_id);
+  rooms::Visibility visibility(tx, room_id, user_id);
+  if (!visibility.any()) {
+    if (!rooms::load_room(tx, room_id)) throw not_found("Unknown room " + room_id);
+    throw forbidden("You are not a member of room " + room_id);
+  }
+  if (visibility.upto() == INT64_MAX) return rooms::current_state(tx, room_id);
+  return rooms::state_at(tx, room_id, visibility.upto());
+}
+
+http::Response get_all_state(Context& ctx, http::Request& req) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const auto now = rooms::now_ms();
+  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& event : visible_state(tx, room_id, who.user_id)) {
+      events.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
+    }
+    return events;
+  });
+  return http::Response::json(200, out);
+}
+
+http::Response get_state(Context& ctx, http::Request& req, const std::string& state_key) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string type(req.path_param("eventType"));
+  const bool full_event = req.query("format").value_or("content") == "event";
+  const auto now = rooms::now_ms();
+  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) -> nlohmann::json {
+    for (const auto& event : visible_state(tx, room_id, who.user_id)) {
+      if (event.type() == type && event.state_key() == state_key) {
+        if (full_event) return rooms::client_event(event, who.user_id, who.device_id, now);
+        return event.pdu.value("content", nlohmann::json::object());
+      }
+    }
+    throw not_found("Event not found.");
+  });
+  return http::Response::json(200, out);
+}
+
+http::Response put_state(Context& ctx, http::Request& req, const std::string& state_key) {
+  const Requester who = ctx.auth.authenticate(req);
+  const std::string room_id = room_id_param(req);
+  const std::string type(req.path_param("eventType"));
+  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  auto& rooms = room_service(ctx);
+  std::vector<std::string> wake;
+  auto sent = rooms.db().write([&](storage::Transaction& tx) {
+    wake.clear();
+    auto room = rooms::load_room(tx, room_id, /*lock=*/true);
+    if (!room) throw not_found("Unknown room " + room_id);
+    if (type == "m.room.canonical_alias")
+      storage::validate_canonical_alias(tx, room_id, req.json());
+    rooms::NewEvent event{
+        .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
+    return rooms.send_in(tx, *room, event, wake);
+  });
+  rooms.wake(wake);
+  return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
+}
+
+}  // namespace
+
+void add_room_state_routes(http::Router& router, Context& ctx) {
+  const std::string base = "/_matrix/client/v3/rooms/{roomId}/state";
+  router.add("GET", base, [&ctx](http::Request& req) { return get_all_state(ctx, req); });
+  // The state key may be empty: ".../state/{type}" and ".../state/{type}/"
+  // (the router lets a final parameter match an empty segment).
+  router.add("GET", base + "/{eventType}",
+             [&ctx](http::Request& req) { return get_state(ctx, req, ""); });
+  router.add("GET", base + "/{eventType}/{stateKey}", [&ctx](http::Request& req) {
+    return get_state(ctx, req, std::string(req.path_param("stateKey")));
+  });
+  const http::RouteOptions json{.body = http::BodyMode::json};
+  router.add(
+      "PUT", base + "/{eventType}", [&ctx](http::Request& req) { return put_state(ctx, req, ""); },
+      json);
+  router.add(
+      "PUT", base + "/{eventType}/{stateKey}",
+      [&ctx](http::Request& req) {
+        return put_state(ctx, req, std::string(req.path_param("stateKey")));
+      },
+      json);
+}
+
+}  // namespace eltrix::client

@@ -1,0 +1,241 @@
+#include "rooms/event_store.h"
+
+#include <chrono>
+#include <limits>
+
+namespace eltrix::rooms {
+
+namespace {
+const std::string kEmpty;
+
+std::string member_membership_at(storage::Transaction& tx, std::string_view room_id,
+                                 std::string_view user_id, std::int64_t position) {
+  auto row = tx.exec_optional(
+      "SELECT membership FROM events WHERE room_id = $1 AND type = 'm.room.member' "
+      "AND state_key = $2 AND stream_ordering <= $3 ORDER BY stream_ordering DESC LIMIT 1",
+      room_id, user_id, position);
+  return row ? (*row)[0].as<std::string>() : std::string();
+}
+}  // namespace
+
+const std::string& StoredEvent::type() const {
+  auto it = pdu.find("type");
+  return it != pdu.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
+const std::string& StoredEvent::sender() const {
+  auto it = pdu.find("sender");
+  return it != pdu.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
+std::string StoredEvent::state_key() const {
+  return pdu.value("state_key", std::string());
+}
+
+std::string StoredEvent::membership() const {
+  if (type() != "m.room.member") return {};
+  const auto& content = pdu["content"];
+  return content.is_object() ? content.value("membership", std::string()) : std::string();
+}
+
+StoredEvent read_event(const pqxx::row& row) {
+  StoredEvent event;
+  event.stream = row[0].as<std::int64_t>();
+  event.event_id = row[1].as<std::string>();
+  event.pdu = nlohmann::json::parse(row[2].as<std::string>());
+  event.txn_device_id = storage::nullable<std::string>(row[3]);
+  event.txn_id = storage::nullable<std::string>(row[4]);
+  event.redacted_by = storage::nullable<std::string>(row[5]);
+  if (!row[6].is_null()) event.redaction = nlohmann::json::parse(row[6].as<std::string>());
+  return event;
+}
+
+std::vector<StoredEvent> read_events(const pqxx::result& result) {
+  std::vector<StoredEvent> out;
+  out.reserve(result.size());
+  for (const auto& row : result) out.push_back(read_event(row));
+  return out;
+}
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+nlohmann::json sync_event(const StoredEvent& event, std::string_view requester,
+                          std::string_view device_id, std::int64_t now) {
+  const auto& pdu = event.pdu;
+  nlohmann::json out = {{"type", event.type()},
+                        {"sender", event.sender()},
+                        {"event_id", event.event_id},
+                        {"content", pdu.value("content", nlohmann::json::object())},
+                        {"origin_server_ts", pdu.value("origin_server_ts", std::int64_t{0})}};
+  if (auto it = pdu.find("state_key"); it != pdu.end()) out["state_key"] = *it;
+  // v1-v10 keep "redacts" at the top level; clients still read it there.
+  if (auto it = pdu.find("redacts"); it != pdu.end()) out["redacts"] = *it;
+  nlohmann::json unsigned_data = {
+      {"age", std::max<std::int64_t>(0, now - out["origin_server_ts"].get<std::int64_t>())}};
+  if (event.txn_id && event.sender() == requester && event.txn_device_id &&
+      *event.txn_device_id == device_id) {
+    unsigned_data["transaction_id"] = *event.txn_id;
+  }
+  if (event.redaction) {
+    StoredEvent because;
+    because.pdu = *event.redaction;
+    because.event_id = event.redacted_by.value_or("");
+    unsigned_data["redacted_because"] = sync_event(because, "", "", now);
+    unsigned_data["redacted_because"]["room_id"] = pdu.value("room_id", "");
+  }
+  out["unsigned"] = std::move(unsigned_data);
+  return out;
+}
+
+nlohmann::json client_event(const StoredEvent& event, std::string_view requester,
+                            std::string_view device_id, std::int64_t now) {
+  nlohmann::json out = sync_event(event, requester, device_id, now);
+  out["room_id"] = event.pdu.value("room_id", "");
+  return out;
+}
+
+nlohmann::json stripped_event(const StoredEvent& event) {
+  return {{"type", event.type()},
+          {"state_key", event.state_key()},
+          {"sender", event.sender()},
+          {"content", event.pdu.value("content", nlohmann::json::object())}};
+}
+
+std::string pg_text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i != 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id, bool lock) {
+  auto row = tx.exec_optional(lock ? "SELECT room_version, creator FROM rooms WHERE room_id = $1 "
+                                     "FOR UPDATE"
+                                   : "SELECT room_version, creator FROM rooms WHERE room_id = $1",
+                              room_id);
+  if (!row) return std::nullopt;
+  return RoomInfo{std::string(room_id), (*row)[0].as<std::string>(), (*row)[1].as<std::string>()};
+}
+
+std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id) {
+  static const std::string sql = select_events("WHERE e.event_id = $1");
+  auto row = tx.exec_optional(sql, event_id);
+  if (!row) return std::nullopt;
+  return read_event(*row);
+}
+
+std::string select_events(std::string_view tail) {
+  std::string sql = "SELECT ";
+  sql += kEventColumns;
+  sql += " FROM ";
+  sql += kEventJoin;
+  sql += ' ';
+  sql += tail;
+  return sql;
+}
+
+std::optional<StoredEvent> current_state_event(storage::Transaction& tx, std::string_view room_id,
+                                               std::string_view type, std::string_view state_key) {
+  static const std::string sql = select_events(
+      "JOIN current_state cs ON cs.event_id = e.event_id "
+      "WHERE cs.room_id = $1 AND cs.type = $2 AND cs.state_key = $3");
+  auto row = tx.exec_optional(sql, room_id, type, state_key);
+  if (!row) return std::nullopt;
+  return read_event(*row);
+}
+
+std::vector<StoredEvent> current_state(storage::Transaction& tx, std::string_view room_id) {
+  static const std::string sql = select_events(
+      "JOIN current_state cs ON cs.event_id = e.event_id WHERE cs.room_id = $1 "
+      "ORDER BY e.stream_ordering");
+  return read_events(tx.exec(sql, room_id));
+}
+
+std::vector<StoredEvent> state_at(storage::Transaction& tx, std::string_view room_id,
+                                  std::int64_t position) {
+  // The newest state event per (type, state_key) at or before the position:
+  // events are totally ordered by stream position within a room, because
+  // local events are created one at a time under the room's row lock.
+  static const std::string sql = select_events(
+      "JOIN (SELECT DISTINCT ON (type, state_key) event_id FROM events "
+      "      WHERE room_id = $1 AND state_key IS NOT NULL AND stream_ordering <= $2 "
+      "      ORDER BY type, state_key, stream_ordering DESC) s ON s.event_id = e.event_id "
+      "ORDER BY e.stream_ordering");
+  return read_events(tx.exec(sql, room_id, position));
+}
+
+std::optional<Membership> membership_of(storage::Transaction& tx, std::string_view room_id,
+                                        std::string_view user_id) {
+  auto row = tx.exec_optional(
+      "SELECT membership, stream_ordering, event_id, forgotten FROM room_memberships "
+      "WHERE room_id = $1 AND user_id = $2",
+      room_id, user_id);
+  if (!row) return std::nullopt;
+  return Membership{(*row)[0].as<std::string>(), (*row)[1].as<std::int64_t>(),
+                    (*row)[2].as<std::string>(), (*row)[3].as<bool>()};
+}
+
+Visibility::Visibility(storage::Transaction& tx, std::string_view room_id, std::string_view user_id)
+    : room_id_(room_id), user_id_(user_id) {
+  auto visibility = current_state_event(tx, room_id, "m.room.history_visibility", "");
+  if (visibility) {
+    world_readable_ =
+        visibility->pdu["content"].value("history_visibility", "") == "world_readable";
+  }
+  auto membership = membership_of(tx, room_id, user_id);
+  if (membership && membership->membership == "join") {
+    any_ = true;
+    upto_ = std::numeric_limits<std::int64_t>::max();
+  } else if (membership && (membership->membership == "leave" || membership->membership == "ban")) {
+    // Only a former member sees history up to when they left; someone whose
+    // invite was rejected never joined.
+    auto joined = tx.exec_optional(
+        "SELECT 1 FROM events WHERE room_id = $1 AND type = 'm.room.member' AND state_key = $2 "
+        "AND membership = 'join' LIMIT 1",
+        room_id, user_id);
+    any_ = joined.has_value();
+    upto_ = membership->stream;
+  }
+  if (world_readable_) {
+    any_ = true;
+    upto_ = std::numeric_limits<std::int64_t>::max();
+  }
+}
+
+bool Visibility::can_see(const StoredEvent& event, storage::Transaction& tx) const {
+  if (world_readable_) return true;
+  if (!any_ || event.stream > upto_) return false;
+  // The visibility in force when the event was sent decides (spec: "History
+  // visibility"): "shared" shows everything to members, "invited"/"joined"
+  // only what was sent while the user was invited/joined.
+  auto at = state_at_key(tx, room_id_, "m.room.history_visibility", event.stream);
+  std::string rule = at ? at->pdu["content"].value("history_visibility", "shared") : "shared";
+  if (rule == "shared" || rule == "world_readable") return true;
+  std::string membership = member_membership_at(tx, room_id_, user_id_, event.stream);
+  if (membership == "join") return true;
+  return rule == "invited" && membership == "invite";
+}
+
+std::optional<StoredEvent> state_at_key(storage::Transaction& tx, std::string_view room_id,
+                                        std::string_view type, std::int64_t position) {
+  static const std::string sql = select_events(
+      "WHERE e.room_id = $1 AND e.type = $2 AND e.state_key = '' AND e.stream_ordering <= $3 "
+      "ORDER BY e.stream_ordering DESC LIMIT 1");
+  auto row = tx.exec_optional(sql, room_id, type, position);
+  if (!row) return std::nullopt;
+  return read_event(*row);
+}
+
+}  // namespace eltrix::rooms

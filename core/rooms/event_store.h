@@ -1,0 +1,118 @@
+// Reading stored events and room state (events, current_state and
+// room_memberships from migration 0002), and turning stored PDUs into the
+// client format (spec: "ClientEvent").
+#pragma once
+
+#include "storage/database.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace eltrix::rooms {
+
+struct StoredEvent {
+  std::int64_t stream = 0;
+  std::string event_id;
+  nlohmann::json pdu;  ///< the federation form (redacted once redacted)
+  std::optional<std::string> txn_device_id;
+  std::optional<std::string> txn_id;
+  std::optional<nlohmann::json> redaction;  ///< the redaction's PDU, when redacted
+  std::optional<std::string> redacted_by;
+
+  [[nodiscard]] const std::string& type() const;
+  [[nodiscard]] const std::string& sender() const;
+  [[nodiscard]] bool is_state() const { return pdu.contains("state_key"); }
+  [[nodiscard]] std::string state_key() const;
+  /// content.membership of an m.room.member event ("" otherwise).
+  [[nodiscard]] std::string membership() const;
+};
+
+/// Columns of events aliased "e" (with its redaction LEFT JOINed as "r") that
+/// read_event() expects, in order. Use with kEventJoin.
+inline constexpr std::string_view kEventColumns =
+    "e.stream_ordering, e.event_id, e.pdu, e.txn_device_id, e.txn_id, e.redacted_by, r.pdu";
+inline constexpr std::string_view kEventJoin =
+    "events e LEFT JOIN events r ON r.event_id = e.redacted_by";
+
+/// "SELECT <kEventColumns> FROM <kEventJoin> <tail>".
+std::string select_events(std::string_view tail);
+StoredEvent read_event(const pqxx::row& row);
+std::vector<StoredEvent> read_events(const pqxx::result& result);
+
+/// The client format of an event. `device_id` is the requesting device: the
+/// sender's own device sees unsigned.transaction_id.
+nlohmann::json client_event(const StoredEvent& event, std::string_view requester,
+                            std::string_view device_id, std::int64_t now_ms);
+/// The same, without room_id (sync's timeline and state omit it).
+nlohmann::json sync_event(const StoredEvent& event, std::string_view requester,
+                          std::string_view device_id, std::int64_t now_ms);
+/// The stripped form (type, state_key, sender, content) used in invite_state.
+nlohmann::json stripped_event(const StoredEvent& event);
+
+/// A PostgreSQL text[] literal for use as a parameter ($n::text[]).
+std::string pg_text_array(const std::vector<std::string>& values);
+
+std::int64_t now_ms();
+
+struct RoomInfo {
+  std::string room_id;
+  std::string version;
+  std::string creator;
+};
+
+/// The room, optionally row-locked (FOR UPDATE) so events in it are created
+/// one at a time (prev_events and depth stay consistent).
+std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
+                                  bool lock = false);
+
+std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id);
+
+/// The current state event for (type, state_key).
+std::optional<StoredEvent> current_state_event(storage::Transaction& tx, std::string_view room_id,
+                                               std::string_view type, std::string_view state_key);
+/// The whole current state.
+std::vector<StoredEvent> current_state(storage::Transaction& tx, std::string_view room_id);
+/// The state after every event with stream position <= `position`.
+std::vector<StoredEvent> state_at(storage::Transaction& tx, std::string_view room_id,
+                                  std::int64_t position);
+
+/// The state event (type, "") in force at `position`.
+std::optional<StoredEvent> state_at_key(storage::Transaction& tx, std::string_view room_id,
+                                        std::string_view type, std::int64_t position);
+
+struct Membership {
+  std::string membership;  ///< join, invite, leave, ban, knock
+  std::int64_t stream = 0;
+  std::string event_id;
+  bool forgotten = false;
+};
+std::optional<Membership> membership_of(storage::Transaction& tx, std::string_view room_id,
+                                        std::string_view user_id);
+
+/// The events of a room visible to `user_id` (spec: history visibility),
+/// given their membership now. Events after a leave are hidden, events
+/// before a join are hidden unless history is shared or world readable.
+class Visibility {
+ public:
+  /// Loads what is needed to decide for `user_id` in `room_id`.
+  Visibility(storage::Transaction& tx, std::string_view room_id, std::string_view user_id);
+  /// False when the user has never been in the room (and it is not world readable).
+  [[nodiscard]] bool any() const { return any_; }
+  /// Highest stream position the user may see (leave/ban position when not joined).
+  [[nodiscard]] std::int64_t upto() const { return upto_; }
+  [[nodiscard]] bool can_see(const StoredEvent& event, storage::Transaction& tx) const;
+
+ private:
+  std::string room_id_;
+  std::string user_id_;
+  bool any_ = false;
+  bool world_readable_ = false;
+  std::int64_t upto_ = 0;
+};
+
+}  // namespace eltrix::rooms
