@@ -274,6 +274,25 @@ class EltrixServer:
 
     # -- diagnostics -------------------------------------------------------
 
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int, lines: int = 40) -> str:
+        """The log lines written after byte `offset` (the last `lines` of them)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                text = f.read().decode(errors="replace")
+        except OSError:
+            return f"(no server log at {self.log_path})"
+        all_lines = text.splitlines()
+        tail = all_lines[-lines:]
+        skipped = f" (last {len(tail)} of {len(all_lines)})" if len(all_lines) > len(tail) else ""
+        return f"--- {self.log_path}, lines written during the test{skipped} ---\n" + "\n".join(tail)
+
     def log_tail(self, lines: int = 60) -> str:
         try:
             text = self.log_path.read_text(errors="replace")
