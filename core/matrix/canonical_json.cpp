@@ -1,5 +1,7 @@
 #include "matrix/canonical_json.h"
 
+#include "matrix/utf8.h"
+
 #include <charconv>
 #include <cmath>
 #include <optional>
@@ -11,43 +13,6 @@ namespace eltrix::matrix {
 namespace {
 
 using nlohmann::json;
-
-/// Null when `s` is well-formed UTF-8 (no overlong forms, no surrogates, nothing
-/// above U+10FFFF), otherwise why not. nlohmann only checks this when parsing,
-/// and values built in code never went through the parser.
-const char* utf8_problem(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return "string is not valid UTF-8";
-    }
-    if (static_cast<std::size_t>(end - p) < len) return "string is not valid UTF-8";
-    if (p[1] < lo || p[1] > hi) return "string is not valid UTF-8";
-    for (std::size_t i = 2; i < len; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return "string is not valid UTF-8";
-    }
-    p += len;
-  }
-  return nullptr;
-}
 
 /// The integer a JSON number stands for, or why it has none in canonical JSON.
 struct Integer {
@@ -159,7 +124,7 @@ class Walker {
       }
       case json::value_t::string: {
         const auto& s = v.get_ref<const std::string&>();
-        if (const char* why = utf8_problem(s)) return Problem{why, {}};
+        if (!detail::is_valid_utf8(s)) return Problem{"string is not valid UTF-8", {}};
         if (out_) append_string(*out_, s);
         return std::nullopt;
       }
@@ -187,8 +152,8 @@ class Walker {
         for (const auto& [key, member] : v.items()) {
           if (!first) emit(",");
           first = false;
-          auto p = utf8_problem(key) ? std::optional<Problem>(Problem{"key is not valid UTF-8", {}})
-                                     : std::nullopt;
+          std::optional<Problem> p;
+          if (!detail::is_valid_utf8(key)) p = Problem{"key is not valid UTF-8", {}};
           if (!p) {
             if (out_) {
               append_string(*out_, key);
