@@ -60,6 +60,13 @@ Response Response::error(const MatrixError& error) {
   return json(error.status(), error.to_json());
 }
 
+Response Response::deferred(std::shared_ptr<Deferred> d) {
+  if (!d) throw std::invalid_argument("http::Response::deferred: null Deferred");
+  Response r;
+  r.deferral = std::move(d);
+  return r;
+}
+
 // ---------------------------------------------------------------------------
 // Request
 

@@ -14,6 +14,7 @@
 // any non-empty segment (or an empty last segment: "/state/m.room.name/").
 #pragma once
 
+#include "http/deferred.h"
 #include "http/error.h"
 
 #include <Poco/JSON/Object.h>
@@ -125,6 +126,14 @@ struct Response {
   static Response text(int status, std::string content_type, std::string body);
   /// The Matrix error body for `error`, with its status.
   static Response error(const MatrixError& error);
+  /// Parks the request: the server frees the worker thread, calls d->start()
+  /// and sends whatever response d completes with (see http/deferred.h). The
+  /// server adds the same headers as for any response. Throws
+  /// std::invalid_argument for a null `d`.
+  static Response deferred(std::shared_ptr<Deferred> d);
+
+  /// Set by deferred(); the other fields are then unused.
+  std::shared_ptr<Deferred> deferral;
 };
 
 using Handler = std::function<Response(Request&)>;
