@@ -1,0 +1,208 @@
+#include "client/typing_impl.h"
+
+#include "client/auth.h"
+#include "client/context.h"
+#include "client/json_body.h"
+#include "client/user_data_common.h"
+#include "log/log.h"
+#include "storage/database.h"
+#include "storage/user_data.h"
+
+#include <algorithm>
+#include <vector>
+
+namespace eltrix::client {
+
+namespace {
+const log::Logger& logger() {
+  static const log::Logger instance("typing");
+  return instance;
+}
+}  // namespace
+
+TypingStateImpl::TypingStateImpl(Wake wake, TypingOptions options, Now now)
+    : wake_(std::move(wake)),
+      options_(options),
+      now_(std::move(now)),
+      serial_(static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count())) {
+  if (options_.sweep_interval.count() > 0) start();
+}
+
+TypingStateImpl::~TypingStateImpl() {
+  stop();
+}
+
+void TypingStateImpl::start() {
+  std::lock_guard lock(thread_mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { sweep_loop(); });
+}
+
+void TypingStateImpl::stop() {
+  {
+    std::lock_guard lock(thread_mutex_);
+    stopping_ = true;
+  }
+  thread_wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void TypingStateImpl::sweep_loop() {
+  std::unique_lock lock(thread_mutex_);
+  while (!stopping_) {
+    thread_wake_.wait_for(lock, options_.sweep_interval, [this] { return stopping_; });
+    if (stopping_) break;
+    lock.unlock();
+    try {
+      sweep();
+    } catch (const std::exception& e) {
+      // A throwing wake callback must not end the sweeps: typists would
+      // then stay "typing" until the next request for their room.
+      logger().error("typing sweep failed", {{"error", e.what()}});
+    }
+    lock.lock();
+  }
+}
+
+bool TypingStateImpl::expire_locked(Room& room, Clock::time_point now) {
+  bool changed = false;
+  for (auto it = room.users.begin(); it != room.users.end();) {
+    if (it->second <= now) {
+      it = room.users.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed) {
+    room.serial = ++serial_;
+    room.changed_at = now;
+  }
+  return changed;
+}
+
+void TypingStateImpl::set_typing(const std::string& room_id, const std::string& user_id,
+                                 bool typing, std::chrono::milliseconds timeout) {
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = now_();
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) {
+      if (!typing) return;  // nobody typing there: nothing to stop
+      if (rooms_.size() >= options_.max_rooms) {
+        logger().warn("typing ignored: too many rooms",
+                      {{"room_id", room_id}, {"max_rooms", std::to_string(options_.max_rooms)}});
+        return;
+      }
+      it = rooms_.emplace(room_id, Room{}).first;
+    }
+    Room& room = it->second;
+    changed = expire_locked(room, now);
+    if (typing) {
+      if (timeout.count() <= 0) timeout = options_.default_timeout;
+      timeout = std::clamp(timeout, options_.min_timeout, options_.max_timeout);
+      auto [user, inserted] = room.users.try_emplace(user_id, now + timeout);
+      if (inserted && room.users.size() > options_.max_users_per_room) {
+        room.users.erase(user);
+        logger().warn("typing ignored: too many typists in the room", {{"room_id", room_id}});
+      } else {
+        user->second = now + timeout;
+        // Extending a timeout is not news to anyone: only a new typist is.
+        changed = changed || inserted;
+      }
+    } else {
+      changed = room.users.erase(user_id) > 0 || changed;
+    }
+    if (changed) {
+      room.serial = ++serial_;
+      room.changed_at = now;
+    }
+  }
+  if (changed && wake_) wake_(room_id);
+}
+
+std::uint64_t TypingStateImpl::serial() const {
+  std::lock_guard lock(mutex_);
+  return serial_;
+}
+
+std::optional<nlohmann::json> TypingStateImpl::typing_since(const std::string& room_id,
+                                                            std::uint64_t since_serial) {
+  nlohmann::json user_ids = nlohmann::json::array();
+  bool expired = false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = rooms_.find(room_id);
+    if (it == rooms_.end()) {
+      if (since_serial != 0) return std::nullopt;
+      return nlohmann::json{{"user_ids", user_ids}};
+    }
+    // Lazily expired here too, so a sync never reports a typist whose
+    // timeout passed between two sweeps.
+    expired = expire_locked(it->second, now_());
+    if (since_serial != 0 && it->second.serial <= since_serial) return std::nullopt;
+    for (const auto& [user, expiry] : it->second.users) user_ids.push_back(user);
+  }
+  if (expired && wake_) wake_(room_id);
+  return nlohmann::json{{"user_ids", std::move(user_ids)}};
+}
+
+std::vector<std::string> TypingStateImpl::sweep() {
+  std::vector<std::string> changed;
+  {
+    std::lock_guard lock(mutex_);
+    auto now = now_();
+    for (auto it = rooms_.begin(); it != rooms_.end();) {
+      if (expire_locked(it->second, now)) changed.push_back(it->first);
+      if (it->second.users.empty() && now - it->second.changed_at >= options_.forget_after) {
+        it = rooms_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (wake_) {
+    for (const auto& room : changed) wake_(room);
+  }
+  return changed;
+}
+
+std::size_t TypingStateImpl::room_count() const {
+  std::lock_guard lock(mutex_);
+  return rooms_.size();
+}
+
+// ---- PUT /rooms/{roomId}/typing/{userId} -----------------------------------------
+
+void add_typing_routes(http::Router& router, Context& ctx) {
+  router.add("PUT", "/_matrix/client/v3/rooms/{roomId}/typing/{userId}",
+             [&ctx](http::Request& req) {
+               Requester who = ctx.auth.authenticate(req);
+               std::string room_id = require_room_id(req.path_param("roomId"));
+               std::string user_id = require_self(who, req.path_param("userId"),
+                                                  "Cannot set the typing state of another user");
+               bool typing = [&] {
+                 auto value = optional_bool(req.json(), "typing");
+                 if (!value) {
+                   throw http::MatrixError(400, "M_MISSING_PARAM", "'typing' is required");
+                 }
+                 return *value;
+               }();
+               auto timeout = optional_int(req.json(), "timeout");
+               bool joined = ctx.db.read([&](storage::Transaction& tx) {
+                 return storage::membership_of(tx, room_id, user_id) ==
+                        std::optional<std::string>("join");
+               });
+               if (!joined) throw forbidden("You are not joined to this room");
+               ctx.typing.set_typing(room_id, user_id, typing,
+                                     std::chrono::milliseconds(timeout.value_or(0)));
+               return http::Response::json(200, nlohmann::json::object());
+             },
+             {.body = http::BodyMode::json});
+}
+
+}  // namespace eltrix::client
