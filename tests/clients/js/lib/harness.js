@@ -16,8 +16,28 @@ const { ClientEvent, MatrixError, SyncState } = sdk;
 export { sdk };
 
 // The SDK logs every failed request at "error"; the assertions below report
-// what matters. ELTRIX_JS_SDK_LOG=debug shows the SDK's own view.
-logger.setLevel(process.env.ELTRIX_JS_SDK_LOG || "silent", false);
+// what matters. ELTRIX_JS_SDK_LOG=debug shows the SDK's own view. Module-level
+// code logs through `logger`; each client and its children (MatrixRTC, ...)
+// through the logger given to createClient.
+const SDK_LOG = process.env.ELTRIX_JS_SDK_LOG;
+if (SDK_LOG) {
+  logger.setLevel(SDK_LOG, false);
+} else {
+  // Child loggers (MatrixRTC's, for one) copy the root's methodFactory and set
+  // their own level, so silence them through the factory.
+  logger.methodFactory = () => () => {};
+  logger.rebuild();
+}
+const quiet = {
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  getChild() {
+    return quiet;
+  },
+};
 
 export const BASE_URL = process.env.ELTRIX_URL;
 export const SERVER_NAME = process.env.ELTRIX_SERVER_NAME;
@@ -67,7 +87,13 @@ export async function expectMatrixError(promise, errcode, httpStatus, what) {
     );
     return e;
   }
-  assert.fail(`${what}: expected HTTP ${httpStatus} ${errcode}, but it succeeded: ${JSON.stringify(result)}`);
+  let shown;
+  try {
+    shown = JSON.stringify(result);
+  } catch {
+    shown = result?.constructor?.name ?? String(result);
+  }
+  assert.fail(`${what}: expected HTTP ${httpStatus} ${errcode}, but it succeeded: ${shown}`);
 }
 
 /**
@@ -115,7 +141,7 @@ export class Session {
   client(opts = {}) {
     // No localTimeoutMs: the SDK never clears that timer, so each request would
     // keep the process alive for the whole period; the tests have their own timeouts.
-    const client = sdk.createClient({ baseUrl: BASE_URL, ...opts });
+    const client = sdk.createClient({ baseUrl: BASE_URL, ...(SDK_LOG ? {} : { logger: quiet }), ...opts });
     this.clients.push(client);
     return client;
   }
