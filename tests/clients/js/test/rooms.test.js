@@ -69,7 +69,9 @@ test("scrollback pages through the whole history", T, async (t) => {
   const room = reader.getRoom(roomId);
   assert.ok(room, `${roomId} missing from the reader's initial sync`);
   const initial = room.getLiveTimeline().getEvents().map((e) => e.getId());
-  assert.deepEqual(initial, sent.slice(-3), "initial timeline with initialSyncLimit 3");
+  // The limit is a maximum; whatever is returned must be the newest events.
+  assert.ok(initial.length >= 1 && initial.length <= 3, `initialSyncLimit 3 gave ${initial.length} events`);
+  assert.deepEqual(initial, sent.slice(-initial.length), "initial timeline must hold the newest messages");
 
   for (let i = 0; i < 30 && room.oldState.paginationToken !== null; i++) {
     await step(`scrollback #${i + 1}`, reader.scrollback(room, 5));
