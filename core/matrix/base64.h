@@ -17,8 +17,8 @@ std::string encode_base64_urlsafe_unpadded(std::string_view bytes);
 
 /// Decodes padded or unpadded input in either alphabet (but not both mixed in
 /// one string, which no encoder produces). Nullopt for anything else: stray
-/// characters or whitespace, wrong padding, impossible lengths, or non-zero
-/// unused trailing bits.
+/// characters or whitespace, wrong padding, or impossible lengths. Unused
+/// trailing bits are ignored, not required to be zero, for interoperability.
 std::optional<std::string> decode_base64(std::string_view text);
 
 }  // namespace eltrix::matrix
