@@ -211,27 +211,29 @@ void add_profile_routes(http::Router& router, Context& ctx) {
              },
              {.body = http::BodyMode::json});
 
-  router.add("PUT", "/_matrix/client/v3/profile/{userId}/avatar_url",
-             [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
-               std::string user_id = require_self(who, req.path_param("userId"),
-                                                  "Cannot set the avatar of another user");
-               if (!req.json().contains("avatar_url")) {
-                 throw http::MatrixError(400, "M_MISSING_PARAM", "'avatar_url' is required");
-               }
-               auto url = optional_string(req.json(), "avatar_url");
-               if (url && url->empty()) url.reset();
-               if (url && url->size() > kMaxAvatarUrlBytes) {
-                 throw invalid_param(
-                     fmt::format("'avatar_url' is longer than {} bytes", kMaxAvatarUrlBytes));
-               }
-               if (url && !is_mxc_uri(*url)) {
-                 throw invalid_param("'avatar_url' must be an mxc:// URI");
-               }
-               update_profile(ctx, user_id, Field::avatar_url, url);
-               return http::Response::json(200, nlohmann::json::object());
-             },
-             {.body = http::BodyMode::json});
+  router.add(
+      "PUT", "/_matrix/client/v3/profile/{userId}/avatar_url",
+      [&ctx](http::Request& req) {
+        Requester who = ctx.auth.authenticate(req);
+        std::string user_id =
+            require_self(who, req.path_param("userId"), "Cannot set the avatar of another user");
+        if (!req.json().contains("avatar_url")) {
+          throw http::MatrixError(400, "M_MISSING_PARAM", "'avatar_url' is required");
+        }
+        // An empty URL clears the avatar, as null does.
+        std::optional<std::string> url;
+        if (auto given = optional_string(req.json(), "avatar_url"); given && !given->empty()) {
+          if (given->size() > kMaxAvatarUrlBytes) {
+            throw invalid_param(
+                fmt::format("'avatar_url' is longer than {} bytes", kMaxAvatarUrlBytes));
+          }
+          if (!is_mxc_uri(*given)) throw invalid_param("'avatar_url' must be an mxc:// URI");
+          url = std::move(*given);
+        }
+        update_profile(ctx, user_id, Field::avatar_url, url);
+        return http::Response::json(200, nlohmann::json::object());
+      },
+      {.body = http::BodyMode::json});
 }
 
 }  // namespace eltrix::client

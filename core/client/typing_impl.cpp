@@ -5,8 +5,6 @@
 #include "client/json_body.h"
 #include "client/user_data_common.h"
 #include "log/log.h"
-#include "storage/database.h"
-#include "storage/user_data.h"
 
 #include <algorithm>
 #include <vector>
@@ -193,10 +191,7 @@ void add_typing_routes(http::Router& router, Context& ctx) {
                  return *value;
                }();
                auto timeout = optional_int(req.json(), "timeout");
-               bool joined = ctx.db.read([&](storage::Transaction& tx) {
-                 return storage::membership_of(tx, room_id, user_id) ==
-                        std::optional<std::string>("join");
-               });
+               bool joined = is_joined(ctx, room_id, user_id);
                if (!joined) throw forbidden("You are not joined to this room");
                ctx.typing.set_typing(room_id, user_id, typing,
                                      std::chrono::milliseconds(timeout.value_or(0)));

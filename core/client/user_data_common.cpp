@@ -5,6 +5,7 @@
 #include "matrix/ids.h"
 #include "notify/notifier.h"
 #include "storage/database.h"
+#include "storage/directory.h"
 #include "storage/user_data.h"
 
 #include <chrono>

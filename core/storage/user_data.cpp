@@ -120,15 +120,6 @@ std::vector<AccountData> room_account_data_between(Transaction& tx, std::string_
 
 // ---- Rooms ---------------------------------------------------------------------
 
-std::optional<std::string> membership_of(Transaction& tx, std::string_view room_id,
-                                         std::string_view user_id) {
-  auto row = tx.exec_optional(
-      "SELECT membership FROM room_memberships WHERE room_id = $1 AND user_id = $2", room_id,
-      user_id);
-  if (!row) return std::nullopt;
-  return (*row)[0].as<std::string>();
-}
-
 std::optional<std::int64_t> event_stream_in_room(Transaction& tx, std::string_view room_id,
                                                  std::string_view event_id) {
   auto row = tx.exec_optional(

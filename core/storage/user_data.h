@@ -63,9 +63,8 @@ std::vector<AccountData> room_account_data_between(Transaction& tx, std::string_
 
 // ---- Rooms as this area needs them ---------------------------------------------
 
-/// The user's current membership in the room (join, invite, leave, ban, knock).
-std::optional<std::string> membership_of(Transaction& tx, std::string_view room_id,
-                                         std::string_view user_id);
+// (The user's membership: storage::membership_of() in storage/directory.h.)
+
 /// The stream_ordering of `event_id` if it is an event of `room_id`.
 std::optional<std::int64_t> event_stream_in_room(Transaction& tx, std::string_view room_id,
                                                  std::string_view event_id);
