@@ -16,7 +16,7 @@ namespace {
 struct Preset {
   std::string join_rule;
   std::string history_visibility = "shared";
-  std::optional<std::string> guest_access;
+  std::optional<std::string> guest_access = std::nullopt;
   bool invitees_are_admins = false;
 };
 

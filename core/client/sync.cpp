@@ -137,7 +137,7 @@ http::Response sync_handler(Context& ctx, http::Request& req) {
   if (set_presence != "online" && set_presence != "offline" && set_presence != "unavailable") {
     throw invalid_param("'set_presence' must be online, offline or unavailable");
   }
-  if (set_presence != "offline") set_presence_from_sync(ctx, who.user_id, set_presence);
+  set_presence_from_sync(ctx, who.user_id, set_presence);
 
   const std::int64_t timeout =
       timeout_param(req, ctx.config.get_int(config::keys::kSyncMaxTimeout, 60000));

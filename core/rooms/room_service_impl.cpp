@@ -133,8 +133,12 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
   matrix::AuthState state;
   nlohmann::json auth_events = nlohmann::json::array();
   for (const auto& [type, key] : matrix::auth_event_keys(pdu)) {
-    if (auto current = current_state_event(tx, room.room_id, type, key)) {
-      state.put(current->pdu);
+    if (auto current = rooms::current_state_event(tx, room.room_id, type, key)) {
+      // v4+ PDUs carry no event_id; the rules compare IDs (the creator's
+      // first join names the create event in prev_events).
+      nlohmann::json with_id = current->pdu;
+      with_id["event_id"] = current->event_id;
+      state.put(with_id);
       auth_events.push_back(current->event_id);
     }
   }
@@ -152,7 +156,7 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
       throw http::MatrixError(404, "M_NOT_FOUND", "Unknown event " + *event.redacts);
     }
     if (target->sender() != event.sender) {
-      auto levels_event = current_state_event(tx, room.room_id, "m.room.power_levels", "");
+      auto levels_event = rooms::current_state_event(tx, room.room_id, "m.room.power_levels", "");
       auto levels = matrix::PowerLevels::parse(
           levels_event ? &levels_event->pdu["content"] : nullptr, room.creator);
       if (!levels || levels->user_level(event.sender) < levels->redact) {

@@ -21,10 +21,10 @@ struct NewEvent {
   std::string type;
   std::string sender;
   nlohmann::json content = nlohmann::json::object();
-  std::optional<std::string> state_key;
-  std::optional<Transaction> txn;
+  std::optional<std::string> state_key = std::nullopt;
+  std::optional<Transaction> txn = std::nullopt;
   /// m.room.redaction: the event it redacts.
-  std::optional<std::string> redacts;
+  std::optional<std::string> redacts = std::nullopt;
 };
 
 class RoomServiceImpl final : public RoomService {

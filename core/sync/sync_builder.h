@@ -18,9 +18,9 @@ namespace eltrix::sync {
 
 struct SyncRequest {
   client::Requester who;
-  std::optional<SyncToken> since;  ///< none: an initial sync
+  std::optional<SyncToken> since = std::nullopt;  ///< none: an initial sync
   bool full_state = false;
-  Filter filter;
+  Filter filter = {};
 };
 
 struct SyncResult {
