@@ -17,7 +17,6 @@ std::vector<rooms::StoredEvent> visible_state(storage::Transaction& tx, const st
   if (membership && membership->membership == "join") return rooms::current_state(tx, room_id);
   rooms::Visibility visibility(tx, room_id, user_id);
   if (!visibility.any()) {
-    if (!rooms::load_room(tx, room_id)) throw not_found("Unknown room " + room_id);
     throw forbidden("You are not a member of room " + room_id);
   }
   if (visibility.upto() == INT64_MAX) return rooms::current_state(tx, room_id);
@@ -66,7 +65,7 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
   auto sent = rooms.db().write([&](storage::Transaction& tx) {
     wake.clear();
     auto room = rooms::load_room(tx, room_id, /*lock=*/true);
-    if (!room) throw not_found("Unknown room " + room_id);
+    if (!room) throw forbidden("You are not in room " + room_id);
     if (type == "m.room.canonical_alias")
       storage::validate_canonical_alias(tx, room_id, req.json());
     rooms::NewEvent event{

@@ -132,10 +132,11 @@ std::string UserId::str() const {
 }
 
 std::optional<UserId> parse_user_id(std::string_view id) {
-  // The spec requires accepting historical localparts, empty ones included, in
-  // events from other servers; is_valid_new_localpart() guards registration.
+  // Historical localparts (any printable ASCII but ':') are accepted, as the
+  // spec requires for IDs from other servers; is_valid_new_localpart() guards
+  // registration. Empty ones are not: the grammar needs at least one character.
   const auto parts = split_id(id, '@');
-  if (!parts) return std::nullopt;
+  if (!parts || parts->first.empty()) return std::nullopt;
   return UserId{std::string(parts->first), std::string(parts->second)};
 }
 

@@ -31,7 +31,7 @@ struct UserId {
 
 /// Parses "@localpart:server" with the historical grammar that servers must
 /// accept in events: the localpart runs to the first ':' and may hold any
-/// Unicode except NUL (and so may be empty); the server must be a valid server
+/// Unicode except NUL (but not be empty); the server must be a valid server
 /// name; the whole ID may not exceed 255 bytes and must be valid UTF-8.
 /// Use is_valid_new_localpart() when minting IDs and is_compliant_localpart()
 /// before showing a user ID to clients outside an event.

@@ -61,7 +61,9 @@ SentEvent RoomServiceImpl::send(const std::string& room_id, const NewEvent& even
   SentEvent sent = db_.write([&](storage::Transaction& tx) {
     wake_keys.clear();
     auto room = load_room(tx, room_id, /*lock=*/true);
-    if (!room) throw http::MatrixError(404, "M_NOT_FOUND", "Unknown room " + room_id);
+    // As for a room the sender is not in: whether a room exists is not
+    // revealed to non-members (spec: 403 for send and state).
+    if (!room) throw http::MatrixError(403, "M_FORBIDDEN", "You are not in room " + room_id);
     return send_in(tx, *room, event, wake_keys);
   });
   wake(wake_keys);

@@ -77,7 +77,7 @@ TEST_CASE("user IDs: parsing accepts the historical grammar", "[matrix][ids]") {
   CHECK(parse_user_id("@Alice:example.org"));
   CHECK(parse_user_id("@a!b#c$d*e:example.org"));
   CHECK(parse_user_id("@日本:example.org"));
-  CHECK(parse_user_id("@:example.org"));
+  CHECK_FALSE(parse_user_id("@:example.org"));
   CHECK(parse_user_id(id_of_length('@', 255)));
 
   for (const std::string& bad :

@@ -161,9 +161,9 @@ TEST_CASE("power levels: trusted_private_chat invitees are admins", "[matrix][au
 
 TEST_CASE("power levels: users keys follow the historical user ID grammar", "[matrix][auth]") {
   // Other servers' rooms may hold IDs that new registrations could not use.
-  const json content = {{"users", {{"@:a.test", 10}, {"@Old Style!:a.test", 20}}}};
+  const json content = {{"users", {{"@=:a.test", 10}, {"@Old Style!:a.test", 20}}}};
   auto levels = PowerLevels::parse(&content, kAlice);
   REQUIRE(levels);
-  CHECK(levels->user_level("@:a.test") == 10);
+  CHECK(levels->user_level("@=:a.test") == 10);
   CHECK(levels->user_level("@Old Style!:a.test") == 20);
 }
