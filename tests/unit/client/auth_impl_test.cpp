@@ -5,6 +5,7 @@
 #include "crypto/tokens.h"
 #include "memory_cache.h"
 #include "metrics/registry.h"
+#include "storage/accounts.h"
 #include "storage/database.h"
 
 #include <catch2/catch.hpp>
@@ -13,12 +14,14 @@ using namespace eltrix;
 
 namespace {
 
-http::Request request_with(std::optional<std::string> authorization,
-                           std::optional<std::string> query_token) {
+// Requests can be neither copied nor moved, hence the pointer.
+std::unique_ptr<http::Request> request_with(std::optional<std::string> authorization,
+                                            std::optional<std::string> query_token) {
   http::Request::Pairs query;
   if (query_token) query.emplace_back("access_token", *query_token);
-  http::Request req("GET", "/_matrix/client/v3/account/whoami", {}, query, "req-1");
-  if (authorization) req.set_header("Authorization", *authorization);
+  auto req = std::make_unique<http::Request>("GET", "/_matrix/client/v3/account/whoami",
+                                             http::Request::Pairs{}, query, "req-1");
+  if (authorization) req->set_header("Authorization", *authorization);
   return req;
 }
 
@@ -79,21 +82,21 @@ std::string error_code(const std::function<void()>& fn, nlohmann::json* body = n
 }  // namespace
 
 TEST_CASE("access tokens come from the Bearer header, else the query") {
-  CHECK(client::access_token_of(request_with("Bearer abc", std::nullopt)) == "abc");
-  CHECK(client::access_token_of(request_with("bearer  abc ", std::nullopt)) == "abc");
-  CHECK(client::access_token_of(request_with(std::nullopt, "q")) == "q");
-  CHECK(client::access_token_of(request_with("Bearer h", "q")) == "h");
-  CHECK(client::access_token_of(request_with("Basic xyz", std::nullopt)) == std::nullopt);
-  CHECK(client::access_token_of(request_with("Bearer ", std::nullopt)) == std::nullopt);
-  CHECK(client::access_token_of(request_with(std::nullopt, "")) == std::nullopt);
-  CHECK(client::access_token_of(request_with(std::nullopt, std::nullopt)) == std::nullopt);
+  CHECK(client::access_token_of(*request_with("Bearer abc", std::nullopt)) == "abc");
+  CHECK(client::access_token_of(*request_with("bearer  abc ", std::nullopt)) == "abc");
+  CHECK(client::access_token_of(*request_with(std::nullopt, "q")) == "q");
+  CHECK(client::access_token_of(*request_with("Bearer h", "q")) == "h");
+  CHECK(client::access_token_of(*request_with("Basic xyz", std::nullopt)) == std::nullopt);
+  CHECK(client::access_token_of(*request_with("Bearer ", std::nullopt)) == std::nullopt);
+  CHECK(client::access_token_of(*request_with(std::nullopt, "")) == std::nullopt);
+  CHECK(client::access_token_of(*request_with(std::nullopt, std::nullopt)) == std::nullopt);
 }
 
 TEST_CASE("cached token lookups authenticate without the database") {
   CachedOnly t;
   t.cache_token("elt_good", R"({"u":"@a:x","d":"DEV","a":true,"e":null})");
   auto req = request_with("Bearer elt_good", std::nullopt);
-  auto requester = t.auth->authenticate(req);
+  auto requester = t.auth->authenticate(*req);
   CHECK(requester.user_id == "@a:x");
   CHECK(requester.device_id == "DEV");
   CHECK(requester.admin);
@@ -107,14 +110,14 @@ TEST_CASE("a cached token past its expiry is refused with soft_logout") {
           .dump());
   auto req = request_with("Bearer elt_old", std::nullopt);
   nlohmann::json body;
-  CHECK(error_code([&] { t.auth->authenticate(req); }, &body) == "M_UNKNOWN_TOKEN");
+  CHECK(error_code([&] { t.auth->authenticate(*req); }, &body) == "M_UNKNOWN_TOKEN");
   CHECK(body["soft_logout"] == true);
 }
 
 TEST_CASE("no token at all is M_MISSING_TOKEN") {
   CachedOnly t;
   auto req = request_with(std::nullopt, std::nullopt);
-  CHECK(error_code([&] { t.auth->authenticate(req); }) == "M_MISSING_TOKEN");
+  CHECK(error_code([&] { t.auth->authenticate(*req); }) == "M_MISSING_TOKEN");
 }
 
 TEST_CASE("forgotten tokens are refused at once, and stay refused") {
@@ -124,10 +127,10 @@ TEST_CASE("forgotten tokens are refused at once, and stay refused") {
   client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
   auto gone = request_with("Bearer elt_gone", std::nullopt);
   nlohmann::json body;
-  CHECK(error_code([&] { t.auth->authenticate(gone); }, &body) == "M_UNKNOWN_TOKEN");
+  CHECK(error_code([&] { t.auth->authenticate(*gone); }, &body) == "M_UNKNOWN_TOKEN");
   CHECK(body["soft_logout"] == false);
   auto kept = request_with("Bearer elt_kept", std::nullopt);
-  CHECK(t.auth->authenticate(kept).device_id == "KEPT");
+  CHECK(t.auth->authenticate(*kept).device_id == "KEPT");
   // The marker outlives any cached lookup (it uses the cache's default TTL).
   CHECK(t.cache.ttl_left("tok:" + crypto::token_hash("elt_gone")) == 3'600'000);
 }

@@ -55,7 +55,7 @@ TEST_CASE("rate windows: the burst at once, the per-minute rate over time") {
 
 TEST_CASE("requests beyond the burst get 429 with retry_after_ms until the window ends") {
   test::MemoryCache cache;
-  cache.now_ms = 1'000'000'000'000;  // a multiple of the 30 s window
+  cache.now_ms = 30'000LL * 40'000'000;  // the start of a 30 s window
   CacheRateLimiter limiter(cache, true, limits({10, 5}), nullptr, [&] { return cache.now_ms; });
   for (int i = 0; i < 5; ++i) CHECK(check(limiter, RateLimitedAction::login, "10.0.0.1") == -1);
   cache.now_ms += 12'000;
@@ -86,7 +86,11 @@ TEST_CASE("a failing cache lets requests through and is counted") {
   metrics::Registry metrics;
   CacheRateLimiter limiter(cache, true, limits({1, 1}), &metrics, [] { return 0; });
   for (int i = 0; i < 10; ++i) CHECK(check(limiter, RateLimitedAction::login, "k") == -1);
-  CHECK(metrics.counter("eltrix_ratelimit_cache_errors_total", "").value() == 10);
+  CHECK(metrics
+            .counter("eltrix_ratelimit_cache_errors_total",
+                     "Rate-limit checks that could not reach the cache; the request was let "
+                     "through.")
+            .value() == 10);
 }
 
 TEST_CASE("disabled limits allow everything without touching the cache") {
@@ -103,7 +107,10 @@ TEST_CASE("refusals are counted per action") {
                            [] { return 0; });
   CHECK(check(limiter, RateLimitedAction::send, "@a:x") == -1);
   CHECK(check(limiter, RateLimitedAction::send, "@a:x") == 1000);
-  CHECK(metrics.counter("eltrix_ratelimit_rejected_total", "", {{"action", "send"}}).value() == 1);
+  CHECK(metrics
+            .counter("eltrix_ratelimit_rejected_total",
+                     "Requests refused with 429 M_LIMIT_EXCEEDED.", {{"action", "send"}})
+            .value() == 1);
 }
 
 TEST_CASE("the 429 response carries Retry-After in whole seconds") {
