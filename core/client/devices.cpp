@@ -1,0 +1,142 @@
+#include "client/devices.h"
+
+#include "client/auth.h"
+#include "client/auth_impl.h"
+#include "client/json_body.h"
+#include "client/uia.h"
+#include "http/body.h"
+#include "log/log.h"
+#include "storage/accounts.h"
+#include "storage/database.h"
+
+namespace eltrix::client {
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger instance("devices");
+  return instance;
+}
+
+nlohmann::json device_json(const storage::Device& device) {
+  nlohmann::json out = {{"device_id", device.device_id}};
+  if (device.display_name) out["display_name"] = *device.display_name;
+  if (device.last_seen_ip) out["last_seen_ip"] = *device.last_seen_ip;
+  if (device.last_seen_ts) out["last_seen_ts"] = *device.last_seen_ts;
+  return out;
+}
+
+/// The JSON object body of a BodyMode::raw route; an empty body counts as
+/// {} (the first, probing DELETE of a user-interactive flow often has none).
+nlohmann::json body_or_empty(const http::Request& req) {
+  if (req.body().empty()) return nlohmann::json::object();
+  nlohmann::json parsed;
+  if (!http::parse_json(req.body(), parsed)) {
+    throw http::MatrixError(400, "M_NOT_JSON", "Content not JSON.");
+  }
+  if (!parsed.is_object()) {
+    throw http::MatrixError(400, "M_BAD_JSON", "Request body must be a JSON object");
+  }
+  return parsed;
+}
+
+http::MatrixError no_such_device() {
+  return {404, "M_NOT_FOUND", "Unknown device"};
+}
+
+/// Deletes `device_ids` of the requester once user-interactive auth is done.
+http::Response delete_with_uia(Context& ctx, const Requester& requester, const nlohmann::json& body,
+                               const std::string& operation,
+                               const std::vector<std::string>& device_ids) {
+  auto uia = check_uia(ctx, body,
+                       {.operation = operation,
+                        .flows = {{std::string(kStagePassword)}},
+                        .params = nlohmann::json::object(),
+                        .user_id = requester.user_id});
+  if (uia.challenge) return *uia.challenge;
+  auto revoked = ctx.db.write([&](storage::Transaction& tx) {
+    return storage::delete_devices(tx, requester.user_id, device_ids);
+  });
+  forget_cached_tokens(ctx.cache, revoked);
+  finish_uia(ctx, uia.session_id);
+  logger().info("devices deleted",
+                {{"user_id", requester.user_id}, {"devices", std::to_string(device_ids.size())}});
+  // Unknown IDs are not an error: the spec answers 200 for devices that
+  // "had been removed previously".
+  return http::Response::json(200, nlohmann::json::object());
+}
+
+}  // namespace
+
+void add_device_routes(http::Router& router, Context& ctx) {
+  // Reads go to the primary: right after renaming or deleting a device the
+  // client reads the list back, and a lagging replica would undo its change.
+  router.add("GET", "/_matrix/client/v3/devices", [&ctx](http::Request& req) {
+    const Requester requester = ctx.auth.authenticate(req);
+    auto devices = ctx.db.write(
+        [&](storage::Transaction& tx) { return storage::list_devices(tx, requester.user_id); });
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& device : devices) list.push_back(device_json(device));
+    return http::Response::json(200, nlohmann::json{{"devices", list}});
+  });
+
+  router.add("GET", "/_matrix/client/v3/devices/{deviceId}", [&ctx](http::Request& req) {
+    const Requester requester = ctx.auth.authenticate(req);
+    const std::string device_id(req.path_param("deviceId"));
+    auto device = ctx.db.write([&](storage::Transaction& tx) {
+      return storage::find_device(tx, requester.user_id, device_id);
+    });
+    if (!device) throw no_such_device();
+    return http::Response::json(200, device_json(*device));
+  });
+
+  router.add("PUT", "/_matrix/client/v3/devices/{deviceId}",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const std::string device_id(req.path_param("deviceId"));
+               const auto display_name = optional_string(req.json(), "display_name");
+               if (display_name && display_name->size() > 512) {
+                 throw http::MatrixError(400, "M_INVALID_PARAM",
+                                         "'display_name' is longer than 512 bytes");
+               }
+               const bool found = ctx.db.write([&](storage::Transaction& tx) {
+                 // No display_name: the spec leaves the name unchanged, but an
+                 // unknown device is still a 404.
+                 if (!display_name)
+                   return storage::find_device(tx, requester.user_id, device_id).has_value();
+                 return storage::rename_device(tx, requester.user_id, device_id, *display_name);
+               });
+               if (!found) throw no_such_device();
+               return http::Response::json(200, nlohmann::json::object());
+             },
+             {.body = http::BodyMode::json});
+
+  router.add("DELETE", "/_matrix/client/v3/devices/{deviceId}",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const std::string device_id(req.path_param("deviceId"));
+               // The session is bound to this device: authenticating the deletion
+               // of one device must not authorise deleting another.
+               return delete_with_uia(ctx, requester, body_or_empty(req),
+                                      "DELETE /devices/" + device_id, {device_id});
+             },
+             {.body = http::BodyMode::raw});
+
+  router.add("POST", "/_matrix/client/v3/delete_devices",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const nlohmann::json& body = req.json();
+               const nlohmann::json* devices = optional_array(body, "devices");
+               if (devices == nullptr) {
+                 throw http::MatrixError(400, "M_MISSING_PARAM", "'devices' is required");
+               }
+               std::vector<std::string> device_ids;
+               for (const auto& item : *devices) {
+                 if (!item.is_string()) throw_bad_json("devices", "an array of strings");
+                 device_ids.push_back(item.get<std::string>());
+               }
+               return delete_with_uia(ctx, requester, body, "POST /delete_devices", device_ids);
+             },
+             {.body = http::BodyMode::json});
+}
+
+}  // namespace eltrix::client

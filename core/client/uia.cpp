@@ -1,0 +1,249 @@
+#include "client/uia.h"
+
+#include "client/json_body.h"
+#include "client/username.h"
+#include "config/client_keys.h"
+#include "config/config.h"
+#include "crypto/password.h"
+#include "crypto/secret.h"
+#include "crypto/tokens.h"
+#include "log/log.h"
+#include "storage/accounts.h"
+#include "storage/database.h"
+
+#include <algorithm>
+
+namespace eltrix::client {
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger instance("uia");
+  return instance;
+}
+
+std::int64_t session_lifetime_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(kUiaSessionLifetime).count();
+}
+
+http::Response challenge(const UiaRequest& request, const std::string& session_id,
+                         const std::vector<std::string>& completed,
+                         const std::optional<std::pair<std::string, std::string>>& error = {}) {
+  nlohmann::json flows = nlohmann::json::array();
+  for (const auto& flow : request.flows) flows.push_back({{"stages", flow}});
+  nlohmann::json body = {{"flows", flows}, {"params", request.params}, {"session", session_id}};
+  // "completed" only once something is: the first 401 of a flow has none.
+  if (!completed.empty()) body["completed"] = completed;
+  // errcode/error only after a failed attempt: clients show them to the user.
+  if (error) {
+    body["errcode"] = error->first;
+    body["error"] = error->second;
+  }
+  return http::Response::json(401, body);
+}
+
+bool offered(const UiaRequest& request, std::string_view stage) {
+  return std::any_of(request.flows.begin(), request.flows.end(), [&](const auto& flow) {
+    return std::find(flow.begin(), flow.end(), stage) != flow.end();
+  });
+}
+
+/// Whether the completed stages finish some flow. A flow's stages must be
+/// done in order, so its stages have to appear in `completed` in that order.
+bool flow_complete(const UiaRequest& request, const std::vector<std::string>& completed) {
+  for (const auto& flow : request.flows) {
+    auto at = completed.begin();
+    bool ok = true;
+    for (const auto& stage : flow) {
+      at = std::find(at, completed.end(), stage);
+      if (at == completed.end()) {
+        ok = false;
+        break;
+      }
+      ++at;
+    }
+    if (ok) return true;
+  }
+  return false;
+}
+
+/// Whether `stage` may be attempted now: it is the next stage of a flow whose
+/// earlier stages are complete.
+bool stage_is_next(const UiaRequest& request, const std::vector<std::string>& completed,
+                   std::string_view stage) {
+  for (const auto& flow : request.flows) {
+    std::size_t done = 0;
+    while (done < flow.size() &&
+           std::find(completed.begin(), completed.end(), flow[done]) != completed.end()) {
+      ++done;
+    }
+    if (done < flow.size() && flow[done] == stage) return true;
+  }
+  return false;
+}
+
+std::string new_session(Context& ctx, const UiaRequest& request) {
+  storage::UiaSession session{.session_id = crypto::generate_session_id(),
+                              .operation = request.operation,
+                              .user_id = request.user_id,
+                              .completed = {},
+                              .params_json = request.params.dump(),
+                              .created_ts = storage::now_ms()};
+  ctx.db.write([&](storage::Transaction& tx) {
+    // Expired sessions are swept here, where new ones are made, so the table
+    // stays as small as the number of flows in progress (indexed scan).
+    storage::expire_uia_sessions(tx, session.created_ts - session_lifetime_ms());
+    storage::create_uia_session(tx, session);
+  });
+  return session.session_id;
+}
+
+/// Checks one stage; returns the error (errcode, message) when it fails.
+std::optional<std::pair<std::string, std::string>> attempt_stage(Context& ctx,
+                                                                 const UiaRequest& request,
+                                                                 std::string_view stage,
+                                                                 const nlohmann::json& auth) {
+  if (stage == kStageDummy) return std::nullopt;
+  if (stage == kStageRegistrationToken) {
+    const auto token = optional_string(auth, "token");
+    const std::string expected = ctx.config.get_string(config::keys::kRegistrationToken);
+    // An empty configured token never matches: requiring a token without
+    // setting one must not let everyone in.
+    if (!token || expected.empty() || !crypto::secret_equal(*token, expected)) {
+      return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid registration token"};
+    }
+    return std::nullopt;
+  }
+  if (stage == kStagePassword) {
+    if (!request.user_id) {
+      return std::pair<std::string, std::string>{"M_FORBIDDEN", "No account to authenticate"};
+    }
+    // Without an identifier the password is checked for the signed-in user;
+    // with one, it must name that same user.
+    std::optional<std::string> user = request.user_id;
+    if (auth.contains("identifier") || auth.contains("user"))
+      user = identified_user(auth, ctx.server_name);
+    const auto password = optional_string(auth, "password");
+    if (!user || *user != *request.user_id || !password) {
+      if (password) crypto::burn_verification_time(*password);
+      return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid username or password"};
+    }
+    auto verified = verify_user_password(ctx, *user, *password);
+    if (!verified || verified->deactivated) {
+      return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid username or password"};
+    }
+    return std::nullopt;
+  }
+  return std::pair<std::string, std::string>{"M_UNRECOGNIZED", "Unsupported authentication type"};
+}
+
+}  // namespace
+
+UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& request) {
+  const nlohmann::json* auth = optional_object(body, "auth");
+  if (auth == nullptr) return {challenge(request, new_session(ctx, request), {}), {}};
+
+  const auto type = optional_string(*auth, "type");
+  auto session_id = optional_string(*auth, "session");
+  std::vector<std::string> completed;
+  if (session_id) {
+    auto session = ctx.db.write([&](storage::Transaction& tx) {
+      return storage::find_uia_session(tx, *session_id, storage::now_ms() - session_lifetime_ms());
+    });
+    if (!session) {
+      throw http::MatrixError(400, "M_UNKNOWN", "Unknown or expired authentication session");
+    }
+    if (session->operation != request.operation) {
+      throw http::MatrixError(
+          403, "M_FORBIDDEN",
+          "Requested operation has changed during the user-interactive authentication session");
+    }
+    if (session->user_id != request.user_id) {
+      throw http::MatrixError(403, "M_FORBIDDEN",
+                              "The authentication session belongs to another user");
+    }
+    completed = std::move(session->completed);
+  } else {
+    // Auth without a session (clients that know the flow send it at once):
+    // start one so that a failure can still be answered with a session.
+    session_id = new_session(ctx, request);
+  }
+
+  if (type) {
+    const bool already = std::find(completed.begin(), completed.end(), *type) != completed.end();
+    if (!already) {
+      if (!offered(request, *type) || !stage_is_next(request, completed, *type)) {
+        return {challenge(request, *session_id, completed,
+                          std::pair<std::string, std::string>{
+                              "M_FORBIDDEN", "This authentication type is not expected now"}),
+                {}};
+      }
+      if (auto failure = attempt_stage(ctx, request, *type, *auth)) {
+        logger().info("authentication stage failed",
+                      {{"stage", *type}, {"operation", request.operation}});
+        return {challenge(request, *session_id, completed, failure), {}};
+      }
+      ctx.db.write(
+          [&](storage::Transaction& tx) { storage::add_uia_stage(tx, *session_id, *type); });
+      completed.push_back(*type);
+    }
+  }
+
+  if (!flow_complete(request, completed)) return {challenge(request, *session_id, completed), {}};
+  return {std::nullopt, *session_id};
+}
+
+void finish_uia(Context& ctx, const std::string& session_id) {
+  try {
+    ctx.db.write([&](storage::Transaction& tx) { storage::delete_uia_session(tx, session_id); });
+  } catch (const std::exception& e) {
+    logger().warn("could not delete a finished authentication session", {{"error", e.what()}});
+  }
+}
+
+std::optional<std::string> identified_user(const nlohmann::json& auth,
+                                           const std::string& server_name) {
+  if (const nlohmann::json* identifier = optional_object(auth, "identifier")) {
+    const std::string type = require_string(*identifier, "type");
+    if (type == "m.id.user") {
+      return local_user_id(require_string(*identifier, "user"), server_name);
+    }
+    if (type == "m.id.thirdparty" || type == "m.id.phone") {
+      throw http::MatrixError(400, "M_UNKNOWN",
+                              "Third-party identifiers are not supported by this server");
+    }
+    throw http::MatrixError(400, "M_UNKNOWN", "Unknown identifier type");
+  }
+  // Deprecated forms from before "identifier" existed.
+  if (auto user = optional_string(auth, "user")) return local_user_id(*user, server_name);
+  if (auth.contains("medium") || auth.contains("address")) {
+    throw http::MatrixError(400, "M_UNKNOWN",
+                            "Third-party identifiers are not supported by this server");
+  }
+  throw http::MatrixError(400, "M_MISSING_PARAM", "'identifier' is required");
+}
+
+std::optional<storage::User> verify_user_password(Context& ctx, const std::string& user_id,
+                                                  const std::string& password) {
+  // The primary: a replica could still hold a password changed a moment ago.
+  auto user =
+      ctx.db.write([&](storage::Transaction& tx) { return storage::find_user(tx, user_id); });
+  if (!user || !user->password_hash) {
+    crypto::burn_verification_time(password);
+    return std::nullopt;
+  }
+  if (!crypto::verify_password(*user->password_hash, password)) return std::nullopt;
+  if (crypto::needs_rehash(*user->password_hash)) {
+    try {
+      const std::string upgraded = crypto::hash_password(password);
+      ctx.db.write([&](storage::Transaction& tx) {
+        storage::upgrade_password_hash(tx, user_id, *user->password_hash, upgraded);
+      });
+    } catch (const std::exception& e) {
+      // The old hash still works; try again at the next login.
+      logger().warn("could not upgrade a password hash", {{"error", e.what()}});
+    }
+  }
+  return user;
+}
+
+}  // namespace eltrix::client
