@@ -4,6 +4,7 @@
 #include "app/configuration.h"
 #include "app/list_plugins.h"
 #include "app/node.h"
+#include "app/user_command.h"
 #include "build_info.h"
 #include "config/core_keys.h"
 #include "config/render.h"
@@ -44,6 +45,9 @@ void print_check_summary(const app::LoadedConfiguration& loaded, plugins::Regist
 }
 
 int run(const std::vector<std::string>& args) {
+  if (!args.empty() && args[0] == "user") {
+    return app::run_user_command({args.begin() + 1, args.end()}, config::process_env());
+  }
   auto parsed = app::parse_cli(args);
   if (!parsed.options) {
     fmt::print(stderr, "eltrix: {}\n\n{}", parsed.error, app::usage());
