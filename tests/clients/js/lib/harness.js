@@ -58,7 +58,13 @@ export function localpart(prefix) {
 export function describeError(e) {
   if (e instanceof MatrixError) {
     const body = JSON.stringify(e.data ?? {}).slice(0, 300);
-    return `HTTP ${e.httpStatus} ${e.errcode ?? "(no errcode)"} ${body}`;
+    let where = "";
+    try {
+      if (e.url) where = ` from ${new URL(e.url).pathname}`;
+    } catch {
+      // no usable URL
+    }
+    return `HTTP ${e.httpStatus} ${e.errcode ?? "(no errcode)"}${where} ${body}`;
   }
   return e?.stack ?? String(e);
 }
@@ -217,15 +223,24 @@ export class Session {
     };
     client.on(ClientEvent.Sync, onSync);
     try {
+      // The SDK retries failed start-up requests forever; a 4xx (other than
+      // 429) will not get better, so stop waiting at the first one.
       const prepared = waitFor(
         client,
         ClientEvent.Sync,
-        (state) => state === SyncState.Prepared || client.isInitialSyncComplete(),
+        (state, _prev, data) => {
+          const e = state === SyncState.Error ? data?.error : undefined;
+          if (e instanceof MatrixError && e.httpStatus >= 400 && e.httpStatus < 500 && e.httpStatus !== 429) {
+            throw new Error(`${client.getUserId()}'s client could not start syncing: ${describeError(e)}`);
+          }
+          return state === SyncState.Prepared || client.isInitialSyncComplete();
+        },
         `${client.getUserId()}'s first sync (PREPARED)`,
         20000,
       );
       await client.startClient({ initialSyncLimit: 20, lazyLoadMembers: false, ...opts });
       await prepared.catch((e) => {
+        if (!e.message.startsWith("did not see")) throw e;
         const why = lastError ? `; last sync error: ${describeError(lastError)}` : "";
         throw new Error(`${e.message} (sync state ${client.getSyncState()}${why})`);
       });
