@@ -56,15 +56,15 @@ http::Response change_password(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_account_routes(http::Router& router, Context& ctx) {
-  add_v3_and_r0(router, "GET", "/account/whoami", [&ctx](http::Request& req) {
+  router.add("GET", "/_matrix/client/v3/account/whoami", [&ctx](http::Request& req) {
     const Requester requester = ctx.auth.authenticate(req);
     return http::Response::json(200, nlohmann::json{{"user_id", requester.user_id},
                                                     {"device_id", requester.device_id},
                                                     {"is_guest", false}});
   });
-  add_v3_and_r0(router, "POST", "/account/password",
-                [&ctx](http::Request& req) { return change_password(ctx, req); },
-                {.body = http::BodyMode::json});
+  router.add("POST", "/_matrix/client/v3/account/password",
+             [&ctx](http::Request& req) { return change_password(ctx, req); },
+             {.body = http::BodyMode::json});
 }
 
 }  // namespace eltrix::client

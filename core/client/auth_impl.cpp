@@ -178,16 +178,6 @@ void forget_cached_tokens(plugin::Cache& cache, const std::vector<std::string>& 
   }
 }
 
-void add_v3_and_r0(http::Router& router, const std::string& method, const std::string& suffix,
-                   const http::Handler& handler, const http::RouteOptions& options) {
-  router.add(method, "/_matrix/client/v3" + suffix, handler, options);
-  const std::string legacy = "/_matrix/client/r0" + suffix;
-  for (const auto& route : router.routes()) {
-    if (route.method == method && route.pattern == legacy) return;
-  }
-  router.add(method, legacy, handler, options);
-}
-
 crypto::PasswordPolicy password_policy(const config::Config& config) {
   return crypto::PasswordPolicy{
       .min_length = static_cast<std::size_t>(config.get_int(config::keys::kPasswordMinLength, 8)),

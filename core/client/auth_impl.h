@@ -72,13 +72,6 @@ crypto::PasswordPolicy password_policy(const config::Config& config);
 /// configured policy.
 void require_password_policy(const config::Config& config, std::string_view password);
 
-/// Adds `handler` as /_matrix/client/v3<suffix> and, for clients still on
-/// the r0 prefix of before spec v1.1 (matrix-nio 0.20 sends everything
-/// there), as /_matrix/client/r0<suffix> unless another part of the server
-/// already added that r0 route.
-void add_v3_and_r0(http::Router& router, const std::string& method, const std::string& suffix,
-                   const http::Handler& handler, const http::RouteOptions& options = {});
-
 /// A new login's credentials.
 struct IssuedToken {
   std::string access_token;

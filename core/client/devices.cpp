@@ -70,7 +70,7 @@ http::Response delete_with_uia(Context& ctx, const Requester& requester, const n
 void add_device_routes(http::Router& router, Context& ctx) {
   // Reads go to the primary: right after renaming or deleting a device the
   // client reads the list back, and a lagging replica would undo its change.
-  add_v3_and_r0(router, "GET", "/devices", [&ctx](http::Request& req) {
+  router.add("GET", "/_matrix/client/v3/devices", [&ctx](http::Request& req) {
     const Requester requester = ctx.auth.authenticate(req);
     auto devices = ctx.db.write(
         [&](storage::Transaction& tx) { return storage::list_devices(tx, requester.user_id); });
@@ -79,7 +79,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
     return http::Response::json(200, nlohmann::json{{"devices", list}});
   });
 
-  add_v3_and_r0(router, "GET", "/devices/{deviceId}", [&ctx](http::Request& req) {
+  router.add("GET", "/_matrix/client/v3/devices/{deviceId}", [&ctx](http::Request& req) {
     const Requester requester = ctx.auth.authenticate(req);
     const std::string device_id(req.path_param("deviceId"));
     auto device = ctx.db.write([&](storage::Transaction& tx) {
@@ -89,54 +89,54 @@ void add_device_routes(http::Router& router, Context& ctx) {
     return http::Response::json(200, device_json(*device));
   });
 
-  add_v3_and_r0(router, "PUT", "/devices/{deviceId}",
-                [&ctx](http::Request& req) {
-                  const Requester requester = ctx.auth.authenticate(req);
-                  const std::string device_id(req.path_param("deviceId"));
-                  const auto display_name = optional_string(req.json(), "display_name");
-                  if (display_name && display_name->size() > 512) {
-                    throw http::MatrixError(400, "M_INVALID_PARAM",
-                                            "'display_name' is longer than 512 bytes");
-                  }
-                  const bool found = ctx.db.write([&](storage::Transaction& tx) {
-                    // No display_name: the spec leaves the name unchanged, but an
-                    // unknown device is still a 404.
-                    if (!display_name)
-                      return storage::find_device(tx, requester.user_id, device_id).has_value();
-                    return storage::rename_device(tx, requester.user_id, device_id, *display_name);
-                  });
-                  if (!found) throw no_such_device();
-                  return http::Response::json(200, nlohmann::json::object());
-                },
-                {.body = http::BodyMode::json});
+  router.add("PUT", "/_matrix/client/v3/devices/{deviceId}",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const std::string device_id(req.path_param("deviceId"));
+               const auto display_name = optional_string(req.json(), "display_name");
+               if (display_name && display_name->size() > 512) {
+                 throw http::MatrixError(400, "M_INVALID_PARAM",
+                                         "'display_name' is longer than 512 bytes");
+               }
+               const bool found = ctx.db.write([&](storage::Transaction& tx) {
+                 // No display_name: the spec leaves the name unchanged, but an
+                 // unknown device is still a 404.
+                 if (!display_name)
+                   return storage::find_device(tx, requester.user_id, device_id).has_value();
+                 return storage::rename_device(tx, requester.user_id, device_id, *display_name);
+               });
+               if (!found) throw no_such_device();
+               return http::Response::json(200, nlohmann::json::object());
+             },
+             {.body = http::BodyMode::json});
 
-  add_v3_and_r0(router, "DELETE", "/devices/{deviceId}",
-                [&ctx](http::Request& req) {
-                  const Requester requester = ctx.auth.authenticate(req);
-                  const std::string device_id(req.path_param("deviceId"));
-                  // The session is bound to this device: authenticating the deletion
-                  // of one device must not authorise deleting another.
-                  return delete_with_uia(ctx, requester, body_or_empty(req),
-                                         "DELETE /devices/" + device_id, {device_id});
-                },
-                {.body = http::BodyMode::raw});
+  router.add("DELETE", "/_matrix/client/v3/devices/{deviceId}",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const std::string device_id(req.path_param("deviceId"));
+               // The session is bound to this device: authenticating the deletion
+               // of one device must not authorise deleting another.
+               return delete_with_uia(ctx, requester, body_or_empty(req),
+                                      "DELETE /devices/" + device_id, {device_id});
+             },
+             {.body = http::BodyMode::raw});
 
-  add_v3_and_r0(router, "POST", "/delete_devices",
-                [&ctx](http::Request& req) {
-                  const Requester requester = ctx.auth.authenticate(req);
-                  const nlohmann::json& body = req.json();
-                  const nlohmann::json* devices = optional_array(body, "devices");
-                  if (devices == nullptr) {
-                    throw http::MatrixError(400, "M_MISSING_PARAM", "'devices' is required");
-                  }
-                  std::vector<std::string> device_ids;
-                  for (const auto& item : *devices) {
-                    if (!item.is_string()) throw_bad_json("devices", "an array of strings");
-                    device_ids.push_back(item.get<std::string>());
-                  }
-                  return delete_with_uia(ctx, requester, body, "POST /delete_devices", device_ids);
-                },
-                {.body = http::BodyMode::json});
+  router.add("POST", "/_matrix/client/v3/delete_devices",
+             [&ctx](http::Request& req) {
+               const Requester requester = ctx.auth.authenticate(req);
+               const nlohmann::json& body = req.json();
+               const nlohmann::json* devices = optional_array(body, "devices");
+               if (devices == nullptr) {
+                 throw http::MatrixError(400, "M_MISSING_PARAM", "'devices' is required");
+               }
+               std::vector<std::string> device_ids;
+               for (const auto& item : *devices) {
+                 if (!item.is_string()) throw_bad_json("devices", "an array of strings");
+                 device_ids.push_back(item.get<std::string>());
+               }
+               return delete_with_uia(ctx, requester, body, "POST /delete_devices", device_ids);
+             },
+             {.body = http::BodyMode::json});
 }
 
 }  // namespace eltrix::client

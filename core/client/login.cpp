@@ -1,7 +1,5 @@
 #include "client/login.h"
 
-#include "client/auth_impl.h"
-
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
 #include "client/uia.h"
@@ -55,13 +53,13 @@ nlohmann::json login_response(const std::string& user_id, const std::string& ser
 }
 
 void add_login_routes(http::Router& router, Context& ctx) {
-  add_v3_and_r0(router, "GET", "/login", [](http::Request&) {
+  router.add("GET", "/_matrix/client/v3/login", [](http::Request&) {
     return http::Response::json(
         200, nlohmann::json{{"flows", nlohmann::json::array({{{"type", kPasswordLogin}}})}});
   });
 
-  add_v3_and_r0(
-      router, "POST", "/login",
+  router.add(
+      "POST", "/_matrix/client/v3/login",
       [&ctx](http::Request& req) {
         const std::string ip = client_address(req);
         if (auto limited = rate_limited(ctx, RateLimitedAction::login, ip)) return *limited;

@@ -18,7 +18,7 @@ const log::Logger& logger() {
 
 void add_logout_routes(http::Router& router, Context& ctx) {
   // BodyMode::none: clients send "{}" or nothing at all, and neither matters.
-  add_v3_and_r0(router, "POST", "/logout", [&ctx](http::Request& req) {
+  router.add("POST", "/_matrix/client/v3/logout", [&ctx](http::Request& req) {
     const Requester requester = ctx.auth.authenticate(req);
     auto revoked = ctx.db.write([&](storage::Transaction& tx) {
       return storage::delete_devices(tx, requester.user_id, {requester.device_id});
@@ -29,7 +29,7 @@ void add_logout_routes(http::Router& router, Context& ctx) {
     return http::Response::json(200, nlohmann::json::object());
   });
 
-  add_v3_and_r0(router, "POST", "/logout/all", [&ctx](http::Request& req) {
+  router.add("POST", "/_matrix/client/v3/logout/all", [&ctx](http::Request& req) {
     const Requester requester = ctx.auth.authenticate(req);
     auto revoked = ctx.db.write([&](storage::Transaction& tx) {
       return storage::delete_all_devices(tx, requester.user_id);

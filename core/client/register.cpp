@@ -147,11 +147,11 @@ http::Response get_token_validity(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_register_routes(http::Router& router, Context& ctx) {
-  add_v3_and_r0(router, "POST", "/register",
-                [&ctx](http::Request& req) { return post_register(ctx, req); },
-                {.body = http::BodyMode::json});
-  add_v3_and_r0(router, "GET", "/register/available",
-                [&ctx](http::Request& req) { return get_available(ctx, req); });
+  router.add("POST", "/_matrix/client/v3/register",
+             [&ctx](http::Request& req) { return post_register(ctx, req); },
+             {.body = http::BodyMode::json});
+  router.add("GET", "/_matrix/client/v3/register/available",
+             [&ctx](http::Request& req) { return get_available(ctx, req); });
   router.add("GET", "/_matrix/client/v1/register/m.login.registration_token/validity",
              [&ctx](http::Request& req) { return get_token_validity(ctx, req); });
 }

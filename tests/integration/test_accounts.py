@@ -230,20 +230,6 @@ def test_login_identifier_forms(start_node):
     assert (status, body["errcode"]) == (400, "M_UNKNOWN")
 
 
-def test_r0_prefix_for_older_clients(start_node):
-    # matrix-nio 0.20 still sends everything to /_matrix/client/r0.
-    node = ready(start_node, **OPEN)
-    status, body = call(node, "POST", "/_matrix/client/r0/register",
-                        {"username": "ruth", "password": PASSWORD, "auth": {"type": "m.login.dummy"}})
-    assert status == 200, body
-    status, body = call(node, "POST", "/_matrix/client/r0/login",
-                        {"type": "m.login.password", "user": "ruth", "password": PASSWORD})
-    assert status == 200, body
-    status, me = call(node, "GET", "/_matrix/client/r0/account/whoami", token=body["access_token"])
-    assert (status, me["user_id"]) == (200, f"@ruth:{SERVER}")
-    assert call(node, "POST", "/_matrix/client/r0/logout", token=body["access_token"]) == (200, {})
-
-
 def test_wrong_password_and_unknown_user(start_node):
     node = ready(start_node, **OPEN)
     registered(node, "mona")
