@@ -9,6 +9,7 @@ import pytest
 from server import EltrixServer, ServerError
 
 _servers: list[EltrixServer] = []
+_OFFSET = pytest.StashKey[int]()  # server log size when a test started
 
 
 def make_server_fixture(name: str):
@@ -45,7 +46,5 @@ def pytest_runtest_makereport(item, call):
         return
     srv = _servers[0]
     state = "running" if srv.alive() else "NOT RUNNING (crashed?)"
-    report.sections.append((f"eltrix ({state}) log", srv.log_since(max(item.stash.get(_OFFSET, 0), getattr(srv, "ready_log_offset", 0)), 25)))
-
-
-_OFFSET = pytest.StashKey[int]()
+    since = max(item.stash.get(_OFFSET, 0), getattr(srv, "ready_log_offset", 0))
+    report.sections.append((f"eltrix ({state}) log", srv.log_since(since, 25)))
