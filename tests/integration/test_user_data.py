@@ -259,7 +259,7 @@ def test_typing_reaches_sync_and_wakes_a_waiting_one(alice, bob, node):
     waiter.join(15)
     assert time.monotonic() - started < 8, "the typing notification did not wake the sync"
     typing = ephemeral(result["sync"], room_id, "m.typing")
-    assert typing and typing[0]["content"]["user_ids"] == [alice.user_id]
+    assert typing and typing[0]["content"]["user_ids"] == [alice.user_id], result["sync"]
 
     next_batch = result["sync"]["next_batch"]
     alice.ok("PUT", f"/rooms/{room_id}/typing/{alice.user_id}", {"typing": False})
