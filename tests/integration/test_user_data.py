@@ -18,16 +18,16 @@ class Client:
     def __init__(self, node, user_id, token):
         self.node, self.user_id, self.token = node, user_id, token
 
-    def call(self, method, path, body=None, timeout=10, raw=None, **query):
+    def call(self, method, path, body=None, http_timeout=10, raw=None, **query):
         url = self.node.url(CS + path)
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        return http_json(method, url, body=data, headers=headers, timeout=timeout)
+        return http_json(method, url, body=data, headers=headers, timeout=http_timeout)
 
-    def ok(self, method, path, body=None, **query):
-        status, out = self.call(method, path, body, **query)
+    def ok(self, method, path, body=None, http_timeout=10, **query):
+        status, out = self.call(method, path, body, http_timeout=http_timeout, **query)
         assert status == 200, (method, path, status, out)
         return out
 
@@ -37,7 +37,10 @@ class Client:
         return out
 
     def sync(self, **query):
-        return self.ok("GET", "/sync", **query)
+        # "timeout" is the long-poll's (a query parameter, in ms); the HTTP
+        # client waits longer than that.
+        wait = int(query.get("timeout", 0)) / 1000
+        return self.ok("GET", "/sync", http_timeout=wait + 10, **query)
 
 
 def register(node, name, password="correct horse battery"):
