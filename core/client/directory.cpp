@@ -103,12 +103,17 @@ void unpublish_alias(Context& ctx, const std::string& room_id, const std::string
     changed = changed || it->size() != before;
   }
   if (!changed) return;
+  static const log::Logger logger("client");
   try {
     ctx.rooms.send_event(room_id, user_id, std::string(kCanonicalAlias), content, "");
   } catch (const http::MatrixError& e) {
-    static const log::Logger logger("client");
     logger.info("alias deleted; canonical alias event left as it is",
                 {{"room_id", room_id}, {"alias", alias}, {"reason", e.what()}});
+  } catch (const std::exception& e) {
+    // The alias is gone already; failing the request now would make the
+    // client retry a deletion that succeeded.
+    logger.warn("alias deleted; updating the canonical alias event failed",
+                {{"room_id", room_id}, {"alias", alias}, {"error", e.what()}});
   }
 }
 
