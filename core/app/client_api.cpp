@@ -1,7 +1,8 @@
 #include "app/client_api.h"
 
-#include "client/accounts_factory.h"
-#include "client/rate_limit.h"
+#include "client/auth_impl.h"
+#include "client/presence.h"
+#include "client/rate_limit_impl.h"
 #include "client/routes.h"
 #include "client/typing_impl.h"
 #include "config/client_keys.h"
@@ -22,7 +23,8 @@ struct ClientApi::Services {
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000))),
         server_keys(db),
         rooms(db, server_keys, notifier, config.get_string(keys::kServerName)),
-        auth(client::make_authenticator(config, db, cache)),
+        auth(client::make_authenticator(
+            config, db, cache, (cache_instance.info().capabilities & plugin::kCacheShared) != 0)),
         rate_limiter(client::make_rate_limiter(config, cache, metrics)),
         typing(std::make_unique<client::TypingStateImpl>([this](const std::string& room_id) {
           notifier.notify({notify::room_key(room_id)});
@@ -35,6 +37,7 @@ struct ClientApi::Services {
   std::unique_ptr<client::Authenticator> auth;
   std::unique_ptr<client::RateLimiter> rate_limiter;
   std::unique_ptr<client::TypingState> typing;
+  std::unique_ptr<client::PresenceSweeper> presence_sweeper;
 };
 
 ClientApi::ClientApi(const config::Config& config, storage::Database& db,
@@ -54,15 +57,23 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
       .rate_limiter = *s.rate_limiter,
       .typing = *s.typing,
   });
+  s.presence_sweeper = std::make_unique<client::PresenceSweeper>(*context_);
 }
 
-ClientApi::~ClientApi() = default;
+ClientApi::~ClientApi() {
+  stop();
+}
 
 void ClientApi::add_routes(http::Router& router) {
   client::add_client_routes(router, *context_);
 }
 
-void ClientApi::wake_all() {
+void ClientApi::start() {
+  services_->presence_sweeper->start();
+}
+
+void ClientApi::stop() {
+  services_->presence_sweeper->stop();
   services_->notifier.wake_all();
 }
 

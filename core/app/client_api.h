@@ -23,8 +23,10 @@ class ClientApi {
   ClientApi& operator=(const ClientApi&) = delete;
 
   void add_routes(http::Router& router);
-  /// Answers every waiting sync now (draining).
-  void wake_all();
+  /// Starts the background work (presence sweeping); call once serving.
+  void start();
+  /// Stops it, and answers every sync still waiting (draining).
+  void stop();
 
  private:
   struct Services;

@@ -1,5 +1,6 @@
 #include "app/node.h"
 
+#include "app/client_api.h"
 #include "app/systemd.h"
 #include "build_info.h"
 #include "config/core_keys.h"
@@ -286,8 +287,10 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
 
   register_static_metrics(metrics, loaded.selections, registry);
 
+  ClientApi client_api(config, *db, cache, metrics);
   http::Router router;
   health::add_routes(router, monitor, metrics, ELTRIX_VERSION);
+  client_api.add_routes(router);
 
   http::ServerOptions http_options;
   http_options.bind_address = config.get_string(keys::kHttpBindAddress, "0.0.0.0");
@@ -310,6 +313,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   }
   schema.start();
   monitor.start();
+  client_api.start();
   Watchdog watchdog([&monitor] { return monitor.alive(); });
 
   const std::string listening = fmt::format("{}:{}", http_options.bind_address, server.port());
@@ -326,6 +330,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   server.stop_accepting();
   const auto timeout = std::chrono::seconds(config.get_int(keys::kDrainTimeout, 30));
   const bool drained = server.drain(timeout);
+  client_api.stop();
   // After the drain: the schema thread may be waiting for another node's
   // migration lock, which must not delay finishing the requests in flight.
   schema.stop();

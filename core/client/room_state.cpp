@@ -81,17 +81,18 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
 void add_room_state_routes(http::Router& router, Context& ctx) {
   const std::string base = "/_matrix/client/v3/rooms/{roomId}/state";
   router.add("GET", base, [&ctx](http::Request& req) { return get_all_state(ctx, req); });
-  // The state key may be empty: ".../state/{type}" and ".../state/{type}/"
-  // (the router lets a final parameter match an empty segment).
-  router.add("GET", base + "/{eventType}",
-             [&ctx](http::Request& req) { return get_state(ctx, req, ""); });
+  // The state key may be empty: ".../state/{type}" and ".../state/{type}/".
+  for (const char* suffix : {"/{eventType}", "/{eventType}/"}) {
+    router.add("GET", base + suffix,
+               [&ctx](http::Request& req) { return get_state(ctx, req, ""); });
+    router.add(
+        "PUT", base + suffix, [&ctx](http::Request& req) { return put_state(ctx, req, ""); },
+        {.body = http::BodyMode::json});
+  }
   router.add("GET", base + "/{eventType}/{stateKey}", [&ctx](http::Request& req) {
     return get_state(ctx, req, std::string(req.path_param("stateKey")));
   });
   const http::RouteOptions json{.body = http::BodyMode::json};
-  router.add(
-      "PUT", base + "/{eventType}", [&ctx](http::Request& req) { return put_state(ctx, req, ""); },
-      json);
   router.add(
       "PUT", base + "/{eventType}/{stateKey}",
       [&ctx](http::Request& req) {

@@ -1,21 +1,54 @@
 #include "client/routes.h"
 
 #include "client/account.h"
+#include "client/account_data.h"
 #include "client/admin_register.h"
+#include "client/create_room.h"
 #include "client/devices.h"
 #include "client/directory.h"
+#include "client/filters.h"
 #include "client/login.h"
 #include "client/logout.h"
+#include "client/membership.h"
+#include "client/presence.h"
+#include "client/profile.h"
 #include "client/public_rooms.h"
+#include "client/read_markers.h"
+#include "client/receipts.h"
 #include "client/register.h"
+#include "client/room_events.h"
+#include "client/room_state.h"
+#include "client/sync.h"
+#include "client/tags.h"
+#include "client/typing_impl.h"
 #include "client/user_directory.h"
 #include "client/versions.h"
 
+#include <string_view>
+#include <vector>
+
 namespace eltrix::client {
 
+namespace {
+
+/// Serves every /_matrix/client/v3/ route under /_matrix/client/r0/ too:
+/// older clients (matrix-nio among them) still use the r0 prefix, and the
+/// endpoints they call behave the same.
+void add_r0_aliases(http::Router& router) {
+  constexpr std::string_view v3 = "/_matrix/client/v3/";
+  std::vector<http::Router::Route> copies;
+  for (const auto& route : router.routes()) {
+    if (route.pattern.rfind(v3, 0) == 0) copies.push_back(route);
+  }
+  for (auto& route : copies) {
+    router.add(route.method, "/_matrix/client/r0/" + route.pattern.substr(v3.size()),
+               std::move(route.handler), route.options);
+  }
+}
+
+}  // namespace
+
 void add_client_routes(http::Router& router, Context& ctx) {
-  (void)router;
-  (void)ctx;
   add_register_routes(router, ctx);
   add_login_routes(router, ctx);
   add_logout_routes(router, ctx);
@@ -26,6 +59,21 @@ void add_client_routes(http::Router& router, Context& ctx) {
   add_directory_routes(router, ctx);
   add_public_rooms_routes(router, ctx);
   add_user_directory_routes(router, ctx);
+  add_create_room_routes(router, ctx);
+  add_membership_routes(router, ctx);
+  add_room_state_routes(router, ctx);
+  add_room_events_routes(router, ctx);
+  add_sync_routes(router, ctx);
+  add_profile_routes(router, ctx);
+  add_account_data_routes(router, ctx);
+  add_tag_routes(router, ctx);
+  add_filter_routes(router, ctx);
+  add_typing_routes(router, ctx);
+  add_receipt_routes(router, ctx);
+  add_read_marker_routes(router, ctx);
+  add_presence_routes(router, ctx);
+  // Last: copies every v3 route registered above.
+  add_r0_aliases(router);
 }
 
 }  // namespace eltrix::client

@@ -375,11 +375,7 @@ void Router::collect(std::size_t node, const std::vector<std::string>& segments,
       break;
     }
   }
-  // A parameter matches an empty segment only at the end of the path, where
-  // the spec needs it (".../state/{eventType}/" is the empty state key).
-  if (n.param != 0 && (!seg.empty() || depth + 1 == segments.size())) {
-    collect(n.param, segments, depth + 1, found);
-  }
+  if (n.param != 0 && !seg.empty()) collect(n.param, segments, depth + 1, found);
 }
 
 Router::Match Router::match(std::string_view method,

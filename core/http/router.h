@@ -11,7 +11,8 @@
 // Patterns are matched segment by segment against the percent-decoded path, so
 // "%2F" inside a segment never splits it. A literal segment wins over a
 // parameter at the same position. "{name}" must be a whole segment and matches
-// any non-empty segment (or an empty last segment: "/state/m.room.name/").
+// any non-empty segment. A pattern ending in "/" matches a path ending in "/"
+// (its last segment is the empty literal).
 #pragma once
 
 #include "http/deferred.h"

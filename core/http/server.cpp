@@ -1,33 +1,49 @@
 #include "http/server.h"
 
 #include "http/body.h"
+#include "http/parked.h"
 #include "http/request_id.h"
 
 #include "build_info.h"
 #include "log/log.h"
 
+#include <Poco/Buffer.h>
 #include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/Timestamp.h>
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <sstream>
+#include <system_error>
 #include <thread>
 
 namespace eltrix::http {
@@ -46,6 +62,11 @@ constexpr std::string_view kRefusedHelp =
     "Connections closed without service because the queue was full.";
 constexpr std::string_view kBodyRejectedHelp = "Request bodies rejected, by reason.";
 constexpr std::string_view kBodyLimitHelp = "Default maximum request body size in bytes.";
+constexpr std::string_view kParkedHelp =
+    "Requests parked without a thread (deferred responses such as sync long-polls), until "
+    "their response is written.";
+constexpr std::string_view kParkedLimitHelp =
+    "Maximum number of parked requests (ServerOptions::max_parked).";
 
 /// Longest a rejected body is read (and thrown away) so the client sees the
 /// response instead of a connection reset.
@@ -125,11 +146,79 @@ class RouteMetrics {
 /// What the metrics collector needs; outlives the server if the registry does.
 struct CollectorState {
   std::mutex mutex;
-  Poco::Net::HTTPServer* server = nullptr;
+  Poco::Net::TCPServerDispatcher* dispatcher = nullptr;
   metrics::Gauge* queued = nullptr;
   metrics::Counter* refused = nullptr;
   int last_refused = 0;
 };
+
+/// The headers every response carries, on the normal and the deferred path.
+void set_common_headers(Poco::Net::HTTPResponse& response, const Response& out,
+                        const std::string& request_id) {
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+  const bool no_content = out.status == 204 || out.status == 304;
+  if (!no_content && !out.content_type.empty()) response.setContentType(out.content_type);
+  for (const auto& [k, v] : out.headers) response.set(k, v);
+  response.set("Access-Control-Allow-Origin", "*");
+  response.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
+  response.set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
+  response.set("X-Request-ID", request_id);
+  response.setContentLength64(no_content ? 0 : static_cast<Poco::Int64>(out.body.size()));
+}
+
+/// A request the handler parked, on its way from the worker thread (which
+/// detached the socket) to the parking lot. Filled by Impl::park() and
+/// consumed by Impl::serve() once Poco's connection loop has returned.
+struct PendingPark {
+  Poco::Net::StreamSocket socket;
+  std::shared_ptr<Deferred> deferred;
+  std::unique_ptr<detail::ParkedRequest> request;
+  bool keep_alive = false;
+};
+
+/// Poco's HTTP connection (the request loop of HTTPServer), with the server's
+/// stop made explicit. HTTPServer::stopAll() fires an event that every live
+/// connection hears: it waits for the current request and then shuts down its
+/// socket. A connection whose request was just parked still holds a copy of
+/// that socket, and the shutdown would cut the parked client off; so a
+/// parking handler makes the connection forget its copy, and the server stops
+/// the connections itself (Impl::stop_connections) instead of the event.
+class HttpConnection final : public Poco::Net::HTTPServerConnection {
+ public:
+  HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                 Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
+      : Poco::Net::HTTPServerConnection(socket, params, factory) {}
+
+  /// abort_current: shut the socket down now. Otherwise Poco takes the
+  /// connection's own lock, i.e. waits for the request in progress, then
+  /// shuts it down (idle keep-alive connections at once).
+  void stop(bool abort_current) {
+    if (abort_current) {
+      std::lock_guard lock(socket_mutex_);
+      onServerStopped(true);
+    } else {
+      // Serialised with forget_socket() by Poco's connection lock, which the
+      // handler holds while it runs; taking socket_mutex_ here could deadlock.
+      onServerStopped(false);
+    }
+  }
+  /// Called by a handler parking the request (so under Poco's connection lock).
+  void forget_socket() {
+    std::lock_guard lock(socket_mutex_);
+    socket() = Poco::Net::StreamSocket();
+  }
+
+  /// Set by Impl::park() on this connection's thread.
+  std::optional<PendingPark> pending;
+  /// A request is being handled (Impl::handle() runs).
+  std::atomic<bool> busy{false};
+
+ private:
+  std::mutex socket_mutex_;
+};
+
+/// The connection the current pool thread serves (null outside one).
+thread_local HttpConnection* t_connection = nullptr;
 
 }  // namespace
 
@@ -142,6 +231,14 @@ class Server::Impl {
   void stop_accepting();
   bool drain(std::chrono::milliseconds timeout);
   void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
+  /// Serves one connection on a pool thread, then parks it if its last
+  /// request was deferred.
+  void serve(const Poco::Net::StreamSocket& socket);
+  /// Records the request in metrics and the access log.
+  void account(RouteMetrics& metrics, const std::string& method, std::string_view path,
+               const std::string& route_label, const std::string& request_id, int status,
+               std::size_t bytes, std::chrono::steady_clock::time_point started,
+               bool record_metrics);
 
   ServerOptions options_;
   Router router_;
@@ -167,17 +264,48 @@ class Server::Impl {
 
   std::unique_ptr<Poco::ThreadPool> pool_;
   Poco::Net::ServerSocket socket_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  bool started_ = false;
   std::uint16_t bound_port_ = 0;
   std::thread stopper_;
 
+  // Poco's HTTPServer is a TCPServer with an HTTPServerConnectionFactory; we
+  // assemble the same parts ourselves so that one dispatcher (one queue, one
+  // thread pool) serves both new connections and keep-alive connections
+  // coming back from the parking lot (docs/decisions.md, D10).
+  Poco::Net::HTTPRequestHandlerFactory::Ptr handler_factory_;
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::Net::TCPServerDispatcher* dispatcher_ = nullptr;  // reference-counted; released in ~Impl
+  std::mutex dispatch_mutex_;  // enqueue() vs stop(): nothing is queued once stopping
+  bool dispatch_open_ = false;
+  std::thread acceptor_;
+  int acceptor_wake_fd_ = -1;
+  // Connections being served, for stop_connections().
+  std::mutex live_mutex_;
+  std::map<HttpConnection*, std::shared_ptr<HttpConnection>> live_;
+  int live_stop_ = 0;  // 0: running; 1: stop after the current request; 2: abort
+
+  metrics::Gauge* parked_gauge_;
+  std::unique_ptr<detail::ParkingLot> lot_;
+
  private:
+  class Parked;
   RouteMetrics& extra_metrics(const std::string& method, const std::string& route);
   Response dispatch(Poco::Net::HTTPServerRequest& request, const std::string& request_id,
                     std::string_view raw_path, std::string_view raw_query, std::string& route_label,
                     RouteMetrics*& metrics, bool& has_body, bool& close_connection, bool& linger);
   void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
             const Response& out, const std::string& request_id, bool close_connection);
+  /// Detaches the connection for a deferred response. False (with `out`
+  /// replaced by an error) when it cannot be parked.
+  bool park(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+            Response& out, const std::string& request_id, std::string_view raw_path,
+            const std::string& route_label, RouteMetrics& metrics, bool close_connection,
+            std::chrono::steady_clock::time_point started);
+  void accept_loop();
+  detail::HandBack hand_back(const Poco::Net::StreamSocket& socket);
+  /// What HTTPServer::stopAll() does to live connections (see HttpConnection);
+  /// graceful: waits for each one's current request.
+  void stop_connections(bool abort_current);
 };
 
 namespace {
@@ -206,7 +334,84 @@ class HandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
   Server::Impl& impl_;
 };
 
+/// One connection on a pool thread: Impl::serve() runs Poco's HTTP request
+/// loop, then parks the socket if the last request was deferred.
+class Connection final : public Poco::Net::TCPServerConnection {
+ public:
+  Connection(const Poco::Net::StreamSocket& socket, Server::Impl& impl)
+      : Poco::Net::TCPServerConnection(socket), impl_(impl) {}
+  void run() override { impl_.serve(socket()); }
+
+ private:
+  Server::Impl& impl_;
+};
+
+class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  explicit ConnectionFactory(Server::Impl& impl) : impl_(impl) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new Connection(socket, impl_);
+  }
+
+ private:
+  Server::Impl& impl_;
+};
+
 }  // namespace
+
+/// A parked request's identity, turned into response bytes when it completes.
+class Server::Impl::Parked final : public detail::ParkedRequest {
+ public:
+  Parked(Impl& impl, RouteMetrics& metrics, std::string method, std::string path,
+         std::string route_label, std::string request_id, std::string version, bool head,
+         std::chrono::steady_clock::time_point started)
+      : impl_(impl),
+        metrics_(metrics),
+        method_(std::move(method)),
+        path_(std::move(path)),
+        route_label_(std::move(route_label)),
+        request_id_(std::move(request_id)),
+        version_(std::move(version)),
+        head_(head),
+        started_(started) {}
+
+  std::string finish(Response out, bool keep_alive) override {
+    if (out.deferral) {
+      // A Deferred must complete with a final response, not another deferral.
+      impl_.logger_.error("a Deferred completed with a deferred response",
+                          {{"request_id", request_id_}, {"route", route_label_}});
+      out = matrix_error(500, "M_UNKNOWN", "Internal server error");
+    }
+    impl_.account(metrics_, method_, path_, route_label_, request_id_, out.status, out.body.size(),
+                  started_, true);
+    // The same status line and headers as the normal path, which Poco writes
+    // from an HTTPServerResponse; here an HTTPResponse writes them to a string.
+    Poco::Net::HTTPResponse response;
+    response.setVersion(version_);
+    response.setDate(Poco::Timestamp());
+    const std::string& server = impl_.params_->getSoftwareVersion();
+    if (!server.empty()) response.set("Server", server);
+    set_common_headers(response, out, request_id_);
+    response.setKeepAlive(keep_alive);
+    std::ostringstream head;
+    response.write(head);
+    std::string bytes = std::move(head).str();
+    const bool no_content = out.status == 204 || out.status == 304;
+    if (!head_ && !no_content) bytes += out.body;
+    return bytes;
+  }
+
+ private:
+  Impl& impl_;
+  RouteMetrics& metrics_;
+  std::string method_;
+  std::string path_;
+  std::string route_label_;
+  std::string request_id_;
+  std::string version_;
+  bool head_;
+  std::chrono::steady_clock::time_point started_;
+};
 
 Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Registry& registry)
     : options_(std::move(options)), router_(router), registry_(registry) {
@@ -248,39 +453,62 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Registr
     auto state = weak.lock();
     if (!state) return;
     std::lock_guard lock(state->mutex);
-    if (state->server == nullptr) return;
-    state->queued->set(state->server->queuedConnections());
-    const int refused = state->server->refusedConnections();
+    if (state->dispatcher == nullptr) return;
+    state->queued->set(state->dispatcher->queuedConnections());
+    const int refused = state->dispatcher->refusedConnections();
     state->refused->inc(refused - state->last_refused);
     state->last_refused = refused;
   });
+
+  if (options_.max_parked == 0) options_.max_parked = 1;
+  parked_gauge_ = &registry_.gauge("eltrix_http_parked_requests", kParkedHelp);
+  registry_.gauge("eltrix_http_parked_requests_limit", kParkedLimitHelp)
+      .set(static_cast<double>(options_.max_parked));
+  detail::ParkingOptions parking;
+  parking.max_parked = options_.max_parked;
+  parking.keep_alive_timeout = options_.keep_alive_timeout;
+  parking.send_timeout = options_.send_timeout;
+  lot_ = std::make_unique<detail::ParkingLot>(
+      parking, [this](const Poco::Net::StreamSocket& s) { return hand_back(s); },
+      [this] {
+        // Under the lock, so drain() cannot miss the wake-up between its
+        // check and its wait.
+        std::lock_guard lock(state_mutex_);
+        state_cv_.notify_all();
+      },
+      *parked_gauge_);
 }
 
 Server::Impl::~Impl() {
   stop_accepting();
-  if (server_) {
+  if (started_) {
     // Anything still running after the owner's drain() gets its socket shut
     // down; the handler itself still runs to completion.
     try {
-      server_->stopAll(true);
+      stop_connections(true);
     } catch (...) {
     }
   }
   if (stopper_.joinable()) stopper_.join();
   {
     std::lock_guard lock(collector_->mutex);
-    collector_->server = nullptr;
+    collector_->dispatcher = nullptr;
     collector_->queued->set(0);
   }
-  server_.reset();
+  // Parked sockets are closed without an answer (drain() gave them their
+  // chance); a pool thread parking one now has it closed at once.
+  lot_->shutdown();
   if (pool_) {
     pool_->joinAll();
     pool_.reset();
   }
+  if (dispatcher_ != nullptr) dispatcher_->release();
+  if (acceptor_wake_fd_ >= 0) ::close(acceptor_wake_fd_);
+  lot_.reset();
 }
 
 void Server::Impl::start() {
-  if (server_) throw std::logic_error("http::Server::start called twice");
+  if (started_) throw std::logic_error("http::Server::start called twice");
   Poco::Net::SocketAddress address(options_.bind_address, options_.port);
   const int backlog = static_cast<int>(std::max<std::size_t>(64, options_.max_queued));
   // No SO_REUSEPORT: a second node on the same port must fail to start, not
@@ -301,14 +529,27 @@ void Server::Impl::start() {
       Poco::Timespan(static_cast<long>(options_.keep_alive_timeout.count()), 0));
   params->setSoftwareVersion(std::string("Eltrix/") + ELTRIX_VERSION);
 
-  server_ =
-      std::make_unique<Poco::Net::HTTPServer>(new HandlerFactory(*this), *pool_, socket_, params);
+  params_ = params;
+  handler_factory_ = new HandlerFactory(*this);
+  Poco::Net::TCPServerConnectionFactory::Ptr connections = new ConnectionFactory(*this);
+  dispatcher_ = new Poco::Net::TCPServerDispatcher(connections, *pool_, params);
   {
     std::lock_guard lock(collector_->mutex);
-    collector_->server = server_.get();
+    collector_->dispatcher = dispatcher_;
     collector_->last_refused = 0;
   }
-  server_->start();
+  // The acceptor waits in poll() on the listening socket and on this eventfd,
+  // so stop_accepting() wakes it at once; accept() never blocks because the
+  // listening socket is non-blocking (a client may reset before we accept).
+  acceptor_wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (acceptor_wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  socket_.setBlocking(false);
+  {
+    std::lock_guard lock(dispatch_mutex_);
+    dispatch_open_ = true;
+  }
+  started_ = true;
+  acceptor_ = std::thread([this] { accept_loop(); });
   logger_.info("listening", {{"address", options_.bind_address},
                              {"port", std::to_string(bound_port_)},
                              {"workers", std::to_string(options_.workers)}});
@@ -317,7 +558,10 @@ void Server::Impl::start() {
 void Server::Impl::stop_accepting() {
   bool expected = false;
   if (!draining_.compare_exchange_strong(expected, true)) return;
-  if (!server_) {
+  // Parked requests are cancelled (their Deferreds answer soon, with
+  // Connection: close) and idle parked connections close.
+  lot_->begin_drain();
+  if (!started_) {
     std::lock_guard lock(state_mutex_);
     stopper_done_ = true;
     state_cv_.notify_all();
@@ -325,17 +569,28 @@ void Server::Impl::stop_accepting() {
   }
   // Stop the acceptor thread, then close the listening socket so that new
   // connections are refused rather than left in the kernel's backlog.
-  server_->stop();
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(acceptor_wake_fd_, &one, sizeof(one));
+  if (acceptor_.joinable()) acceptor_.join();
   try {
     socket_.close();
   } catch (...) {
   }
-  logger_.info("stopped accepting connections", {{"in_flight", std::to_string(in_flight_.load())}});
-  // stopAll(false) waits for each connection's current request and then shuts
-  // the connection down (idle keep-alive connections at once), so run it aside.
+  {
+    // Connections still in the queue are dropped, as Poco's TCPServer::stop
+    // does; nothing is queued after this.
+    std::lock_guard lock(dispatch_mutex_);
+    dispatch_open_ = false;
+    dispatcher_->stop();
+  }
+  logger_.info("stopped accepting connections", {{"in_flight", std::to_string(in_flight_.load())},
+                                                 {"parked", std::to_string(lot_->parked())}});
+  // Each connection closes after its current request (idle keep-alive
+  // connections at once), as with HTTPServer::stopAll(false); that waits for
+  // the requests, so run it aside.
   stopper_ = std::thread([this] {
     try {
-      server_->stopAll(false);
+      stop_connections(false);
     } catch (...) {
     }
     std::lock_guard lock(state_mutex_);
@@ -347,8 +602,110 @@ void Server::Impl::stop_accepting() {
 bool Server::Impl::drain(std::chrono::milliseconds timeout) {
   std::unique_lock lock(state_mutex_);
   const bool draining = draining_.load();
-  return state_cv_.wait_for(lock, timeout,
-                            [&] { return in_flight_.load() == 0 && (!draining || stopper_done_); });
+  // Parked requests count too: a request being parked is reserved before it
+  // leaves in_flight_, so there is no moment where it is neither.
+  return state_cv_.wait_for(lock, timeout, [&] {
+    return in_flight_.load() == 0 && lot_->parked() == 0 && (!draining || stopper_done_);
+  });
+}
+
+void Server::Impl::accept_loop() {
+  pollfd fds[2] = {};
+  fds[0].fd = socket_.impl()->sockfd();
+  fds[0].events = POLLIN;
+  fds[1].fd = acceptor_wake_fd_;
+  fds[1].events = POLLIN;
+  while (true) {
+    const int n = ::poll(fds, 2, -1);
+    if (n < 0) {
+      if (errno != EINTR) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    if (fds[1].revents != 0) return;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    try {
+      Poco::Net::StreamSocket connection = socket_.acceptConnection();
+      connection.setNoDelay(true);  // as Poco's TCPServer does: responses go out at once
+      std::lock_guard lock(dispatch_mutex_);
+      if (dispatch_open_) dispatcher_->enqueue(connection);
+    } catch (const Poco::Exception& e) {
+      if (e.code() == EAGAIN || e.code() == EWOULDBLOCK || e.code() == ECONNABORTED) continue;
+      logger_.warn("accept failed", {{"error", e.displayText()}});
+      // Out of file descriptors, most likely: give the server time to close some.
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+}
+
+detail::HandBack Server::Impl::hand_back(const Poco::Net::StreamSocket& socket) {
+  std::lock_guard lock(dispatch_mutex_);
+  if (!dispatch_open_) return detail::HandBack::refused;
+  // enqueue() would drop a connection beyond the queue limit; the lot keeps
+  // it and offers it again instead, so a burst of syncs that all finished at
+  // once is served as workers free up rather than disconnected.
+  if (static_cast<std::size_t>(dispatcher_->queuedConnections()) >= options_.max_queued) {
+    return detail::HandBack::later;
+  }
+  dispatcher_->enqueue(socket);
+  return detail::HandBack::taken;
+}
+
+void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
+  std::shared_ptr<HttpConnection> connection;
+  try {
+    connection = std::make_shared<HttpConnection>(socket, params_, handler_factory_);
+  } catch (const Poco::Exception& e) {
+    logger_.debug("connection failed", {{"error", e.displayText()}});
+    return;
+  }
+  int stop = 0;
+  {
+    std::lock_guard lock(live_mutex_);
+    live_.emplace(connection.get(), connection);
+    stop = live_stop_;
+  }
+  // Dequeued after the server stopped: closed like the others.
+  if (stop != 0) connection->stop(stop == 2);
+  t_connection = connection.get();
+  try {
+    connection->run();
+  } catch (const Poco::Exception& e) {
+    // Timeouts and resets end the connection, as in Poco's own server.
+    logger_.debug("connection ended", {{"error", e.displayText()}});
+  } catch (const std::exception& e) {
+    logger_.debug("connection ended", {{"error", e.what()}});
+  }
+  t_connection = nullptr;
+  {
+    std::lock_guard lock(live_mutex_);
+    live_.erase(connection.get());
+  }
+  if (auto& pending = connection->pending) {
+    lot_->park(std::move(pending->socket), std::move(pending->deferred),
+               std::move(pending->request), pending->keep_alive);
+  }
+}
+
+void Server::Impl::stop_connections(bool abort_current) {
+  std::vector<std::shared_ptr<HttpConnection>> connections;
+  {
+    std::lock_guard lock(live_mutex_);
+    live_stop_ = std::max(live_stop_, abort_current ? 2 : 1);
+    connections.reserve(live_.size());
+    for (const auto& [ptr, connection] : live_) connections.push_back(connection);
+  }
+  // Idle connections first: stopping a busy one waits for its request, and
+  // the idle ones should not stay open that long.
+  std::stable_partition(connections.begin(), connections.end(),
+                        [](const auto& c) { return !c->busy.load(); });
+  // Outside the lock: a graceful stop waits for requests in progress, and
+  // serve() takes the lock when a connection ends.
+  for (const auto& connection : connections) {
+    try {
+      connection->stop(abort_current);
+    } catch (...) {
+    }
+  }
 }
 
 RouteMetrics& Server::Impl::extra_metrics(const std::string& method, const std::string& route) {
@@ -518,19 +875,12 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
 void Server::Impl::send(Poco::Net::HTTPServerRequest& request,
                         Poco::Net::HTTPServerResponse& response, const Response& out,
                         const std::string& request_id, bool close_connection) {
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(out.status));
+  set_common_headers(response, out, request_id);
   const bool no_content = out.status == 204 || out.status == 304;
-  if (!no_content && !out.content_type.empty()) response.setContentType(out.content_type);
-  for (const auto& [k, v] : out.headers) response.set(k, v);
-  response.set("Access-Control-Allow-Origin", "*");
-  response.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
-  response.set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
-  response.set("X-Request-ID", request_id);
   if (close_connection || draining_.load()) response.setKeepAlive(false);
   // send() + flush() rather than sendBuffer(): sendBuffer leaves the bytes in
   // a buffer until the response object dies, and a lingering close needs them
   // on the wire first.
-  response.setContentLength64(no_content ? 0 : static_cast<Poco::Int64>(out.body.size()));
   std::ostream& stream = response.send();
   if (!no_content && request.getMethod() != "HEAD") {
     stream.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
@@ -541,6 +891,17 @@ void Server::Impl::send(Poco::Net::HTTPServerRequest& request,
 void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
                           Poco::Net::HTTPServerResponse& response) {
   const auto started = std::chrono::steady_clock::now();
+  struct Busy {
+    explicit Busy(HttpConnection* c) : connection(c) {
+      if (connection != nullptr) connection->busy = true;
+    }
+    ~Busy() {
+      if (connection != nullptr) connection->busy = false;
+    }
+    Busy(const Busy&) = delete;
+    Busy& operator=(const Busy&) = delete;
+    HttpConnection* connection;
+  } busy(t_connection);
   in_flight_.fetch_add(1);
   in_flight_gauge_->add(1);
 
@@ -611,10 +972,25 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
     close_connection = true;
   }
 
+  if (metrics == nullptr) metrics = unmatched_metrics_.at(method_label(method)).get();
+
+  if (out.deferral && park(request, response, out, request_id, raw_path, route_label, *metrics,
+                           close_connection, started)) {
+    // Counted and logged when the Deferred completes. The request is parked
+    // (reserved) before it stops being in flight, so drain() never sees it
+    // in neither state.
+    in_flight_gauge_->add(-1);
+    {
+      std::lock_guard lock(state_mutex_);
+      in_flight_.fetch_sub(1);
+    }
+    state_cv_.notify_all();
+    return;
+  }
+
   // Counted before the response goes out, so a client that reads /metrics
   // right after its response always sees its request. The duration covers
   // routing, body reading and the handler.
-  if (metrics == nullptr) metrics = unmatched_metrics_.at(method_label(method)).get();
   metrics->record(
       out.status,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -639,25 +1015,8 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
     }
   }
 
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-
-  const log::Level level = out.status >= 500 ? log::Level::warn : log::Level::info;
-  if (logger_.enabled(level)) {
-    char duration[32];
-    std::snprintf(duration, sizeof(duration), "%.3f", seconds * 1000.0);
-    const std::string status = std::to_string(out.status);
-    const std::string bytes = std::to_string(out.body.size());
-    const std::string path(raw_path);
-    logger_.log(level, "request",
-                {{"request_id", request_id},
-                 {"method", method},
-                 {"path", path},
-                 {"route", route_label},
-                 {"status", status},
-                 {"duration_ms", duration},
-                 {"bytes", bytes}});
-  }
+  account(*metrics, method, raw_path, route_label, request_id, out.status, out.body.size(), started,
+          false);
 
   in_flight_gauge_->add(-1);
   {
@@ -665,6 +1024,80 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
     in_flight_.fetch_sub(1);
   }
   state_cv_.notify_all();
+}
+
+void Server::Impl::account(RouteMetrics& metrics, const std::string& method, std::string_view path,
+                           const std::string& route_label, const std::string& request_id,
+                           int status, std::size_t bytes,
+                           std::chrono::steady_clock::time_point started, bool record_metrics) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // The normal path records its metrics before sending (see handle()) and
+  // only logs here; a deferred response does both here, before its bytes go out.
+  if (record_metrics) metrics.record(status, seconds);
+  const log::Level level = status >= 500 ? log::Level::warn : log::Level::info;
+  if (logger_.enabled(level)) {
+    char duration[32];
+    std::snprintf(duration, sizeof(duration), "%.3f", seconds * 1000.0);
+    const std::string status_text = std::to_string(status);
+    const std::string bytes_text = std::to_string(bytes);
+    const std::string path_text(path);
+    logger_.log(level, "request",
+                {{"request_id", request_id},
+                 {"method", method},
+                 {"path", path_text},
+                 {"route", route_label},
+                 {"status", status_text},
+                 {"duration_ms", duration},
+                 {"bytes", bytes_text}});
+  }
+}
+
+bool Server::Impl::park(Poco::Net::HTTPServerRequest& request,
+                        Poco::Net::HTTPServerResponse& response, Response& out,
+                        const std::string& request_id, std::string_view raw_path,
+                        const std::string& route_label, RouteMetrics& metrics,
+                        bool close_connection, std::chrono::steady_clock::time_point started) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (impl == nullptr || t_connection == nullptr || t_connection->pending.has_value()) {
+    // Only reachable if the server's own plumbing changes.
+    logger_.error("cannot park a request outside a server connection",
+                  {{"request_id", request_id}, {"route", route_label}});
+    out = matrix_error(500, "M_UNKNOWN", "Internal server error");
+    return false;
+  }
+  if (!lot_->reserve()) {
+    // Handlers normally never get here: the notifier's own limit (kept at or
+    // below max_parked) makes them answer at once instead of deferring.
+    logger_.warn("too many parked requests", {{"request_id", request_id},
+                                              {"route", route_label},
+                                              {"max_parked", std::to_string(lot_->max_parked())}});
+    out = Response::error(MatrixError(503, "M_LIMIT_EXCEEDED", "Too many requests waiting")
+                              .with("retry_after_ms", 1000));
+    out.headers.emplace_back("Retry-After", "1");
+    return false;
+  }
+  // Poco decided whether the connection may stay open (HTTP version,
+  // Connection header, keep-alive limits) when it read the request.
+  bool keep_alive = response.getKeepAlive() && !close_connection && !draining_.load();
+  // Bytes already read past this request (a pipelined next request) live in
+  // the session's buffer, which stays behind: such a connection closes after
+  // the deferred response instead of losing a request silently.
+  Poco::Buffer<char> unread(0);
+  impl->session().drainBuffer(unread);
+  if (unread.size() != 0) keep_alive = false;
+
+  PendingPark& pending = t_connection->pending.emplace();
+  pending.socket = impl->detachSocket();
+  // The connection object outlives this request by a little; its copy of the
+  // socket must not be shut down by a stop in that window.
+  t_connection->forget_socket();
+  pending.deferred = std::move(out.deferral);
+  pending.keep_alive = keep_alive;
+  pending.request = std::make_unique<Parked>(
+      *this, metrics, request.getMethod(), std::string(raw_path), route_label, request_id,
+      request.getVersion(), request.getMethod() == "HEAD", started);
+  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -679,7 +1112,7 @@ void Server::start() {
 }
 
 std::uint16_t Server::port() const {
-  return impl_->server_ ? impl_->bound_port_ : impl_->options_.port;
+  return impl_->started_ ? impl_->bound_port_ : impl_->options_.port;
 }
 
 void Server::stop_accepting() {
@@ -696,6 +1129,14 @@ std::size_t Server::in_flight() const {
 
 bool Server::draining() const {
   return impl_->draining_.load();
+}
+
+std::size_t Server::parked() const {
+  return impl_->lot_->parked();
+}
+
+bool Server::can_park() const {
+  return !impl_->draining_.load() && impl_->lot_->parked() < impl_->lot_->max_parked();
 }
 
 }  // namespace eltrix::http

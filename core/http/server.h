@@ -1,5 +1,7 @@
-// The HTTP server: Poco::Net::HTTPServer with our router, Matrix errors, CORS,
-// request IDs, body limits, access logs, metrics and graceful draining.
+// The HTTP server: Poco's HTTP connection handling on a thread pool, with our
+// router, Matrix errors, CORS, request IDs, body limits, access logs, metrics,
+// graceful draining, and deferred responses (http/deferred.h) that park a
+// long-poll without holding a thread.
 #pragma once
 
 #include "http/router.h"
@@ -17,13 +19,22 @@ struct ServerOptions {
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 8008;  ///< 0 picks a free port (see Server::port())
   /// Request threads: the size of the server's thread pool, i.e. how many
-  /// requests (including long-polls) are served at once.
+  /// requests are being handled at once. Parked requests (deferred
+  /// responses, such as sync long-polls) hold no thread and do not count.
   std::size_t workers = 16;
   /// Accepted connections waiting for a free worker; beyond it, new connections
   /// are closed at once (counted in eltrix_http_connections_refused_total).
   std::size_t max_queued = 256;
   std::size_t max_body_bytes = 1 << 20;  ///< default request body limit
   std::chrono::seconds keep_alive_timeout{60};
+  /// Parked requests (Response::deferred) waiting at once, each holding one
+  /// connection and no thread. Beyond it a deferred response is answered at
+  /// once with 503 M_LIMIT_EXCEEDED; handlers should not get there, because
+  /// the notifier's max_waiting (kept at or below this) answers them first.
+  std::size_t max_parked = 10000;
+  /// A deferred response the client stops reading for this long is abandoned
+  /// and its connection closed.
+  std::chrono::seconds send_timeout{30};
 };
 
 class Server {
@@ -42,13 +53,22 @@ class Server {
   [[nodiscard]] std::uint16_t port() const;
   /// Closes the listening socket (new connections are refused). Requests in
   /// flight continue; every connection closes after its current request, and
-  /// idle keep-alive connections close now. Returns without waiting.
+  /// idle keep-alive connections close now. Parked requests are cancelled
+  /// (Deferred::cancel), and those parked later too, so that they answer soon
+  /// with Connection: close. Returns without waiting.
   void stop_accepting();
-  /// Waits until no request is in flight and every connection has finished its
-  /// current request. True if that happened within `timeout`.
+  /// Waits until no request is in flight, every connection has finished its
+  /// current request and every parked request has been answered (its response
+  /// written or its client gone). True if that happened within `timeout`.
   bool drain(std::chrono::milliseconds timeout);
+  /// Requests being handled on a worker thread (parked ones are not).
   [[nodiscard]] std::size_t in_flight() const;
   [[nodiscard]] bool draining() const;
+  /// Requests parked by Response::deferred and not yet answered.
+  [[nodiscard]] std::size_t parked() const;
+  /// False when a deferred response would be refused now (max_parked reached,
+  /// or draining); a handler may then answer at once instead.
+  [[nodiscard]] bool can_park() const;
 
   class Impl;
 

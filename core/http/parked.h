@@ -1,0 +1,104 @@
+// The HTTP server's parking lot for deferred responses (internal to
+// http::Server; handlers use http::Deferred).
+//
+// One thread runs an epoll loop over every parked socket:
+//   waiting  - the Deferred has not completed; only a hang-up is watched for,
+//              and it cancels the Deferred;
+//   writing  - the response is being written without blocking (EPOLLOUT);
+//   idle     - a keep-alive connection after its deferred response; when the
+//              next request arrives it is handed back to the server's
+//              dispatcher (a pool thread serves it as usual);
+//   closing  - the response asked to close: our side is shut down and the rest
+//              of the client's data is read and dropped so the close does not
+//              reset the connection before the client read the response.
+// Nothing in the loop blocks: sockets are non-blocking while parked, and user
+// code (Deferred::start, the response formatting) runs on other threads. Only
+// Deferred::cancel runs on the loop thread, which is why it must be quick.
+#pragma once
+
+#include "http/deferred.h"
+#include "http/router.h"
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace eltrix::metrics {
+class Gauge;
+}
+
+namespace eltrix::http::detail {
+
+/// How a parked request is turned into bytes; implemented by the server.
+class ParkedRequest {
+ public:
+  virtual ~ParkedRequest() = default;
+  /// Called once, on the thread that called complete(): records metrics and
+  /// the access log and returns the whole response (status line, headers and,
+  /// unless HEAD, the body). `keep_alive` is what the Connection header says.
+  virtual std::string finish(Response response, bool keep_alive) = 0;
+};
+
+/// What the server does with a keep-alive connection whose next request arrived.
+enum class HandBack {
+  taken,    ///< queued for a worker thread
+  later,    ///< the queue is full: try again shortly
+  refused,  ///< draining or stopped: close the connection
+};
+
+struct ParkingOptions {
+  std::size_t max_parked = 10000;
+  /// An idle connection after a deferred response is closed after this long.
+  std::chrono::milliseconds keep_alive_timeout{15000};
+  /// A response not fully accepted by the client within this long is abandoned.
+  std::chrono::milliseconds send_timeout{30000};
+};
+
+class ParkingLot {
+ public:
+  /// `hand_back` runs on the loop thread and must not block; `on_released`
+  /// runs (without locks held) whenever parked() went down.
+  ParkingLot(ParkingOptions options,
+             std::function<HandBack(const Poco::Net::StreamSocket&)> hand_back,
+             std::function<void()> on_released, metrics::Gauge& parked_gauge);
+  /// shutdown().
+  ~ParkingLot();
+  ParkingLot(const ParkingLot&) = delete;
+  ParkingLot& operator=(const ParkingLot&) = delete;
+
+  /// Counts one more parked request if fewer than max_parked are parked (and
+  /// the lot is not shut down). Each true must be followed by park() or unreserve().
+  bool reserve();
+  void unreserve();
+  /// Takes a reserved place: watches `socket`, then calls deferred->start() on
+  /// this thread. `keep_alive`: the connection may serve further requests.
+  void park(Poco::Net::StreamSocket socket, std::shared_ptr<Deferred> deferred,
+            std::unique_ptr<ParkedRequest> request, bool keep_alive);
+  /// Cancels every parked request (now and any parked later), answers with
+  /// Connection: close from now on, and closes idle connections. Returns at once.
+  void begin_drain();
+  /// Requests reserved, waiting, or with a response not yet fully written.
+  [[nodiscard]] std::size_t parked() const;
+  [[nodiscard]] std::size_t max_parked() const { return options_.max_parked; }
+  /// Stops the loop and closes every socket it holds; later complete() calls
+  /// are ignored and later park() calls drop the connection. Waits for
+  /// complete() calls in progress. Idempotent.
+  void shutdown();
+
+  struct Shared;  // reachable from complete() through a weak_ptr
+
+ private:
+  class Loop;
+  ParkingOptions options_;
+  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<Loop> loop_;
+  std::thread thread_;
+};
+
+}  // namespace eltrix::http::detail
