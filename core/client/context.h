@@ -21,7 +21,7 @@ class Notifier;
 namespace eltrix::rooms {
 class RoomService;
 class ServerKeys;
-}
+}  // namespace eltrix::rooms
 namespace eltrix::client {
 
 class Authenticator;

@@ -190,7 +190,7 @@ http::Response messages(Context& ctx, http::Request& req) {
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
     rooms::Visibility visibility(tx, room_id, who.user_id);
     if (!visibility.any()) {
-        throw forbidden("You are not a member of room " + room_id);
+      throw forbidden("You are not a member of room " + room_id);
     }
     std::int64_t start = from.value_or(backwards ? storage::current_stream(tx) : 0);
     Page page = paginate(tx, room_id, start, to, backwards, limit, filter, visibility);

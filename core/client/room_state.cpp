@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit.h"
 #include "client/room_access.h"
+#include "matrix/power_levels.h"
 #include "storage/directory.h"
 
 namespace eltrix::client {
@@ -66,8 +67,17 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
     wake.clear();
     auto room = rooms::load_room(tx, room_id, /*lock=*/true);
     if (!room) throw forbidden("You are not in room " + room_id);
-    if (type == "m.room.canonical_alias")
+    if (type == "m.room.canonical_alias") {
+      // Permission first: someone who may not set the alias learns nothing
+      // about which aliases exist (403, not 400 M_BAD_ALIAS).
+      auto levels_event = rooms::current_state_event(tx, room_id, "m.room.power_levels", "");
+      auto levels = matrix::PowerLevels::parse(
+          levels_event ? &levels_event->pdu["content"] : nullptr, room->creator);
+      if (!levels || levels->user_level(who.user_id) < levels->event_level(type, true)) {
+        throw forbidden("You don't have permission to set the room's canonical alias");
+      }
       storage::validate_canonical_alias(tx, room_id, req.json());
+    }
     rooms::NewEvent event{
         .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
     return rooms.send_in(tx, *room, event, wake);
@@ -85,9 +95,8 @@ void add_room_state_routes(http::Router& router, Context& ctx) {
   for (const char* suffix : {"/{eventType}", "/{eventType}/"}) {
     router.add("GET", base + suffix,
                [&ctx](http::Request& req) { return get_state(ctx, req, ""); });
-    router.add(
-        "PUT", base + suffix, [&ctx](http::Request& req) { return put_state(ctx, req, ""); },
-        {.body = http::BodyMode::json});
+    router.add("PUT", base + suffix, [&ctx](http::Request& req) { return put_state(ctx, req, ""); },
+               {.body = http::BodyMode::json});
   }
   router.add("GET", base + "/{eventType}/{stateKey}", [&ctx](http::Request& req) {
     return get_state(ctx, req, std::string(req.path_param("stateKey")));

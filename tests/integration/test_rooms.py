@@ -105,6 +105,11 @@ def test_refused_events_change_nothing(node):
     before = sorted(e["event_id"] for e in alice.ok("GET", f"/rooms/{room_id}/state"))
     status, err = bob.call("PUT", f"/rooms/{room_id}/state/m.room.name", {"name": "mine"})
     assert status == 403 and err["errcode"] == "M_FORBIDDEN" and err["error"]
+    # Nor set the canonical alias: refused for permission before the aliases
+    # are even looked at.
+    status, err = bob.call("PUT", f"/rooms/{room_id}/state/m.room.canonical_alias",
+                           {"alias": "#nosuch:e2e.test"})
+    assert status == 403 and err["errcode"] == "M_FORBIDDEN"
     # Bob cannot kick alice.
     status, err = bob.call("POST", f"/rooms/{room_id}/kick", {"user_id": alice.user_id})
     assert status == 403
