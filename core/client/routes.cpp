@@ -13,6 +13,7 @@
 #include "client/presence.h"
 #include "client/profile.h"
 #include "client/public_rooms.h"
+#include "client/push_rules.h"
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
@@ -66,6 +67,7 @@ void add_client_routes(http::Router& router, Context& ctx) {
   add_sync_routes(router, ctx);
   add_profile_routes(router, ctx);
   add_account_data_routes(router, ctx);
+  add_push_rules_routes(router, ctx);
   add_tag_routes(router, ctx);
   add_filter_routes(router, ctx);
   add_typing_routes(router, ctx);
