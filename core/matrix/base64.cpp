@@ -19,14 +19,14 @@ std::string encode(std::string_view bytes, int variant) {
 }
 
 /// Both alphabets in one table; mixing them in one string is rejected separately.
-constexpr std::array<std::int8_t, 256> kDecode = [] {
-  std::array<std::int8_t, 256> table{};
+constexpr std::array<std::int16_t, 256> kDecode = [] {
+  std::array<std::int16_t, 256> table{};
   table.fill(-1);
   for (int i = 0; i < 26; ++i) {
-    table['A' + i] = static_cast<std::int8_t>(i);
-    table['a' + i] = static_cast<std::int8_t>(26 + i);
+    table['A' + i] = static_cast<std::int16_t>(i);
+    table['a' + i] = static_cast<std::int16_t>(26 + i);
   }
-  for (int i = 0; i < 10; ++i) table['0' + i] = static_cast<std::int8_t>(52 + i);
+  for (int i = 0; i < 10; ++i) table['0' + i] = static_cast<std::int16_t>(52 + i);
   table['+'] = table['-'] = 62;
   table['/'] = table['_'] = 63;
   return table;
