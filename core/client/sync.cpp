@@ -2,11 +2,13 @@
 
 #include "client/json_body.h"
 #include "client/presence.h"
+#include "client/typing.h"
 #include "config/client_keys.h"
 #include "config/config.h"
 #include "http/deferred.h"
 #include "log/log.h"
 #include "notify/notifier.h"
+#include "storage/stream.h"
 #include "sync/sync_builder.h"
 
 #include <charconv>
@@ -30,9 +32,26 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
       : ctx_(ctx), request_(std::move(request)), last_(std::move(first)), deadline_(deadline) {}
 
   void start(std::function<void(http::Response)> complete) override {
-    std::lock_guard lock(mutex_);
-    complete_ = std::move(complete);
-    wait_locked();
+    {
+      std::lock_guard lock(mutex_);
+      complete_ = std::move(complete);
+      wait_locked();
+      if (done_) return;
+    }
+    // Something committed between building the first result and registering
+    // the waiter woke nobody: if the stream moved meanwhile, rebuild now.
+    bool moved = false;
+    try {
+      moved = stream_moved();
+    } catch (const std::exception&) {
+      // The periodic recheck will catch up.
+    }
+    if (!moved) return;
+    std::unique_lock lock(mutex_);
+    if (done_ || waiter_ == 0 || !ctx_.notifier.cancel(waiter_)) return;
+    waiter_ = 0;
+    lock.unlock();
+    woken(false);
   }
 
   void cancel() override {
@@ -46,6 +65,12 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
   }
 
  private:
+  bool stream_moved() {
+    const auto position =
+        ctx_.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); });
+    return position > last_.next.stream || ctx_.typing.serial() > last_.next.typing;
+  }
+
   void wait_locked() {
     auto self = shared_from_this();
     waiter_ = ctx_.notifier.wait(last_.wake_keys, deadline_,
