@@ -208,7 +208,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
         if (it == body.end() || it->is_null()) {
           throw http::MatrixError(400, "M_MISSING_PARAM", "'actions' is required");
         }
-        const json actions = *it;
+        const json& actions = *it;
         translating([&] { matrix::check_actions(actions); });
         update_rules(ctx, who.user_id,
                      [&](json& rules) { require_rule(rules, path)["actions"] = actions; });
