@@ -322,7 +322,7 @@ class ParkingLot::Loop {
     }
     for (auto& command : commands) {
       switch (command.kind) {
-        case Shared::Command::Kind::park: add(command.id, std::move(command.socket)); break;
+        case Shared::Command::Kind::park: add(command.id, command.socket); break;
         case Shared::Command::Kind::write:
           start_write(command.id, std::move(command.bytes), command.keep_alive);
           command.deferred.reset();
@@ -334,10 +334,10 @@ class ParkingLot::Loop {
     return true;
   }
 
-  void add(std::uint64_t id, Poco::Net::StreamSocket socket) {
+  void add(std::uint64_t id, const Poco::Net::StreamSocket& socket) {
     Conn c;
     c.fd = socket.impl()->sockfd();
-    c.socket = std::move(socket);
+    c.socket = socket;  // Poco 1.11 sockets copy (a reference count), never move
     auto& conn = conns_.emplace(id, std::move(c)).first->second;
     // While the Deferred works, only a hang-up matters: EPOLLIN is not
     // watched, so a client that sends more (a pipelined request) does not
@@ -563,7 +563,7 @@ void ParkingLot::unreserve() {
   shared_->release();
 }
 
-void ParkingLot::park(Poco::Net::StreamSocket socket, std::shared_ptr<Deferred> deferred,
+void ParkingLot::park(const Poco::Net::StreamSocket& socket, std::shared_ptr<Deferred> deferred,
                       std::unique_ptr<ParkedRequest> request, bool keep_alive) {
   std::uint64_t id = 0;
   {
@@ -587,7 +587,7 @@ void ParkingLot::park(Poco::Net::StreamSocket socket, std::shared_ptr<Deferred> 
   }
   if (id == 0) {
     try {
-      socket.close();
+      Poco::Net::StreamSocket(socket).close();  // copies share the descriptor
     } catch (const Poco::Exception&) {
     }
     shared_->release();

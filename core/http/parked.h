@@ -78,7 +78,7 @@ class ParkingLot {
   void unreserve();
   /// Takes a reserved place: watches `socket`, then calls deferred->start() on
   /// this thread. `keep_alive`: the connection may serve further requests.
-  void park(Poco::Net::StreamSocket socket, std::shared_ptr<Deferred> deferred,
+  void park(const Poco::Net::StreamSocket& socket, std::shared_ptr<Deferred> deferred,
             std::unique_ptr<ParkedRequest> request, bool keep_alive);
   /// Cancels every parked request (now and any parked later), answers with
   /// Connection: close from now on, and closes idle connections. Returns at once.

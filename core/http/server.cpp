@@ -185,8 +185,9 @@ struct PendingPark {
 /// the connections itself (Impl::stop_connections) instead of the event.
 class HttpConnection final : public Poco::Net::HTTPServerConnection {
  public:
-  HttpConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
-                 Poco::Net::HTTPRequestHandlerFactory::Ptr factory)
+  HttpConnection(const Poco::Net::StreamSocket& socket,
+                 const Poco::Net::HTTPServerParams::Ptr& params,
+                 const Poco::Net::HTTPRequestHandlerFactory::Ptr& factory)
       : Poco::Net::HTTPServerConnection(socket, params, factory) {}
 
   /// abort_current: shut the socket down now. Otherwise Poco takes the
@@ -681,8 +682,8 @@ void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
     live_.erase(connection.get());
   }
   if (auto& pending = connection->pending) {
-    lot_->park(std::move(pending->socket), std::move(pending->deferred),
-               std::move(pending->request), pending->keep_alive);
+    lot_->park(pending->socket, std::move(pending->deferred), std::move(pending->request),
+               pending->keep_alive);
   }
 }
 
