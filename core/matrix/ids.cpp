@@ -1,6 +1,6 @@
 #include "matrix/ids.h"
 
-#include "matrix/sodium_init.h"
+#include "crypto/sodium.h"
 #include "matrix/utf8.h"
 
 #include <arpa/inet.h>
@@ -178,7 +178,7 @@ std::string server_of(std::string_view id) {
 std::string random_string(std::size_t n) {
   static constexpr std::string_view kLetters =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  detail::ensure_sodium();
+  crypto::detail::ensure_sodium();
   std::string out(n, '\0');
   for (auto& c : out) {
     // randombytes_uniform avoids the modulo bias of reducing a random byte.

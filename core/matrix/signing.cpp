@@ -1,9 +1,9 @@
 #include "matrix/signing.h"
 
+#include "crypto/sodium.h"
 #include "matrix/base64.h"
 #include "matrix/canonical_json.h"
 #include "matrix/redaction.h"
-#include "matrix/sodium_init.h"
 
 #include <sodium.h>
 
@@ -53,7 +53,7 @@ class TakeOut {
 }  // namespace
 
 SigningKey SigningKey::generate(std::string version) {
-  detail::ensure_sodium();
+  crypto::detail::ensure_sodium();
   std::string seed(crypto_sign_SEEDBYTES, '\0');
   randombytes_buf(seed.data(), seed.size());
   SigningKey key = from_seed(seed, std::move(version));
@@ -66,7 +66,7 @@ SigningKey SigningKey::from_seed(std::string_view seed32_bytes, std::string vers
     throw std::invalid_argument("an ed25519 seed is 32 bytes");
   }
   check_version(version);
-  detail::ensure_sodium();
+  crypto::detail::ensure_sodium();
   SigningKey key;
   key.version_ = std::move(version);
   key.seed_.assign(seed32_bytes);
@@ -148,7 +148,7 @@ bool verify_json(const nlohmann::json& object, std::string_view server_name,
   } catch (const std::invalid_argument&) {
     return false;
   }
-  detail::ensure_sodium();
+  crypto::detail::ensure_sodium();
   return crypto_sign_verify_detached(
              reinterpret_cast<const unsigned char*>(signature->data()),
              reinterpret_cast<const unsigned char*>(message.data()), message.size(),
