@@ -32,19 +32,21 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
       : ctx_(ctx), request_(std::move(request)), last_(std::move(first)), deadline_(deadline) {}
 
   void start(std::function<void(http::Response)> complete) override {
+    sync::SyncToken built;
     {
       std::lock_guard lock(mutex_);
       complete_ = std::move(complete);
       wait_locked();
       if (done_) return;
+      built = last_.next;
     }
     // Something committed between building the first result and registering
     // the waiter woke nobody: if the stream moved meanwhile, rebuild now.
     bool moved = false;
     try {
-      moved = stream_moved();
+      moved = stream_moved(built);
     } catch (const std::exception&) {
-      // The periodic recheck will catch up.
+      // The database is unreachable: the next wake-up or the timeout answers.
     }
     if (!moved) return;
     std::unique_lock lock(mutex_);
@@ -65,10 +67,10 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
   }
 
  private:
-  bool stream_moved() {
+  bool stream_moved(const sync::SyncToken& built) {
     const auto position =
         ctx_.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); });
-    return position > last_.next.stream || ctx_.typing.serial() > last_.next.typing;
+    return position > built.stream || ctx_.typing.serial() > built.typing;
   }
 
   void wait_locked() {
