@@ -194,10 +194,4 @@ std::map<std::string, json> unread_notifications(storage::Transaction& tx,
   return out;
 }
 
-json unread_notifications(storage::Transaction& tx, const std::string& user_id,
-                          const std::string& room_id, std::int64_t to) {
-  auto all = unread_notifications(tx, user_id, std::vector<std::string>{room_id}, to);
-  return std::move(all[room_id]);
-}
-
 }  // namespace eltrix::sync

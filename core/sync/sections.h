@@ -97,11 +97,6 @@ std::map<std::string, nlohmann::json> unread_notifications(storage::Transaction&
                                                            const std::vector<std::string>& room_ids,
                                                            std::int64_t to);
 
-/// unread_notifications() for one room (prefer the batch form: one query for
-/// all rooms).
-nlohmann::json unread_notifications(storage::Transaction& tx, const std::string& user_id,
-                                    const std::string& room_id, std::int64_t to);
-
 /// The PostgreSQL regular expression (for ~*) matching `words` as whole
 /// words; "" when there are none. Exposed for tests.
 std::string mention_pattern(const std::vector<std::string>& words);

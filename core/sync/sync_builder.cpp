@@ -114,7 +114,6 @@ class Builder {
                               {"prev_batch", format_stream_token(to_)}};
           room["state"] = {{"events", nlohmann::json::array()}};
         }
-        room["unread_notifications"] = sync::unread_notifications(tx_, who.user_id, m.room_id, to_);
         join[m.room_id] = std::move(room);
       } else if (m.membership == "invite") {
         if (!initial && !changed) continue;
@@ -125,6 +124,16 @@ class Builder {
         if (initial ? !request_.filter.room.include_leave : !changed) continue;
         leave[m.room_id] = left_room(m);
       }
+    }
+
+    // One query counts the unread events of every room in the response.
+    if (!join.empty()) {
+      std::vector<std::string> included;
+      included.reserve(join.size());
+      for (const auto& [room_id, room] : join.items()) included.push_back(room_id);
+      auto unread = sync::unread_notifications(tx_, who.user_id, included, to_);
+      for (auto& [room_id, counts] : unread)
+        join[room_id]["unread_notifications"] = std::move(counts);
     }
 
     nlohmann::json body = nlohmann::json::object();
