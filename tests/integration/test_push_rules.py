@@ -11,50 +11,9 @@ import urllib.parse
 import pytest
 
 from conftest import http_json
+from cs_client import CS, register
 
-CS = "/_matrix/client/v3"
 PR = "/pushrules/global"
-
-
-class Client:
-    def __init__(self, node, user_id, token):
-        self.node, self.user_id, self.token = node, user_id, token
-
-    # The HTTP client's timeout is http_timeout so that "timeout" stays free
-    # for /sync's query parameter.
-    def call(self, method, path, body=None, http_timeout=20, prefix=CS, **query):
-        url = self.node.url(prefix + path)
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        return http_json(method, url, body=data, headers=headers, timeout=http_timeout)
-
-    def ok(self, method, path, body=None, **query):
-        status, out = self.call(method, path, body, **query)
-        assert status == 200, (method, path, status, out)
-        return out
-
-    def error(self, expected_status, expected_code, method, path, body=None, **query):
-        status, out = self.call(method, path, body, **query)
-        assert (status, out and out.get("errcode")) == (expected_status, expected_code), out
-        return out
-
-    def sync(self, **query):
-        return self.ok("GET", "/sync", **query)
-
-
-def register(node, name, password="correct horse battery"):
-    body = {"username": name, "password": password}
-    headers = {"Content-Type": "application/json"}
-    status, first = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                              headers=headers)
-    assert status == 401, first
-    body["auth"] = {"type": "m.login.dummy", "session": first["session"]}
-    status, out = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                            headers=headers)
-    assert status == 200, out
-    return Client(node, out["user_id"], out["access_token"])
 
 
 @pytest.fixture

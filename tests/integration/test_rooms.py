@@ -8,39 +8,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import http_json
-
-CS = "/_matrix/client/v3"
-
-
-class Client:
-    def __init__(self, node, user_id, token, device_id):
-        self.node, self.user_id, self.token, self.device_id = node, user_id, token, device_id
-
-    def call(self, method, path, body=None, http_timeout=10, **query):
-        url = self.node.url(CS + path)
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        data = None if body is None else json.dumps(body).encode()
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        return http_json(method, url, body=data, headers=headers, timeout=http_timeout)
-
-    def ok(self, method, path, body=None, **query):
-        status, out = self.call(method, path, body, **query)
-        assert status == 200, (method, path, status, out)
-        return out
-
-
-def register(node, name, password="correct horse battery"):
-    body = {"username": name, "password": password}
-    status, first = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                              headers={"Content-Type": "application/json"})
-    assert status == 401, first
-    body["auth"] = {"type": "m.login.dummy", "session": first["session"]}
-    status, out = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                            headers={"Content-Type": "application/json"})
-    assert status == 200, out
-    return Client(node, out["user_id"], out["access_token"], out["device_id"])
+from cs_client import register
 
 
 @pytest.fixture

@@ -10,50 +10,7 @@ import urllib.parse
 import pytest
 
 from conftest import http_json
-
-CS = "/_matrix/client/v3"
-
-
-class Client:
-    def __init__(self, node, user_id, token):
-        self.node, self.user_id, self.token = node, user_id, token
-
-    def call(self, method, path, body=None, http_timeout=10, raw=None, **query):
-        url = self.node.url(CS + path)
-        if query:
-            url += "?" + urllib.parse.urlencode(query)
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        return http_json(method, url, body=data, headers=headers, timeout=http_timeout)
-
-    def ok(self, method, path, body=None, http_timeout=10, **query):
-        status, out = self.call(method, path, body, http_timeout=http_timeout, **query)
-        assert status == 200, (method, path, status, out)
-        return out
-
-    def error(self, expected_status, expected_code, method, path, body=None, **query):
-        status, out = self.call(method, path, body, **query)
-        assert (status, out and out.get("errcode")) == (expected_status, expected_code), out
-        return out
-
-    def sync(self, **query):
-        # "timeout" is the long-poll's (a query parameter, in ms); the HTTP
-        # client waits longer than that.
-        wait = int(query.get("timeout", 0)) / 1000
-        return self.ok("GET", "/sync", http_timeout=wait + 10, **query)
-
-
-def register(node, name, password="correct horse battery"):
-    body = {"username": name, "password": password}
-    headers = {"Content-Type": "application/json"}
-    status, first = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                              headers=headers)
-    assert status == 401, first
-    body["auth"] = {"type": "m.login.dummy", "session": first["session"]}
-    status, out = http_json("POST", node.url(CS + "/register"), body=json.dumps(body).encode(),
-                            headers=headers)
-    assert status == 200, out
-    return Client(node, out["user_id"], out["access_token"])
+from cs_client import CS, register
 
 
 @pytest.fixture
