@@ -7,7 +7,11 @@ counts as started only once /health/ready answers 200.
 
 PostgreSQL: the cluster named by ELTRIX_TEST_DATABASE_URL (scripts/test sets it);
 without it a private cluster is started in a temporary directory with
-scripts/lib/postgres.sh and stopped again afterwards.
+scripts/lib/postgres.sh and stopped again afterwards. The database is created
+and dropped through that URL; the server itself connects through
+ELTRIX_CLIENTS_SERVER_DATABASE_URL instead when it is set (its host, port and
+user; the database name is replaced by the new one), e.g. a PgBouncer in front
+of the same cluster (scripts/lib/pgbouncer.sh), which cannot create databases.
 
 Binary: ELTRIX_BINARY, else <repo>/build/core/eltrix.
 
@@ -136,10 +140,13 @@ class EltrixServer:
 
     def __init__(self, *, name: str = "clients", binary: str | None = None,
                  admin_db_url: str | None = None, server_name: str = DEFAULT_SERVER_NAME,
-                 env: dict[str, str] | None = None, work_dir: Path | None = None):
+                 env: dict[str, str] | None = None, work_dir: Path | None = None,
+                 server_db_url: str | None = None):
         self.name = "".join(c if c.isalnum() else "_" for c in name.lower())
         self.binary = binary or os.environ.get("ELTRIX_BINARY") or str(REPO / "build" / "core" / "eltrix")
         self.admin_db_url = admin_db_url or os.environ.get("ELTRIX_TEST_DATABASE_URL") or None
+        # Where the server connects (None: the admin URL's cluster directly).
+        self.server_db_url = server_db_url or os.environ.get("ELTRIX_CLIENTS_SERVER_DATABASE_URL") or None
         self.server_name = server_name
         self.extra_env = dict(env or {})
         self._own_work_dir = work_dir is None
@@ -175,7 +182,7 @@ class EltrixServer:
             self.admin_db_url = self.private_pg.start()
         self.database_name = f"clients_{self.name}_{secrets.token_hex(5)}"[:63]
         psql(self.admin_db_url, f"CREATE DATABASE {self.database_name}")
-        self.database_url = url_with_db(self.admin_db_url, self.database_name)
+        self.database_url = url_with_db(self.server_db_url or self.admin_db_url, self.database_name)
 
     def server_env(self) -> dict[str, str]:
         media = self.work_dir / "media"
@@ -371,7 +378,9 @@ def cmd_run(args) -> int:
         server.cleanup_work_dir()
         return 1
     log(f"eltrix ready at {server.url} in {time.monotonic() - started:.1f}s "
-        f"(database {server.database_name}, log {server.log_path})")
+        f"(database {server.database_name}"
+        + (f" via {server.server_db_url}" if server.server_db_url else "")
+        + f", log {server.log_path})")
     child_env = dict(os.environ, ELTRIX_URL=server.url, ELTRIX_SERVER_NAME=server.server_name,
                      ELTRIX_SERVER_LOG=str(server.log_path))
     child = subprocess.Popen(command, env=child_env)
