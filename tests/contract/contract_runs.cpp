@@ -56,6 +56,10 @@ TEST_CASE("db-routing-primary meets the db-routing contract", "[contract][db_rou
   run_db_routing_contract(file_factory<plugin::DbRouting>("db-routing-primary"));
 }
 
+TEST_CASE("db-routing-replicas meets the db-routing contract", "[contract][db_routing]") {
+  run_db_routing_contract(file_factory<plugin::DbRouting>("db-routing-replicas"));
+}
+
 TEST_CASE("the fake db router meets the db-routing contract", "[contract][db_routing][fake]") {
   run_db_routing_contract(descriptor_factory<plugin::DbRouting>(kFakeDbRoutingDescriptor));
 }
