@@ -1,20 +1,47 @@
 """pytest glue shared by the client suites (imported by their conftest.py):
-one fresh server per session, and the server log lines written during a
-failing test attached to its report."""
+one fresh server per session (or the one at ELTRIX_CLIENTS_ATTACH_URL), and
+the server log lines written during a failing test attached to its report."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from server import EltrixServer, ServerError
+from server import DEFAULT_SERVER_NAME, EltrixServer, ServerError, http_status
 
 _servers: list[EltrixServer] = []
 _OFFSET = pytest.StashKey[int]()  # server log size when a test started
 
 
+class AttachedServer:
+    """A server started elsewhere: ELTRIX_CLIENTS_ATTACH_URL (with
+    ELTRIX_SERVER_NAME), e.g. nginx in front of a cluster (tests/cluster)."""
+
+    def __init__(self, url: str, server_name: str):
+        self.url = url.rstrip("/")
+        self.server_name = server_name
+
+    def alive(self) -> bool:
+        return http_status(self.url + "/health/live")[0] == 200
+
+    def log_size(self) -> int:
+        return 0
+
+    def log_since(self, offset: int, lines: int = 40) -> str:
+        return f"(attached to {self.url}: the server logs are wherever it was started)"
+
+    def log_tail(self, lines: int = 60) -> str:
+        return self.log_since(0)
+
+
 def make_server_fixture(name: str):
     @pytest.fixture(scope="session")
     def server():
+        attach = os.environ.get("ELTRIX_CLIENTS_ATTACH_URL")
+        if attach:
+            yield AttachedServer(attach, os.environ.get("ELTRIX_SERVER_NAME", DEFAULT_SERVER_NAME))
+            return
         srv = EltrixServer(name=name)
         try:
             srv.start()
