@@ -3,11 +3,16 @@
 //   thumbnail-bench [iterations] [width] [height]
 //
 // Encodes a photo-like JPEG (gradient plus noise, Q90) and a PNG of the same
-// pixels, then times Thumbnailer::make() for each standard size.
+// pixels, then times Thumbnailer::make() for each standard size: wall time,
+// process CPU time (less sensitive to a busy machine) and the peak resident
+// memory a call adds (Linux: the high-water mark is reset through
+// /proc/self/clear_refs before each call).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -24,23 +29,56 @@ double ms_since(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
+double cpu_ms() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+}
+
+// VmHWM or VmRSS from /proc/self/status, in KiB.
+long status_kib(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
+  }
+  return -1;
+}
+
+void reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
 void bench(const Thumbnailer& thumbnailer, const std::string& label, const std::string& source,
            const std::string& type, int iterations) {
   std::printf("%s: %zu bytes\n", label.c_str(), source.size());
-  std::printf("  %-14s %10s %10s %10s %12s\n", "size", "median ms", "min ms", "max ms", "output");
+  std::printf("  %-14s %9s %9s %9s %9s %12s\n", "size", "wall ms", "min ms", "cpu ms", "+peak MB",
+              "output");
   for (const ThumbnailSize& size : standard_sizes()) {
-    std::vector<double> times;
+    std::vector<double> wall;
+    std::vector<double> cpu;
+    long peak_kib = 0;
     Thumbnail last;
     for (int i = 0; i < iterations; ++i) {
+      reset_peak_rss();
+      const long before_kib = status_kib("VmRSS");
+      const double cpu_start = cpu_ms();
       const auto start = std::chrono::steady_clock::now();
       last = thumbnailer.make(source, type, size);
-      times.push_back(ms_since(start));
+      wall.push_back(ms_since(start));
+      cpu.push_back(cpu_ms() - cpu_start);
+      peak_kib = std::max(peak_kib, status_kib("VmHWM") - before_kib);
     }
-    std::sort(times.begin(), times.end());
     const std::string name = std::to_string(size.width) + "x" + std::to_string(size.height) +
                              (size.method == ThumbnailMethod::crop ? " crop" : " scale");
-    std::printf("  %-14s %10.1f %10.1f %10.1f %6dx%-4d %s %zu B\n", name.c_str(),
-                times[times.size() / 2], times.front(), times.back(), last.width, last.height,
+    std::printf("  %-14s %9.1f %9.1f %9.1f %9.1f %6dx%-4d %s %zu B\n", name.c_str(), median(wall),
+                *std::min_element(wall.begin(), wall.end()), median(cpu),
+                static_cast<double>(peak_kib) / 1024.0, last.width, last.height,
                 last.content_type.c_str(), last.bytes.size());
   }
 }
@@ -59,7 +97,9 @@ int main(int argc, char** argv) {
   });
   const Thumbnailer thumbnailer(ThumbnailLimits{});
   std::printf("thumbnail-bench: %d iterations per size, source %dx%d\n", iterations, width, height);
-  bench(thumbnailer, "JPEG Q90", test::encode(pixels, "jpeg"), "image/jpeg", iterations);
-  bench(thumbnailer, "PNG", test::encode(pixels, "png"), "image/png", iterations);
+  const std::string jpeg = test::encode(pixels, "jpeg");
+  const std::string png = test::encode(pixels, "png");
+  bench(thumbnailer, "JPEG Q90", jpeg, "image/jpeg", iterations);
+  bench(thumbnailer, "PNG", png, "image/png", iterations);
   return 0;
 }
