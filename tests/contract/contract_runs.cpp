@@ -5,6 +5,7 @@
 #include "contract/fakes/fake_cluster_strategy.h"
 #include "contract/fakes/fake_db_routing.h"
 #include "contract/fakes/fake_media_store.h"
+#include "contract/services/dnsmasq.h"
 #include "contract/suites.h"
 
 namespace eltrix::contract {
@@ -43,6 +44,24 @@ TEST_CASE("cluster-strategy-static meets the cluster-strategy contract",
           "[contract][cluster_strategy]") {
   run_cluster_strategy_contract(file_factory<plugin::ClusterStrategy>("cluster-strategy-static"),
                                 static_peer_scenarios());
+}
+
+TEST_CASE("cluster-strategy-dns meets the cluster-strategy contract",
+          "[contract][cluster_strategy]") {
+  Dnsmasq dns("peers.eltrix.test", {"127.0.0.3", "::1", "127.0.0.2"});
+  dns.set("one.eltrix.test", {"127.0.0.4"});
+  auto config = [&](const std::string& name) {
+    return ConfigValues{{"cluster.dns.name", name},
+                        {"cluster.dns.server", dns.server()},
+                        {"cluster.dns.poll_interval", "1"}};
+  };
+  auto peer = [](const char* address) {
+    return plugin::Peer{.name = {}, .address = address, .port = 0};
+  };
+  run_cluster_strategy_contract(
+      file_factory<plugin::ClusterStrategy>("cluster-strategy-dns"),
+      {{config("one.eltrix.test"), {peer("127.0.0.4")}},
+       {config("peers.eltrix.test"), {peer("127.0.0.2"), peer("127.0.0.3"), peer("::1")}}});
 }
 
 TEST_CASE("the fake cluster strategy meets the cluster-strategy contract",
