@@ -47,15 +47,21 @@ DnsStrategy::~DnsStrategy() {
 
 void DnsStrategy::validate(const plugin::Config& config,
                            std::vector<plugin::ConfigProblem>& problems) {
+  // The core prefixes each problem with its key and value, so the key the
+  // constructor's message starts with is dropped here.
+  auto add = [&](const std::string& key, std::string message) {
+    if (message.starts_with(key + ": ")) message.erase(0, key.size() + 2);
+    problems.push_back({key, std::move(message)});
+  };
   try {
     (void)checked_name(config);
   } catch (const plugin::Error& e) {
-    problems.push_back({"cluster.dns.name", e.what()});
+    add("cluster.dns.name", e.what());
   }
   try {
     (void)parse_server(config.get_string("cluster.dns.server"));
   } catch (const plugin::Error& e) {
-    problems.push_back({"cluster.dns.server", e.what()});
+    add("cluster.dns.server", e.what());
   }
 }
 
