@@ -4,9 +4,10 @@
 Three nodes on 127.0.0.2, 127.0.0.3 and 127.0.0.4 (same port on each), one
 database shared by all of them (created on the primary, reached through
 PgBouncer when a server URL is given), a shared media directory, the cluster
-enabled with the static or dns strategy, and nginx in front: round-robin, no
-stickiness, no buffering (long-poll syncs stream through), long read timeout,
-failed nodes skipped (proxy_next_upstream + max_fails).
+enabled with the static or dns strategy, and nginx in front, configured with
+the shipped packaging/nginx/eltrix.conf: round-robin, no stickiness, no
+buffering (long-poll syncs stream through), long read timeout, failed nodes
+skipped (proxy_next_upstream + max_fails).
 
 The shared services (PostgreSQL, PgBouncer, Redis, dnsmasq) are started once by
 tests/cluster/run_multinode.sh and passed in; this module only starts what
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -50,6 +52,7 @@ from server import (SUITE_SETTINGS, ServerError, _pid_is, http_status, psql,  # 
 NODE_ADDRESSES = ("127.0.0.2", "127.0.0.3", "127.0.0.4")
 SERVER_NAME = "eltrix.test"
 NGINX = os.environ.get("ELTRIX_NGINX", "/usr/sbin/nginx")
+SITE_CONFIG = REPO / "packaging" / "nginx" / "eltrix.conf"
 
 
 def log(msg: str) -> None:
@@ -213,6 +216,13 @@ class Cluster:
             "ELTRIX_CLUSTER_STRATEGY": self.strategy,
             "ELTRIX_CLUSTER_PORT": str(self.cluster_port),
             "ELTRIX_CLUSTER_BIND_ADDRESS": node.address,
+            # A dead node is noticed within ~3 s (the kill -9 test waits for its
+            # users to go offline); the defaults are 5 s and 15 s.
+            "ELTRIX_CLUSTER_HEARTBEAT_INTERVAL": "1",
+            "ELTRIX_CLUSTER_NODE_TIMEOUT": "3",
+            # Explicitly well above the 1 s the cross-node wake tests allow, so
+            # that only the mesh can make them pass.
+            "ELTRIX_SYNC_RECHECK_INTERVAL": "5000",
             **SUITE_SETTINGS,
         }
         if self.strategy in ("static", "epmd"):
@@ -222,7 +232,7 @@ class Cluster:
                 raise ServerError("the dns strategy needs --dns-server and --dns-name")
             env["ELTRIX_CLUSTER_DNS_NAME"] = self.dns_name
             env["ELTRIX_CLUSTER_DNS_SERVER"] = self.dns_server
-            env["ELTRIX_CLUSTER_DNS_INTERVAL"] = "1"
+            env["ELTRIX_CLUSTER_DNS_POLL_INTERVAL"] = "1"
         if self.cache == "redis":
             if not self.redis_url:
                 raise ServerError("ELTRIX_CACHE_BACKEND=redis needs --redis-url")
@@ -245,13 +255,22 @@ class Cluster:
                               + "\n".join(n.log_tail(20) for n in pending))
 
     def nginx_config(self) -> str:
+        """nginx.conf around the shipped site config (packaging/nginx/eltrix.conf),
+        with its example upstream servers replaced by the nodes and its listen
+        line by a local port: the test proves the config operators copy."""
         d = self.nginx_dir
-        servers = "\n".join(
-            # max_fails=1: one failed attempt (connection refused or timed out)
-            # takes the node out of the rotation for fail_timeout.
-            f"        server {a}:{self.port} max_fails=1 fail_timeout=10s;" for a in self.addresses)
+        site = SITE_CONFIG.read_text()
+        example = re.compile(r"^(\s*)server \S+:8008 (.*;)$", re.M)
+        found = example.findall(site)
+        if not found or "listen 80;" not in site:
+            raise ServerError(f"{SITE_CONFIG}: expected 'server HOST:8008 ...;' lines and 'listen 80;'")
+        indent, options = found[0]
+        servers = "\n".join(f"{indent}server {a}:{self.port} {options}" for a in self.addresses)
+        site = example.sub("", site, count=len(found) - 1)
+        site = example.sub(servers, site)
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{self.nginx_port};")
         user = "user root root;\n" if os.geteuid() == 0 else ""
-        return f"""# written by tests/cluster/cluster.py (see packaging/nginx/eltrix.conf)
+        return f"""# written by tests/cluster/cluster.py from {SITE_CONFIG}
 {user}worker_processes 1;
 daemon off;
 pid {d}/nginx.pid;
@@ -266,30 +285,7 @@ http {{
     log_format upstream '$remote_addr "$request" $status $upstream_addr $request_time';
     access_log {d}/access.log upstream;
 
-    upstream eltrix {{
-        # round-robin, no stickiness
-{servers}
-        keepalive 32;
-    }}
-    server {{
-        listen 127.0.0.1:{self.nginx_port};
-        client_max_body_size 100m;
-        location / {{
-            proxy_pass http://eltrix;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_buffering off;
-            proxy_request_buffering off;
-            proxy_connect_timeout 2s;
-            proxy_read_timeout 120s;
-            proxy_send_timeout 120s;
-            proxy_next_upstream error timeout;
-            proxy_next_upstream_tries 3;
-        }}
-    }}
+{site}
 }}
 """
 

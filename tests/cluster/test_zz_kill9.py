@@ -17,9 +17,10 @@ VICTIM = 1  # node index killed (127.0.0.3)
 MESSAGES = 40
 KILL_AFTER = 12  # acknowledged sends before the kill
 # How long a dead node's users may still look online. The mesh declares a
-# peer dead after missing heartbeats and marks its users offline; see
-# docs/scaling.md ("When a node dies").
-PRESENCE_BOUND_S = float(os.environ.get("ELTRIX_CLUSTER_PRESENCE_BOUND", "30"))
+# peer dead after cluster.node_timeout without heartbeats (3 s in
+# tests/cluster/cluster.py, heartbeats every 1 s) and marks its users offline;
+# see docs/scaling.md ("When a node dies").
+PRESENCE_BOUND_S = float(os.environ.get("ELTRIX_CLUSTER_PRESENCE_BOUND", "10"))
 
 
 class Writer(threading.Thread):
