@@ -94,11 +94,15 @@ skip() {
   echo "--- $1: skipped ($2)"
 }
 
-# The nodes export eltrix_cluster_*/eltrix_mesh_* metrics once core/cluster's mesh
-# is in the binary; without it syncs are not woken across nodes, so the client
+# The nodes export eltrix_cluster_messages_sent_total once core/cluster's mesh is
+# in the binary; without it syncs are not woken across nodes, so the client
 # suites (which expect a message to arrive at once) cannot pass through nginx.
 has_mesh() {
-  curl -fsS "$1/metrics" | grep -Eq '^# TYPE eltrix_(cluster|mesh)_'
+  local node metrics
+  node=$("$PYTHON" -c 'import json, sys; s = json.load(open(sys.argv[1]))
+print("http://%s:%d" % (s["addresses"][0], s["port"]))' "$STATE")
+  metrics=$(curl -fsS "$node/metrics") || return 1
+  [[ "$metrics" == *"# TYPE eltrix_cluster_messages_sent_total "* ]]
 }
 
 plugin_built() {
@@ -138,7 +142,7 @@ run_cluster() {
     failures+=("$run:start")
     return 0
   fi
-  if has_mesh "$url"; then
+  if has_mesh; then
     step "$run: matrix-nio through nginx" env ELTRIX_CLIENTS_ATTACH_URL="$url" \
       ELTRIX_SERVER_NAME=eltrix.test "$PYTHON" -m pytest "$REPO/tests/clients/nio" -q
     step "$run: matrix-js-sdk through nginx" env ELTRIX_URL="$url" ELTRIX_SERVER_NAME=eltrix.test \
@@ -146,7 +150,7 @@ run_cluster() {
   else
     skip "$run: client suites through nginx" "no cluster mesh in this eltrix yet"
   fi
-  step "$run: multi-node tests" env ELTRIX_CLUSTER_STATE="$STATE" \
+  step "$run: multi-node tests" env ELTRIX_CLUSTER_STATE="$STATE" ELTRIX_CLUSTER_DNSMASQ_DIR="$TMP/dnsmasq" \
     "$PYTHON" -m pytest "$REPO/tests/cluster" -q
   # After a failure, show each node's last log lines.
   local tail=0

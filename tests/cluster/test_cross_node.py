@@ -4,12 +4,16 @@ wakes the syncs waiting on another."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 import threading
 import time
 import urllib.request
 
 import pytest
+from cluster import REPO
 from conftest import WAKE_BOUND_S
 from matrix_http import HttpError, register, timeline_events, wait_until
 
@@ -151,3 +155,41 @@ def _nodes_alive(cluster):
     yield
     dead = [n.url for n in cluster.nodes if not n.killed and not n.alive()]
     assert not dead, "node(s) died during the test: " + ", ".join(dead)
+
+
+def discovery_peers(node_url: str) -> float | None:
+    with urllib.request.urlopen(node_url + "/metrics", timeout=5) as resp:
+        text = resp.read().decode()
+    m = re.search(r"^eltrix_cluster_discovery_peers(?:\{[^}]*\})? (\S+)$", text, re.M)
+    return float(m.group(1)) if m else None
+
+
+def test_the_strategy_finds_every_node(cluster):
+    for node in cluster.nodes:
+        if cluster.strategy == "dns":
+            found = wait_until(lambda n=node: discovery_peers(n.url) == len(cluster.nodes), 5)
+            assert found, f"node{node.index} sees {discovery_peers(node.url)} peers in DNS, not 3"
+        else:
+            with urllib.request.urlopen(node.url + "/health", timeout=5) as resp:
+                component = json.loads(resp.read())["components"]["cluster"]
+            assert component["status"] == "ok", component
+
+
+def test_a_dns_change_reaches_every_node_without_restart(cluster):
+    """dns strategy: dropping an address from the name shrinks every node's
+    peer list, and putting it back restores it (dnsmasq answers at once)."""
+    dnsmasq_dir = os.environ.get("ELTRIX_CLUSTER_DNSMASQ_DIR")
+    if cluster.strategy != "dns" or not dnsmasq_dir:
+        pytest.skip("dns strategy runs only (run_multinode.sh dns)")
+    helper = str(REPO / "scripts" / "lib" / "dnsmasq.sh")
+    try:
+        subprocess.run([helper, "set", dnsmasq_dir, cluster.dns_name, *cluster.addresses[:2]],
+                       check=True, capture_output=True)
+        for node in cluster.nodes:
+            assert wait_until(lambda n=node: discovery_peers(n.url) == 2, 10), \
+                f"node{node.index} still sees {discovery_peers(node.url)} peers"
+    finally:
+        subprocess.run([helper, "set", dnsmasq_dir, cluster.dns_name, *cluster.addresses],
+                       check=True, capture_output=True)
+    for node in cluster.nodes:
+        assert wait_until(lambda n=node: discovery_peers(n.url) == 3, 10)
