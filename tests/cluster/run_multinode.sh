@@ -15,7 +15,9 @@
 #   1. the matrix-nio suite through nginx (tests/clients/nio, attached mode),
 #   2. the matrix-js-sdk suite through nginx (tests/clients/js, test:attached),
 #   3. the multi-node tests (pytest tests/cluster): cross-node wake-ups, syncs
-#      hopping between nodes, logout propagation, then kill -9 of one node.
+#      hopping between nodes, logout propagation, media uploaded through one node
+#      and downloaded through others (S3 via scripts/lib/s3.sh when built), then
+#      kill -9 of one node.
 # Run "static": static strategy, ELTRIX_CACHE_BACKEND=local (so the logout test
 # proves the mesh's invalidations). Run "dns": dns strategy against dnsmasq,
 # ELTRIX_CACHE_BACKEND=redis when scripts/lib/redis.sh exists.
@@ -43,6 +45,7 @@ cleanup() {
   "$REPO/scripts/lib/pgbouncer.sh" stop "$TMP/pgbouncer" >/dev/null 2>&1 || true
   [[ -x "$REPO/scripts/lib/redis.sh" ]] && "$REPO/scripts/lib/redis.sh" stop "$TMP/redis" >/dev/null 2>&1
   [[ -x "$REPO/scripts/lib/dnsmasq.sh" ]] && "$REPO/scripts/lib/dnsmasq.sh" stop "$TMP/dnsmasq" >/dev/null 2>&1
+  [[ -x "$REPO/scripts/lib/s3.sh" ]] && "$REPO/scripts/lib/s3.sh" stop "$TMP/s3" >/dev/null 2>&1
   [[ -n "$private_pg" ]] && "$REPO/scripts/lib/postgres.sh" stop "$private_pg" >/dev/null 2>&1
   rm -rf "$TMP"
   exit "$rc"
@@ -55,6 +58,11 @@ free_port() {
   "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# plugin_built KIND NAME: the build next to ELTRIX_BINARY has KIND-NAME.so.
+plugin_built() {
+  [[ -n "$(find "$(dirname "$ELTRIX_BINARY")/.." -name "$1-$2.so" -print -quit 2>/dev/null)" ]]
+}
+
 # -- shared services ------------------------------------------------------------
 if [[ -z "${ELTRIX_TEST_DATABASE_URL:-}" ]]; then
   private_pg=$TMP/postgres
@@ -62,6 +70,18 @@ if [[ -z "${ELTRIX_TEST_DATABASE_URL:-}" ]]; then
   export ELTRIX_TEST_DATABASE_URL
 fi
 PGB_URL=$("$REPO/scripts/lib/pgbouncer.sh" start "$TMP/pgbouncer" "$(free_port)" "$ELTRIX_TEST_DATABASE_URL")
+
+# Media: S3 (scripts/lib/s3.sh: s3rver behind a SigV4-checking proxy) once the
+# s3 store is built, else one directory shared by the nodes.
+MEDIA_ENV=()
+if [[ -x "$REPO/scripts/lib/s3.sh" ]] && plugin_built media-store s3; then
+  S3_ENDPOINT=$("$REPO/scripts/lib/s3.sh" start "$TMP/s3" "$(free_port)")
+  MEDIA_ENV=(--env ELTRIX_MEDIA_STORE=s3 --env ELTRIX_S3_ENDPOINT="$S3_ENDPOINT"
+    --env ELTRIX_S3_BUCKET=eltrix-test --env ELTRIX_S3_REGION=us-east-1
+    --env ELTRIX_S3_ACCESS_KEY=S3RVER --env ELTRIX_S3_SECRET_KEY=S3RVER)
+else
+  log "no S3 store yet (scripts/lib/s3.sh or media-store-s3.so): the nodes share a media directory"
+fi
 
 REDIS_URL=""
 if [[ -x "$REPO/scripts/lib/redis.sh" ]]; then
@@ -105,9 +125,6 @@ print("http://%s:%d" % (s["addresses"][0], s["port"]))' "$STATE")
   [[ "$metrics" == *"# TYPE eltrix_cluster_messages_sent_total "* ]]
 }
 
-plugin_built() {
-  [[ -n "$(find "$(dirname "$ELTRIX_BINARY")/.." -name "cluster-strategy-$1.so" -print -quit 2>/dev/null)" ]]
-}
 
 run_cluster() {
   local run=$1 strategy cache=local url args=() failed_before=$failed
@@ -115,7 +132,7 @@ run_cluster() {
     static) strategy=static ;;
     dns)
       strategy=dns
-      if ! plugin_built dns || [[ ! -x "$REPO/scripts/lib/dnsmasq.sh" ]]; then
+      if ! plugin_built cluster-strategy dns || [[ ! -x "$REPO/scripts/lib/dnsmasq.sh" ]]; then
         skip "run dns" "the dns strategy plugin or scripts/lib/dnsmasq.sh is not built yet"
         return 0
       fi
@@ -137,7 +154,8 @@ run_cluster() {
   echo
   echo "==> multinode run '$run': $strategy strategy, $cache cache, PgBouncer, nginx"
   if ! url=$("$PYTHON" "$REPO/tests/cluster/cluster.py" start --state "$STATE" --strategy "$strategy" \
-    --cache "$cache" --server-db-url "$PGB_URL" "${args[@]}"); then
+    --cache "$cache" --server-db-url "$PGB_URL" "${args[@]}" "${MEDIA_ENV[@]}" \
+    --env ELTRIX_S3_PREFIX="$run/"); then
     failed=$((failed + 1))
     failures+=("$run:start")
     return 0
