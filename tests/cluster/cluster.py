@@ -296,12 +296,14 @@ http {{
         self.nginx_port = common_free_port(("127.0.0.1",))
         conf = self.nginx_dir / "nginx.conf"
         conf.write_text(self.nginx_config())
-        check = subprocess.run([NGINX, "-t", "-q", "-p", str(self.nginx_dir), "-c", str(conf)],
+        # -e: the start-up error log too (the default, /var/log/nginx, needs root).
+        base = [NGINX, "-e", str(self.nginx_dir / "error.log"), "-p", str(self.nginx_dir), "-c", str(conf)]
+        check = subprocess.run(base + ["-t", "-q"],
                                capture_output=True, text=True)
         if check.returncode != 0:
             raise ServerError(f"nginx rejected {conf}: {check.stderr.strip()}")
         with open(self.nginx_dir / "stderr.log", "ab") as out:
-            proc = subprocess.Popen([NGINX, "-p", str(self.nginx_dir), "-c", str(conf)],
+            proc = subprocess.Popen(base,
                                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                     start_new_session=True)
         self.nginx_pid = proc.pid
