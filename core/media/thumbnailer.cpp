@@ -2,11 +2,14 @@
 
 #include <vips/vips.h>
 
+#include <algorithm>
 #include <array>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 namespace eltrix::media {
 
@@ -138,6 +141,51 @@ void init_vips_once() {
   }
 }
 
+// The process-wide decoding slots (see ThumbnailActivity in the header).
+class DecodeSlots {
+ public:
+  DecodeSlots() : limit_(std::max(2, static_cast<int>(std::thread::hardware_concurrency()))) {}
+
+  void acquire() {
+    std::unique_lock lock(mutex_);
+    ++waiting_;
+    freed_.wait(lock, [this] { return running_ < limit_; });
+    --waiting_;
+    ++running_;
+  }
+  void release() {
+    {
+      const std::lock_guard lock(mutex_);
+      --running_;
+    }
+    freed_.notify_one();
+  }
+  ThumbnailActivity activity() {
+    const std::lock_guard lock(mutex_);
+    return {running_, waiting_, limit_};
+  }
+
+ private:
+  const int limit_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  int running_ = 0;  // guarded by mutex_
+  int waiting_ = 0;  // guarded by mutex_
+};
+
+DecodeSlots& decode_slots() {
+  static DecodeSlots slots;
+  return slots;
+}
+
+class DecodeSlot {
+ public:
+  DecodeSlot() { decode_slots().acquire(); }
+  ~DecodeSlot() { decode_slots().release(); }
+  DecodeSlot(const DecodeSlot&) = delete;
+  DecodeSlot& operator=(const DecodeSlot&) = delete;
+};
+
 // Reads only the header (sequential access: no pixels are decoded here) with
 // the loader for `format`, called directly rather than sniffed by libvips.
 Image open_header(std::string_view source, Format format) {
@@ -181,6 +229,10 @@ ThumbnailError::ThumbnailError(Kind kind, const std::string& what)
 
 ThumbnailError::Kind ThumbnailError::kind() const noexcept {
   return kind_;
+}
+
+ThumbnailActivity thumbnail_activity() {
+  return decode_slots().activity();
 }
 
 std::span<const ThumbnailSize> standard_sizes() {
@@ -239,6 +291,7 @@ Thumbnail Thumbnailer::make(std::string_view source, std::string_view source_con
                                               std::to_string(limits_.max_pixels) + " pixels");
   }
   const bool has_alpha = vips_image_hasalpha(header.get()) != FALSE;
+  const DecodeSlot slot;  // held until the thumbnail is encoded
 
   // 4. Decode (shrink-on-load for JPEG/WebP, streaming for PNG/GIF) and
   //    resize. The loader's fail_on=truncated turns a cut-off upload into an

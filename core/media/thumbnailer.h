@@ -69,6 +69,19 @@ class ThumbnailError : public std::runtime_error {
   Kind kind_;
 };
 
+/// Decoding slots, shared by every Thumbnailer in the process. A decode can
+/// need several bytes per source pixel (a progressive JPEG keeps all its DCT
+/// coefficients: ~6 bytes/pixel, 70 MB for 12 megapixels), so at most
+/// `limit` (the number of CPUs, at least 2) run at once and further calls
+/// wait for a slot; memory stays bounded by limit x max_pixels x ~6 bytes.
+/// The work is CPU-bound, so waiting costs no throughput.
+struct ThumbnailActivity {
+  int running = 0;
+  int waiting = 0;
+  int limit = 0;
+};
+ThumbnailActivity thumbnail_activity();
+
 class Thumbnailer {
  public:
   /// Initialises libvips once per process (loaders restricted to JPEG, PNG,

@@ -94,6 +94,8 @@ std::string encode(const Pixels& pixels, const std::string& format) {
     rc = vips_pngsave_buffer(image.get(), &buffer, &length, nullptr);
   } else if (format == "jpeg") {
     rc = vips_jpegsave_buffer(image.get(), &buffer, &length, "Q", 90, nullptr);
+  } else if (format == "jpeg-progressive") {
+    rc = vips_jpegsave_buffer(image.get(), &buffer, &length, "Q", 90, "interlace", TRUE, nullptr);
   } else if (format == "gif") {
     rc = vips_gifsave_buffer(image.get(), &buffer, &length, nullptr);
   } else if (format == "webp") {

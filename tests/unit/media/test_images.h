@@ -27,7 +27,7 @@ Pixels make_pixels(int width, int height, int bands,
 /// A smooth RGB gradient (compresses realistically, unlike noise or flat colour).
 Pixels gradient(int width, int height, int bands = 3);
 
-/// Encodes with libvips: "png", "jpeg", "gif" or "webp".
+/// Encodes with libvips: "png", "jpeg", "jpeg-progressive", "gif" or "webp".
 std::string encode(const Pixels& pixels, const std::string& format);
 
 /// A JPEG carrying EXIF (ImageDescription "eltrix-secret-exif") and XMP

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <mutex>
 #include <random>
@@ -308,6 +309,18 @@ TEST_CASE("concurrent thumbnails from several threads are all correct") {
     notes.push_back(text);
   };
   std::atomic<int> done{0};
+  // Decoding slots: never more running than the limit, all free afterwards.
+  std::atomic<bool> stop{false};
+  std::atomic<int> most_running{0};
+  std::atomic<int> over_limit{0};
+  std::thread monitor([&] {
+    while (!stop) {
+      const ThumbnailActivity now = thumbnail_activity();
+      if (now.running > now.limit) ++over_limit;
+      most_running = std::max(most_running.load(), now.running);
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
   std::vector<std::thread> threads;
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
@@ -362,6 +375,14 @@ TEST_CASE("concurrent thumbnails from several threads are all correct") {
     });
   }
   for (auto& thread : threads) thread.join();
+  stop = true;
+  monitor.join();
+  CHECK(over_limit == 0);
+  CHECK(most_running >= 1);
+  const ThumbnailActivity after = thumbnail_activity();
+  CHECK(after.running == 0);
+  CHECK(after.waiting == 0);
+  CHECK(after.limit >= 2);
   CHECK(done == 48);
   for (const auto& text : notes) UNSCOPED_INFO(text);
   CHECK(wrong == 0);
