@@ -10,6 +10,10 @@ constexpr const char* kHelp = "Cache-plugin calls that failed; the core fell bac
 
 GuardedCache::GuardedCache(const Instance<plugin::Cache>& cache, metrics::Registry& metrics)
     : cache_(cache),
+      hits_(metrics.counter("eltrix_cache_hits_total",
+                            "Cache lookups that found an entry (any cache backend).")),
+      misses_(metrics.counter("eltrix_cache_misses_total",
+                              "Cache lookups that found no entry; the core read PostgreSQL.")),
       get_errors_(metrics.counter("eltrix_cache_errors_total", kHelp, {{"op", "get"}})),
       set_errors_(metrics.counter("eltrix_cache_errors_total", kHelp, {{"op", "set"}})),
       erase_errors_(metrics.counter("eltrix_cache_errors_total", kHelp, {{"op", "erase"}})),
@@ -30,7 +34,9 @@ plugin::Health GuardedCache::health() {
 std::optional<std::string> GuardedCache::get(std::string_view key) {
   auto guard = cache_.serialize();
   try {
-    return cache_->get(key);
+    auto value = cache_->get(key);
+    (value ? hits_ : misses_).inc();
+    return value;
   } catch (...) {
     get_errors_.inc();
     return std::nullopt;

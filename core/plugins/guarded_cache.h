@@ -2,7 +2,9 @@
 // when the plugin is not thread-safe, and guarded so that a failing cache
 // degrades to misses instead of failing requests (DESIGN.md §4: "Cache
 // failures degrade, they do not fail"). Failures are counted in
-// eltrix_cache_errors_total{op}.
+// eltrix_cache_errors_total{op}; lookups in eltrix_cache_hits_total and
+// eltrix_cache_misses_total (a failed lookup is an error, not a miss). These
+// are counted here, for every backend, so plugins do not count them again.
 #pragma once
 
 #include "metrics/registry.h"
@@ -31,6 +33,8 @@ class GuardedCache final : public plugin::Cache {
 
  private:
   const Instance<plugin::Cache>& cache_;
+  metrics::Counter& hits_;
+  metrics::Counter& misses_;
   metrics::Counter& get_errors_;
   metrics::Counter& set_errors_;
   metrics::Counter& erase_errors_;

@@ -6,6 +6,7 @@
 #include "contract/fakes/fake_db_routing.h"
 #include "contract/fakes/fake_media_store.h"
 #include "contract/services/dnsmasq.h"
+#include "contract/services/redis_server.h"
 #include "contract/suites.h"
 
 namespace eltrix::contract {
@@ -22,10 +23,26 @@ Factory<plugin::MediaStore> with_media_dir(Factory<plugin::MediaStore> make) {
   };
 }
 
+/// cache-redis on the suite's Redis, each subject under a key prefix of its
+/// own so that every section starts from an empty cache.
+Factory<plugin::Cache> on_redis(std::string url, Factory<plugin::Cache> make) {
+  return [url = std::move(url), make = std::move(make)](ConfigValues values) {
+    values["cache.redis.url"] = url;
+    values["cache.redis.key_prefix"] = unique_key_prefix("contract");
+    return make(std::move(values));
+  };
+}
+
 }  // namespace
 
 TEST_CASE("cache-local meets the cache contract", "[contract][cache]") {
   run_cache_contract(file_factory<plugin::Cache>("cache-local"));
+}
+
+TEST_CASE("cache-redis meets the cache contract on a real redis-server", "[contract][cache]") {
+  auto url = shared_test_redis_url();
+  if (!url) return;
+  run_cache_contract(on_redis(*url, file_factory<plugin::Cache>("cache-redis")));
 }
 
 TEST_CASE("the fake cache meets the cache contract", "[contract][cache][fake]") {
