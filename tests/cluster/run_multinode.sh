@@ -7,7 +7,7 @@
 #
 # Shared services start once and serve every run: PgBouncer (scripts/lib/pgbouncer.sh)
 # in front of ELTRIX_TEST_DATABASE_URL (a private PostgreSQL is started when it is
-# unset), Redis (scripts/lib/redis.sh) and dnsmasq (scripts/lib/dnsmasq.sh,
+# unset), Redis (ELTRIX_TEST_REDIS_URL, else scripts/lib/redis.sh) and dnsmasq (scripts/lib/dnsmasq.sh,
 # answering the cluster name with 127.0.0.2-4).
 #
 # Each run starts a cluster (tests/cluster/cluster.py) on a database of its own and
@@ -83,8 +83,10 @@ else
   log "no S3 store yet (scripts/lib/s3.sh or media-store-s3.so): the nodes share a media directory"
 fi
 
-REDIS_URL=""
-if [[ -x "$REPO/scripts/lib/redis.sh" ]]; then
+REDIS_URL=${ELTRIX_TEST_REDIS_URL:-}
+if [[ -n "$REDIS_URL" ]]; then
+  log "using scripts/test's Redis at $REDIS_URL (keys prefixed per run)"
+elif [[ -x "$REPO/scripts/lib/redis.sh" ]]; then
   REDIS_URL=$("$REPO/scripts/lib/redis.sh" start "$TMP/redis" "$(free_port)")
 else
   log "scripts/lib/redis.sh is not there yet: every run uses the local cache"
@@ -143,7 +145,7 @@ run_cluster() {
       args+=(--dns-server "$DNS_SERVER" --dns-name "$DNS_NAME")
       if [[ -n "$REDIS_URL" ]]; then
         cache=redis
-        args+=(--redis-url "$REDIS_URL")
+        args+=(--redis-url "$REDIS_URL" --env "ELTRIX_CACHE_REDIS_KEY_PREFIX=multinode-$$-$run:")
       fi
       ;;
     *)

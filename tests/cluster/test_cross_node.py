@@ -193,3 +193,13 @@ def test_a_dns_change_reaches_every_node_without_restart(cluster):
                        check=True, capture_output=True)
     for node in cluster.nodes:
         assert wait_until(lambda n=node: discovery_peers(n.url) == 3, 10)
+
+
+def test_every_node_runs_the_runs_cache_and_strategy(cluster):
+    """The run really is what it says (e.g. the dns run on Redis)."""
+    for node in cluster.nodes:
+        with urllib.request.urlopen(node.url + "/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        plugins = set(re.findall(r'^eltrix_plugin_info\{[^}]*kind="([^"]+)",name="([^"]+)"', text, re.M))
+        assert ("cache", cluster.cache) in plugins, plugins
+        assert ("cluster-strategy", cluster.strategy) in plugins, plugins
