@@ -6,6 +6,7 @@
 #include "contract/fakes/fake_db_routing.h"
 #include "contract/fakes/fake_media_store.h"
 #include "contract/services/dnsmasq.h"
+#include "contract/services/fake_kube_apiserver.h"
 #include "contract/services/redis_server.h"
 #include "contract/suites.h"
 
@@ -79,6 +80,23 @@ TEST_CASE("cluster-strategy-dns meets the cluster-strategy contract",
       file_factory<plugin::ClusterStrategy>("cluster-strategy-dns"),
       {{config("one.eltrix.test"), {peer("127.0.0.4")}},
        {config("peers.eltrix.test"), {peer("127.0.0.2"), peer("127.0.0.3"), peer("::1")}}});
+}
+
+TEST_CASE("cluster-strategy-kubernetes meets the cluster-strategy contract",
+          "[contract][cluster_strategy]") {
+  FakeKubeApiServer api;
+  api.set_pods({{.name = "eltrix-1", .ip = "127.0.0.3"},
+                {.name = "eltrix-0", .ip = "127.0.0.2"},
+                {.name = "eltrix-2", .ip = "127.0.0.4", .ready = false},
+                {.name = "solo-0", .ip = "127.0.0.5", .app = "solo"}},
+               "42");
+  auto peer = [](const char* address) {
+    return plugin::Peer{.name = {}, .address = address, .port = 0};
+  };
+  run_cluster_strategy_contract(
+      file_factory<plugin::ClusterStrategy>("cluster-strategy-kubernetes"),
+      {{api.config("app=solo"), {peer("127.0.0.5")}},
+       {api.config("app=eltrix"), {peer("127.0.0.2"), peer("127.0.0.3")}}});
 }
 
 TEST_CASE("the fake cluster strategy meets the cluster-strategy contract",
