@@ -22,7 +22,8 @@
 # e.g. "--txt-record=empty.eltrix.test,x" for a name that exists without
 # addresses (A/AAAA queries then get an empty NOERROR answer, not NXDOMAIN).
 # When run as root, dnsmasq drops to nobody:nogroup after binding; DIR is
-# made world-readable (not writable) so it can still reread DIR/hosts.
+# made world-readable (not writable) so it can still reread DIR/hosts. If a
+# parent directory keeps nobody out, it stays root instead (loopback only).
 set -euo pipefail
 
 log() { echo "dnsmasq.sh: $*" >&2; }
@@ -106,7 +107,15 @@ cmd_start() {
   read -r -a extra_args <<<"${ELTRIX_DNSMASQ_EXTRA_ARGS:-}"
   if [[ $(id -u) -eq 0 ]]; then
     chmod 755 "$dir"
-    user_args=(--user=nobody --group=nogroup)
+    if runuser -u nobody -- test -r "$dir/hosts" 2>/dev/null; then
+      user_args=(--user=nobody --group=nogroup)
+    else
+      # A parent directory is closed to others (pytest's tmp_path is 0700):
+      # nobody could not reread the hosts file, so stay root rather than
+      # opening up directories that are not ours.
+      log "nobody cannot read $dir/hosts; dnsmasq keeps running as root"
+      user_args=(--user=root)
+    fi
   fi
   rm -f "$dir/dnsmasq.pid"
   # dnsmasq forks into the background only once its socket is bound, and

@@ -13,11 +13,14 @@ metadata.resourceVersion, items), and errors as real v1 Status objects:
 - the pods are read from --pods-file on every request, so a test changes the
   pod set over time by rewriting that file (atomically). The file holds
   {"resourceVersion": "N", "pods": [pod objects as the API returns them]};
+- namespaces listed in --forbidden-namespaces answer 403, as when the
+  service account has no RBAC grant there;
 - each request is appended to --requests-log as one JSON line (path, query,
   whether the token matched; never the token itself).
 
     fake_kube_apiserver.py --cert C --key K --token-file T --pods-file P
                            [--port 0] [--port-file F] [--requests-log L]
+                           [--forbidden-namespaces NS,...]
 
 Listens on 127.0.0.1; with --port 0 it picks a free port and writes it to
 --port-file once it is listening. Stops on SIGTERM or SIGINT.
@@ -123,6 +126,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                                              "requested resource"))
             return
         namespace = parts[3]
+        if namespace in options.forbidden_namespaces.split(","):
+            self.send_json(403, status_body(
+                403, "Forbidden",
+                f'pods is forbidden: User "system:serviceaccount:{namespace}:default" cannot '
+                f'list resource "pods" in API group "" in the namespace "{namespace}"'))
+            return
         try:
             requirements = parse_selector(query.get("labelSelector", [""])[0])
         except ValueError as e:
@@ -161,6 +170,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
     parser.add_argument("--requests-log")
+    parser.add_argument("--forbidden-namespaces", default="")
     options = parser.parse_args()
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -9,6 +9,10 @@
 #include "../../../plugins/cluster-strategy/dns/dns_lookup.h"
 #include "../../../plugins/cluster-strategy/dns/dns_strategy.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 namespace eltrix::contract {
@@ -173,6 +177,37 @@ TEST_CASE("cluster-strategy-dns starts degraded, without throwing, when no serve
   CHECK(recorder.calls().empty());
   require_error(plugin::ErrorKind::transient, [&] { (void)strategy.discover(); });
   strategy.watch(nullptr);
+}
+
+TEST_CASE("cluster-strategy-dns reports a timeout when the server never answers",
+          "[plugin][cluster-dns]") {
+  // A bound UDP socket nobody reads: queries vanish, as with a dead resolver.
+  const int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
+  REQUIRE(silent >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof address;
+  REQUIRE(::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::getsockname(silent, reinterpret_cast<sockaddr*>(&address), &size) == 0);
+  const std::string server = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+
+  TestHost host;
+  config::StaticConfig config({{"cluster.dns.name", kName},
+                               {"cluster.dns.server", server},
+                               {"cluster.dns.poll_interval", "60"},
+                               {"cluster.dns.timeout", "1"}});
+  const auto started = std::chrono::steady_clock::now();
+  {
+    DnsStrategy strategy(host, config);
+    // Two tries of one second each, then the strategy gives up for this poll.
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    auto health = strategy.health();
+    CHECK(health.status == plugin::HealthStatus::degraded);
+    CHECK_THAT(health.detail, Catch::Contains("timeout") && Catch::Contains(server));
+    CHECK(failures(host, "timeout") == 1);
+  }
+  ::close(silent);
 }
 
 TEST_CASE("cluster-strategy-dns refuses a bad name or server, naming the key",

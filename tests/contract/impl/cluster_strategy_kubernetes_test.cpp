@@ -165,6 +165,21 @@ TEST_CASE("cluster-strategy-kubernetes keeps the last set and reports 401 for a 
   CHECK(eventually([&] { return strategy.health().status == plugin::HealthStatus::ok; }));
 }
 
+TEST_CASE("cluster-strategy-kubernetes reports 403 as missing RBAC",
+          "[plugin][cluster-kubernetes]") {
+  FakeKubeApiServer api;
+  TestHost host;
+  auto values = api.config();
+  values["cluster.kubernetes.namespace"] = "kube-system";  // no grant there
+  config::StaticConfig config(values);
+  KubernetesStrategy strategy(host, config);
+  auto health = strategy.health();
+  CHECK(health.status == plugin::HealthStatus::degraded);
+  CHECK_THAT(health.detail, Catch::Contains("HTTP 403") && Catch::Contains("cannot list") &&
+                                Catch::Contains("get and list on pods"));
+  CHECK(failures(host, "http_403") == 1);
+}
+
 TEST_CASE("cluster-strategy-kubernetes refuses a server certificate from another CA",
           "[plugin][cluster-kubernetes]") {
   FakeKubeApiServer api;

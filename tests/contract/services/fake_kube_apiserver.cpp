@@ -87,7 +87,9 @@ FakeKubeApiServer::FakeKubeApiServer() {
                                    "--port-file",
                                    file("port").string(),
                                    "--requests-log",
-                                   file("requests.log").string()};
+                                   file("requests.log").string(),
+                                   "--forbidden-namespaces",
+                                   "kube-system"};
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (auto& arg : args) argv.push_back(arg.data());

@@ -30,7 +30,7 @@ nlohmann::json pod_json(const PodSpec& pod);
 class FakeKubeApiServer {
  public:
   /// Starts with no pods; namespace file "eltrix-test", token accepted and
-  /// given to the plugin alike.
+  /// given to the plugin alike. Namespace "kube-system" answers 403.
   FakeKubeApiServer();
   ~FakeKubeApiServer();
   FakeKubeApiServer(const FakeKubeApiServer&) = delete;
