@@ -11,8 +11,9 @@ using eltrix::plugin::ConfigType;
 constexpr ConfigKeySpec kKeys[] = {
     {.name = "cluster.dns.name",
      .type = ConfigType::string,
-     .help = "DNS name whose A and AAAA records are the addresses of the nodes (for example a "
-             "headless service); each peer is reached on cluster.port. May include this node.",
+     .help = "Fully qualified DNS name whose A and AAAA records are the addresses of the nodes "
+             "(for example a headless service); each peer is reached on cluster.port. Search "
+             "domains are not applied. May include this node.",
      .flags = eltrix::plugin::kConfigRequired},
     {.name = "cluster.dns.poll_interval",
      .type = ConfigType::integer,
