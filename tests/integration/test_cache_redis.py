@@ -8,12 +8,15 @@ private redis-server (scripts/lib/redis.sh) that the tests stop and restart.
 - with Redis back on the same port, health returns to ok and the cache is used
   again, without restarting the node;
 - two nodes sharing Redis: a logout on one rejects the token on the other at
-  once, and rate-limit counters are shared.
+  once, also when the logout happened while Redis was unreachable (the entry
+  it could not update is deleted once Redis answers), and rate-limit counters
+  are shared.
 """
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -43,6 +46,9 @@ class Redis:
     def stop(self):
         subprocess.run([HELPER, "stop", str(self.dir)], check=True, capture_output=True)
 
+    def signal(self, number):
+        os.kill(int((self.dir / "redis.pid").read_text()), number)
+
     def cli(self, *args):
         out = subprocess.run(["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), *args],
                              check=True, capture_output=True, text=True)
@@ -57,6 +63,10 @@ def redis(tmp_path):
         pytest.skip("redis-server is not installed (scripts/install-deps installs it)")
     server = Redis(tmp_path / "redis")
     yield server
+    try:
+        server.signal(signal.SIGCONT)
+    except (OSError, ValueError):
+        pass
     server.stop()
 
 
@@ -169,6 +179,42 @@ def test_logout_on_one_node_rejects_the_token_on_another_at_once(start_node, red
     alice.ok("POST", "/logout", {})
     status, body = on_b.call("GET", "/account/whoami")
     assert (status, body["errcode"]) == (401, "M_UNKNOWN_TOKEN")
+
+
+def test_a_logout_during_a_partition_is_not_undone_when_redis_returns(start_node, redis):
+    a = redis_node(start_node, redis, ELTRIX_RATELIMIT_ENABLED="false")
+    b = redis_node(start_node, redis, ELTRIX_RATELIMIT_ENABLED="false")
+    alice = register(a, "alice")
+    on_b = Client(b, alice.user_id, alice.token, alice.device_id)
+    assert on_b.ok("GET", "/account/whoami")["user_id"] == alice.user_id  # cached in Redis
+
+    # Redis keeps its data but stops answering (SIGSTOP). A request on A
+    # times out first, so A backs off and the logout's "revoked" marker is
+    # never sent (a timed-out command may still be applied late).
+    redis.signal(signal.SIGSTOP)
+    assert alice.ok("GET", "/account/whoami")["user_id"] == alice.user_id
+    alice.ok("POST", "/logout", {})
+    assert metric(a, 'eltrix_cache_errors_total{op="set"}') >= 1
+    status, body = on_b.call("GET", "/account/whoami")  # B reads PostgreSQL meanwhile
+    assert (status, body["errcode"]) == (401, "M_UNKNOWN_TOKEN")
+
+    assert metric(a, "eltrix_cache_redis_stale_keys") >= 1
+    redis.signal(signal.SIGCONT)
+    # A's health probe finds Redis again and deletes what A failed to update.
+    deadline = time.monotonic() + 15
+    while metric(a, "eltrix_cache_redis_stale_keys") > 0:
+        assert time.monotonic() < deadline, "node A never repaired its stale keys"
+        time.sleep(0.1)
+    assert metric(a, "eltrix_cache_redis_stale_keys_removed_total") >= 1
+    wait_for_cache(a, "ok")
+    wait_for_cache(b, "ok")
+    for key in redis.cli("--scan", "--pattern", "eltrix:tok:*").split():
+        assert redis.cli("GET", key).strip() in ("", "revoked"), key
+    # Redis still held the token's lookup from before the logout; node A
+    # deleted it before using Redis again, so B does not revive the token.
+    for _ in range(3):
+        status, body = on_b.call("GET", "/account/whoami")
+        assert (status, body["errcode"]) == (401, "M_UNKNOWN_TOKEN")
 
 
 def test_rate_limit_counters_are_shared_by_the_nodes(start_node, redis):

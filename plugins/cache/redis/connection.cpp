@@ -5,6 +5,7 @@
 #include <sys/time.h>
 #include <array>
 #include <cerrno>
+#include <vector>
 
 namespace eltrix::cache_redis {
 
@@ -88,18 +89,28 @@ Connection::~Connection() {
   redisFree(context_);
 }
 
-Reply Connection::command(std::initializer_list<std::string_view> args) {
-  std::array<const char*, kMaxArgs> argv{};
-  std::array<std::size_t, kMaxArgs> lengths{};
-  std::size_t argc = 0;
-  for (auto arg : args) {
-    argv[argc] = arg.data();
-    lengths[argc] = arg.size();
-    ++argc;
+Reply Connection::command(std::span<const std::string_view> args) {
+  // Requests use at most kMaxArgs arguments, on the stack; only the bulk
+  // deletes of StaleKeys need the heap.
+  std::array<const char*, kMaxArgs> small_argv{};
+  std::array<std::size_t, kMaxArgs> small_lengths{};
+  std::vector<const char*> large_argv;
+  std::vector<std::size_t> large_lengths;
+  const char** argv = small_argv.data();
+  std::size_t* lengths = small_lengths.data();
+  if (args.size() > kMaxArgs) {
+    large_argv.resize(args.size());
+    large_lengths.resize(args.size());
+    argv = large_argv.data();
+    lengths = large_lengths.data();
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    argv[i] = args[i].data();
+    lengths[i] = args[i].size();
   }
   errno = 0;
   Reply reply(static_cast<redisReply*>(
-      redisCommandArgv(context_, static_cast<int>(argc), argv.data(), lengths.data())));
+      redisCommandArgv(context_, static_cast<int>(args.size()), argv, lengths)));
   if (reply) return reply;
 
   const int saved_errno = errno;

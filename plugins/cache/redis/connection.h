@@ -13,6 +13,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -52,7 +53,10 @@ class Connection {
   /// Sends one command (arguments are binary-safe) and returns the reply,
   /// which may be an error reply. When no reply arrives the connection is
   /// marked failed and plugin::Error(transient) is thrown.
-  Reply command(std::initializer_list<std::string_view> args);
+  Reply command(std::initializer_list<std::string_view> args) {
+    return command(std::span<const std::string_view>(args.begin(), args.size()));
+  }
+  Reply command(std::span<const std::string_view> args);
 
   [[nodiscard]] Failure failure() const { return failure_; }
   /// What failed, when failure() is not none.

@@ -41,7 +41,13 @@ std::string_view text_of(const redisReply& reply) {
 }  // namespace
 
 RedisCache::RedisCache(plugin::Host& host, const plugin::Config& config)
-    : host_(host), settings_(read_settings(config)), pool_(settings_, host) {
+    : RedisCache(host, read_settings(config), kMaxStaleKeys) {}
+
+RedisCache::RedisCache(plugin::Host& host, Settings settings, std::size_t max_stale_keys)
+    : host_(host),
+      settings_(std::move(settings)),
+      pool_(settings_, host),
+      stale_(host, settings_.key_prefix, max_stale_keys) {
   host_.info("redis cache configured",
              {{"server", settings_.url.describe()},
               {"pool_size", std::to_string(settings_.pool_size)},
@@ -79,6 +85,7 @@ auto RedisCache::with_connection(bool idempotent, Call&& call) {
   for (int attempt = 0;; ++attempt) {
     auto lease = pool_.acquire();
     try {
+      if (stale_.pending()) stale_.repair(*lease);
       return call(*lease);
     } catch (const Error&) {
       if (idempotent && attempt == 0 && lease.reused() && lease->failure() == Failure::closed) {
@@ -86,6 +93,17 @@ auto RedisCache::with_connection(bool idempotent, Call&& call) {
       }
       throw;
     }
+  }
+}
+
+template <typename Call>
+void RedisCache::write(const std::string& full_key, Call&& call) {
+  try {
+    with_connection(true, std::forward<Call>(call));
+  } catch (const Error& e) {
+    // Not applied, or not known to be: the old value may still be in Redis.
+    if (e.kind() == ErrorKind::transient) stale_.add(full_key);
+    throw;
   }
 }
 
@@ -105,6 +123,9 @@ plugin::Health RedisCache::health() {
       }
       Reply reply = health_connection_->command({"PING"});
       if (reply->type == REDIS_REPLY_STATUS && text_of(*reply) == "PONG") {
+        // Repair before the pool's back-off ends, so that no request reads
+        // an entry whose update failed.
+        if (stale_.pending()) stale_.repair(*health_connection_);
         pool_.report_healthy();
         const auto took =
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
@@ -153,7 +174,7 @@ void RedisCache::set(std::string_view key, std::string_view value, std::chrono::
   }
   const std::string full = full_key(key);
   const std::string seconds = std::to_string(effective_ttl(ttl).count());
-  with_connection(true, [&](Connection& connection) {
+  write(full, [&](Connection& connection) {
     Reply reply = connection.command({"SET", full, value, "EX", seconds});
     if (reply->type != REDIS_REPLY_STATUS) unexpected(settings_, "SET", *reply);
   });
@@ -162,11 +183,13 @@ void RedisCache::set(std::string_view key, std::string_view value, std::chrono::
 bool RedisCache::erase(std::string_view key) {
   check_key(key);
   const std::string full = full_key(key);
-  return with_connection(true, [&](Connection& connection) {
+  bool existed = false;
+  write(full, [&](Connection& connection) {
     Reply reply = connection.command({"DEL", full});
     if (reply->type != REDIS_REPLY_INTEGER) unexpected(settings_, "DEL", *reply);
-    return reply->integer > 0;
+    existed = reply->integer > 0;
   });
+  return existed;
 }
 
 std::int64_t RedisCache::increment(std::string_view key, std::int64_t delta,

@@ -4,7 +4,9 @@
 // (or tests) can share one Redis. Values and keys are binary-safe. Entries
 // carry a Redis TTL (EX); increment() is a Lua script so that "TTL only when
 // the key is created" is atomic. Every failure to reach Redis is
-// Error(transient); the core then reads PostgreSQL (GuardedCache).
+// Error(transient); the core then reads PostgreSQL (GuardedCache). Keys whose
+// write failed are deleted once Redis answers again (StaleKeys), so an outage
+// never leaves a stale entry, such as a logged-out token, behind.
 #pragma once
 
 #include <eltrix/plugin/cache.h>
@@ -13,6 +15,7 @@
 
 #include "connection_pool.h"
 #include "settings.h"
+#include "stale_keys.h"
 
 #include <memory>
 #include <mutex>
@@ -28,6 +31,8 @@ class RedisCache final : public plugin::Cache {
   static constexpr std::uint64_t kCapabilities = plugin::kCacheShared;
 
   RedisCache(plugin::Host& host, const plugin::Config& config);
+  /// For tests: settings made in code and a smaller bound on stale keys.
+  RedisCache(plugin::Host& host, Settings settings, std::size_t max_stale_keys);
   ~RedisCache() override;
   RedisCache(const RedisCache&) = delete;
   RedisCache& operator=(const RedisCache&) = delete;
@@ -50,19 +55,25 @@ class RedisCache final : public plugin::Cache {
 
   [[nodiscard]] const Settings& settings() const { return settings_; }
   [[nodiscard]] ConnectionPool::Stats pool_stats() const { return pool_.stats(); }
+  [[nodiscard]] bool repair_pending() const { return stale_.pending(); }
 
  private:
   /// Runs `call` on a pooled connection. A connection found closed (Redis
   /// restarted while it sat idle) is replaced and the call retried once when
-  /// `idempotent`; increment is not, since it may have been applied.
+  /// `idempotent`; increment is not, since it may have been applied. Stale
+  /// keys are deleted first.
   template <typename Call>
   auto with_connection(bool idempotent, Call&& call);
+  /// with_connection for set and erase: a failure leaves `full_key` stale.
+  template <typename Call>
+  void write(const std::string& full_key, Call&& call);
   [[nodiscard]] std::string full_key(std::string_view key) const;
   [[nodiscard]] std::chrono::seconds effective_ttl(std::chrono::seconds ttl) const;
 
   plugin::Host& host_;
   const Settings settings_;
   ConnectionPool pool_;
+  StaleKeys stale_;
   std::mutex health_mutex_;
   std::unique_ptr<Connection> health_connection_;
 };

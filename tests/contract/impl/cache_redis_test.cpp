@@ -391,6 +391,83 @@ TEST_CASE("cache-redis: a hung Redis costs at most the command timeout",
   CHECK(instance.cache.get("k") == std::optional<std::string>("v"));
 }
 
+TEST_CASE("cache-redis: writes that failed while Redis was unreachable are undone",
+          "[plugin][cache-redis][redis]") {
+  auto redis = PrivateRedis::start();
+  if (!redis) return;
+  Instance instance(redis->url());
+  auto check = raw(redis->url());
+  instance.cache.set("tok:a", "valid", 60s);
+  instance.cache.set("tok:b", "valid", 60s);
+  instance.cache.set("other", "keep", 60s);
+
+  // A partition, not a restart: Redis keeps its data but does not answer.
+  // The first write times out (Redis runs it later, once resumed: a timeout
+  // does not say whether a command was applied); the pool then backs off and
+  // the logout's writes are never sent.
+  redis->pause();
+  require_error(plugin::ErrorKind::transient, [&] { instance.cache.set("filler", "x", 60s); });
+  require_error(plugin::ErrorKind::transient, [&] { instance.cache.erase("tok:a"); });
+  require_error(plugin::ErrorKind::transient, [&] { instance.cache.set("tok:b", "revoked", 0s); });
+  CHECK(instance.cache.repair_pending());
+  CHECK(instance.host.value("eltrix_cache_redis_stale_keys") == 3);
+  redis->resume();
+  // Redis still holds the entries the failed writes should have changed.
+  CHECK(raw_get(*check, "t:tok:a") == std::optional<std::string>("valid"));
+  CHECK(raw_get(*check, "t:tok:b") == std::optional<std::string>("valid"));
+
+  SECTION("the first call after the back-off deletes them before anything else") {
+    instance.host.advance(cache_redis::kMaxRetryDelay);
+    CHECK(instance.cache.get("other") == std::optional<std::string>("keep"));
+  }
+  SECTION("or the health probe does") {
+    CHECK(instance.cache.health().status == plugin::HealthStatus::ok);
+  }
+  CHECK_FALSE(instance.cache.repair_pending());
+  CHECK_FALSE(instance.cache.get("tok:a").has_value());
+  CHECK_FALSE(instance.cache.get("tok:b").has_value());
+  CHECK_FALSE(raw_get(*check, "t:tok:a").has_value());
+  CHECK(raw_get(*check, "t:other") == std::optional<std::string>("keep"));
+  CHECK(instance.host.value("eltrix_cache_redis_stale_keys") == 0);
+  CHECK(instance.host.value("eltrix_cache_redis_stale_keys_removed_total") >= 2);
+}
+
+TEST_CASE("cache-redis: too many failed writes clear the whole prefix, and only it",
+          "[plugin][cache-redis][redis]") {
+  auto redis = PrivateRedis::start();
+  if (!redis) return;
+  Settings settings;
+  std::string why;
+  settings.url = *parse_redis_url(redis->url(), why);
+  settings.command_timeout = 300ms;
+  settings.connect_timeout = 300ms;
+  settings.key_prefix = "d[1]*:";  // glob characters, matched literally
+  TestHost host;
+  RedisCache cache(host, settings, 2);
+  auto check = raw(redis->url());
+  for (int i = 0; i < 20; ++i) cache.set("k" + std::to_string(i), "v", 60s);
+  // Keys an unescaped pattern d[1]*:* would also match.
+  REQUIRE(check->command({"SET", "d1x:k", "other deployment"})->type == REDIS_REPLY_STATUS);
+  REQUIRE(check->command({"SET", "d[1]:k", "other deployment"})->type == REDIS_REPLY_STATUS);
+
+  redis->pause();
+  for (int i = 0; i < 3; ++i) {
+    require_error(plugin::ErrorKind::transient,
+                  [&] { cache.set("k" + std::to_string(i), "new", 60s); });
+  }
+  CHECK(host.value("eltrix_cache_redis_stale_keys") == 3);  // over the bound of 2
+  redis->resume();
+  host.advance(cache_redis::kMaxRetryDelay);
+  CHECK_FALSE(cache.get("k10").has_value());  // every key of the prefix went
+  for (int i = 0; i < 20; ++i) {
+    CHECK_FALSE(raw_get(*check, "d[1]*:k" + std::to_string(i)).has_value());
+  }
+  CHECK(raw_get(*check, "d1x:k") == std::optional<std::string>("other deployment"));
+  CHECK(raw_get(*check, "d[1]:k") == std::optional<std::string>("other deployment"));
+  CHECK(host.value("eltrix_cache_redis_stale_keys_removed_total") == 20);
+  CHECK(cache_redis::match_pattern("a*b?[c]\\") == "a\\*b\\?\\[c\\]\\\\*");
+}
+
 TEST_CASE("cache-redis: the pool never opens more than its size", "[plugin][cache-redis][redis]") {
   auto redis = PrivateRedis::start();
   if (!redis) return;
