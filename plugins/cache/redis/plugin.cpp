@@ -14,7 +14,7 @@ namespace keys = eltrix::cache_redis::keys;
 constexpr ConfigKeySpec kKeys[] = {
     {.name = keys::kUrl,
      .help = "The Redis server: redis://[[user]:password@]host[:port][/db] (port 6379 and db 0 "
-             "by default; percent-escape '@', ':' and '/' in the password). rediss:// (TLS) is "
+             "by default; percent-escape '%', '@' and '/' in the password). rediss:// (TLS) is "
              "not supported by Debian 12's hiredis.",
      .flags = kConfigRequired | kConfigSecret,
      .env = "REDIS_URL"},
