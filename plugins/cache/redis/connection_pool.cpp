@@ -26,6 +26,10 @@ ConnectionPool::ConnectionPool(const Settings& settings, plugin::Host& host)
                              "Connections to Redis open now, idle or in use.")),
       in_use_gauge_(host.gauge("eltrix_cache_redis_pool_connections_in_use",
                                "Connections to Redis lent to a request now (or being opened).")),
+      waiting_gauge_(host.gauge("eltrix_cache_redis_pool_waiting",
+                                "Requests waiting for a free Redis connection (all "
+                                "cache.redis.pool_size in use); they give up after "
+                                "cache.redis.command_timeout.")),
       connects_ok_(host.counter("eltrix_cache_redis_connects_total",
                                 "Connections opened to Redis (every one after the first few "
                                 "replaced a failed one).",
@@ -40,6 +44,7 @@ ConnectionPool::ConnectionPool(const Settings& settings, plugin::Host& host)
       dropped_(host.counter("eltrix_cache_redis_connections_dropped_total",
                             "Connections closed because they, or another one, failed.")) {
   size_gauge_.set(static_cast<double>(settings_.pool_size));
+  waiting_gauge_.set(0);
   publish();
 }
 
@@ -48,6 +53,7 @@ ConnectionPool::~ConnectionPool() {
   idle_.clear();
   open_gauge_.set(0);
   in_use_gauge_.set(0);
+  waiting_gauge_.set(0);
 }
 
 void ConnectionPool::publish() {
@@ -59,8 +65,10 @@ ConnectionPool::Lease ConnectionPool::acquire() {
   std::unique_lock lock(mutex_);
   const auto give_up = std::chrono::steady_clock::now() + settings_.command_timeout;
   while (idle_.empty() && open_ >= settings_.pool_size) {
-    if (returned_.wait_until(lock, give_up) == std::cv_status::timeout && idle_.empty() &&
-        open_ >= settings_.pool_size) {
+    waiting_gauge_.add(1);
+    const auto woke = returned_.wait_until(lock, give_up);
+    waiting_gauge_.add(-1);
+    if (woke == std::cv_status::timeout && idle_.empty() && open_ >= settings_.pool_size) {
       throw plugin::Error(
           plugin::ErrorKind::transient,
           "redis " + settings_.url.describe() + ": all " + std::to_string(settings_.pool_size) +
@@ -115,6 +123,7 @@ ConnectionPool::Lease ConnectionPool::acquire() {
 
 void ConnectionPool::release(std::unique_ptr<Connection> connection) {
   std::vector<std::unique_ptr<Connection>> closing;
+  std::size_t freed = 1;
   {
     std::lock_guard lock(mutex_);
     --in_use_;
@@ -133,10 +142,18 @@ void ConnectionPool::release(std::unique_ptr<Connection> connection) {
       }
       if (failure == Failure::timeout) record_failure(closing.front()->error());
       dropped_.inc(static_cast<double>(closing.size()));
+      freed = closing.size();
     }
     publish();
   }
-  returned_.notify_all();
+  // One slot per returned or closed connection: waking every waiter for one
+  // connection would make them all contend for it (a thundering herd when the
+  // pool is smaller than the number of request threads).
+  if (freed == 1) {
+    returned_.notify_one();
+  } else {
+    returned_.notify_all();
+  }
   // `closing` is destroyed here, outside the lock (close(2) on each socket).
 }
 

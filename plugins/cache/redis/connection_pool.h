@@ -99,6 +99,7 @@ class ConnectionPool {
   plugin::Gauge& size_gauge_;
   plugin::Gauge& open_gauge_;
   plugin::Gauge& in_use_gauge_;
+  plugin::Gauge& waiting_gauge_;
   plugin::Counter& connects_ok_;
   plugin::Counter& connects_failed_;
   plugin::Counter& fast_failures_;

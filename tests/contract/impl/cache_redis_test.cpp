@@ -499,6 +499,7 @@ TEST_CASE("cache-redis: the pool never opens more than its size", "[plugin][cach
   CHECK(most_open.load() <= 2);
   CHECK(instance.cache.get("n") == std::optional<std::string>("1200"));
   CHECK(instance.host.value("eltrix_cache_redis_pool_connections_in_use") == 0);
+  CHECK(instance.host.value("eltrix_cache_redis_pool_waiting") == 0);
   CHECK(instance.host.value("eltrix_cache_redis_pool_connections_open") <= 2);
 }
 
