@@ -1,16 +1,22 @@
 #include "app/client_api.h"
 
+#include "app/cluster_wiring.h"
 #include "client/auth_impl.h"
 #include "client/presence.h"
 #include "client/rate_limit_impl.h"
 #include "client/routes.h"
 #include "client/typing_impl.h"
+#include "cluster/mesh.h"
 #include "config/client_keys.h"
+#include "config/cluster_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
 #include "notify/notifier.h"
+#include "notify/stream_recheck.h"
 #include "rooms/room_service_impl.h"
 #include "rooms/server_keys.h"
+#include "storage/stream.h"
+#include "storage/stream_changes.h"
 
 namespace eltrix::app {
 
@@ -18,20 +24,48 @@ namespace keys = config::keys;
 
 struct ClientApi::Services {
   Services(const config::Config& config, storage::Database& db,
-           const plugins::Instance<plugin::Cache>& cache_instance, metrics::Registry& metrics)
-      : cache(cache_instance, metrics),
+           const plugins::Instance<plugin::Cache>& cache_instance,
+           const plugins::Instance<plugin::ClusterStrategy>& cluster_instance,
+           metrics::Registry& metrics)
+      : strategy(cluster_instance),
+        mesh(cluster_instance ? make_mesh(config, metrics) : nullptr),
+        cache(cache_instance, metrics),
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000))),
+        recheck(notifier, stream_poll(db),
+                std::chrono::milliseconds(config.get_int(keys::kSyncRecheckInterval, 5000)),
+                metrics),
         server_keys(db),
         rooms(db, server_keys, notifier, config.get_string(keys::kServerName)),
         auth(client::make_authenticator(
             config, db, cache, (cache_instance.info().capabilities & plugin::kCacheShared) != 0)),
         rate_limiter(client::make_rate_limiter(config, cache, metrics)),
-        typing(std::make_unique<client::TypingStateImpl>([this](const std::string& room_id) {
-          notifier.notify({notify::room_key(room_id)});
-        })) {}
+        typing(std::make_unique<client::TypingStateImpl>(
+            [this](const std::string& room_id) { notifier.notify({notify::room_key(room_id)}); })) {
+    if (mesh) wire_mesh(*mesh, notifier);
+  }
 
+  /// One transaction on the primary: the head and, if asked, what changed.
+  static notify::StreamRecheck::Poll stream_poll(storage::Database& db) {
+    return [&db](std::int64_t last, bool with_changes) {
+      return db.write([&](storage::Transaction& tx) {
+        notify::StreamObservation seen;
+        seen.head = storage::current_stream(tx);
+        if (with_changes && seen.head > last) {
+          seen.changes = storage::stream_changes(tx, last, seen.head);
+        }
+        return seen;
+      });
+    };
+  }
+
+  // Declared first, destroyed last: the notifier, typing state and cache
+  // below call into it (publishing) until they are gone; stop() joins its
+  // threads before any of them goes away.
+  const plugins::Instance<plugin::ClusterStrategy>& strategy;
+  std::unique_ptr<cluster::Mesh> mesh;
   plugins::GuardedCache cache;
   notify::Notifier notifier;
+  notify::StreamRecheck recheck;
   rooms::ServerKeys server_keys;
   rooms::RoomServiceImpl rooms;
   std::unique_ptr<client::Authenticator> auth;
@@ -41,8 +75,10 @@ struct ClientApi::Services {
 };
 
 ClientApi::ClientApi(const config::Config& config, storage::Database& db,
-                     const plugins::Instance<plugin::Cache>& cache, metrics::Registry& metrics)
-    : services_(std::make_unique<Services>(config, db, cache, metrics)) {
+                     const plugins::Instance<plugin::Cache>& cache,
+                     const plugins::Instance<plugin::ClusterStrategy>& cluster,
+                     metrics::Registry& metrics)
+    : services_(std::make_unique<Services>(config, db, cache, cluster, metrics)) {
   auto& s = *services_;
   context_ = std::make_unique<client::Context>(client::Context{
       .config = config,
@@ -70,11 +106,21 @@ void ClientApi::add_routes(http::Router& router) {
 
 void ClientApi::start() {
   services_->presence_sweeper->start();
+  services_->recheck.start();
+  if (services_->mesh) services_->mesh->start(services_->strategy);
 }
 
 void ClientApi::stop() {
+  // The mesh first: its reader threads deliver into the notifier.
+  if (services_->mesh) services_->mesh->stop();
+  services_->recheck.stop();
   services_->presence_sweeper->stop();
   services_->notifier.wake_all();
+}
+
+std::optional<plugin::Health> ClientApi::mesh_health() const {
+  if (!services_->mesh) return std::nullopt;
+  return services_->mesh->health();
 }
 
 }  // namespace eltrix::app

@@ -1,12 +1,17 @@
 // The Client-Server API of one node: the services its handlers share
-// (client::Context), built once at start-up, and its routes.
+// (client::Context), built once at start-up, and its routes. With a cluster
+// strategy configured it also runs the node's cluster mesh (core/cluster),
+// which carries the node's wake-ups to its peers and theirs to it.
 #pragma once
 
 #include "client/context.h"
 #include "http/router.h"
 #include "plugins/guarded_cache.h"
 
+#include <eltrix/plugin/cluster_strategy.h>
+
 #include <memory>
+#include <optional>
 
 namespace eltrix::config {
 class Config;
@@ -16,17 +21,22 @@ namespace eltrix::app {
 
 class ClientApi {
  public:
+  /// `cluster` may be empty (no cluster configured): no mesh then.
   ClientApi(const config::Config& config, storage::Database& db,
-            const plugins::Instance<plugin::Cache>& cache, metrics::Registry& metrics);
+            const plugins::Instance<plugin::Cache>& cache,
+            const plugins::Instance<plugin::ClusterStrategy>& cluster, metrics::Registry& metrics);
   ~ClientApi();
   ClientApi(const ClientApi&) = delete;
   ClientApi& operator=(const ClientApi&) = delete;
 
   void add_routes(http::Router& router);
-  /// Starts the background work (presence sweeping); call once serving.
+  /// Starts the background work (presence sweeping, the sync recheck, the
+  /// cluster mesh); call once serving. Throws when the mesh cannot listen.
   void start();
   /// Stops it, and answers every sync still waiting (draining).
   void stop();
+  /// The mesh's health; nullopt without a cluster.
+  [[nodiscard]] std::optional<plugin::Health> mesh_health() const;
 
  private:
   struct Services;

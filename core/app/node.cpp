@@ -283,11 +283,24 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   monitor.add("cache", plugin_health(cache), false);
   monitor.add("media_store", plugin_health(media), true);
   monitor.add("db_routing", plugin_health(routing), true);
-  if (cluster) monitor.add("cluster", plugin_health(cluster), false);
 
   register_static_metrics(metrics, loaded.selections, registry);
 
-  ClientApi client_api(config, *db, cache, metrics);
+  ClientApi client_api(config, *db, cache, cluster, metrics);
+  if (cluster) {
+    // Non-critical: without peers the node still serves, and waiting syncs
+    // still see other nodes' events through the database recheck.
+    monitor.add(
+        "cluster",
+        [strategy = plugin_health(cluster), &client_api]() -> Health {
+          Health found = strategy();
+          const auto mesh = client_api.mesh_health();
+          if (!mesh) return found;
+          return {std::max(found.status, mesh->status),
+                  mesh->detail + "; strategy: " + found.detail};
+        },
+        false);
+  }
   http::Router router;
   health::add_routes(router, monitor, metrics, ELTRIX_VERSION);
   client_api.add_routes(router);
@@ -313,7 +326,13 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   }
   schema.start();
   monitor.start();
-  client_api.start();
+  try {
+    client_api.start();
+  } catch (const std::exception& e) {
+    logger().error("cannot start the cluster mesh",
+                   {{"key", keys::kClusterPort}, {"error", e.what()}});
+    return 1;
+  }
   Watchdog watchdog([&monitor] { return monitor.alive(); });
 
   const std::string listening = fmt::format("{}:{}", http_options.bind_address, server.port());

@@ -75,8 +75,11 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
 
   void wait_locked() {
     auto self = shared_from_this();
-    waiter_ = ctx_.notifier.wait(last_.wake_keys, deadline_,
-                                 [self](bool timed_out) { self->woken(timed_out); });
+    // The position lets the database recheck skip this waiter for changes
+    // its answer already includes.
+    waiter_ = ctx_.notifier.wait(
+        last_.wake_keys, deadline_, [self](bool timed_out) { self->woken(timed_out); },
+        last_.next.stream);
     if (waiter_ == 0) {
       // At capacity (sync.max_waiting): answer now, the client syncs again.
       done_ = true;

@@ -1,6 +1,7 @@
 #include "config/core_keys.h"
 
 #include "config/client_keys.h"
+#include "config/cluster_keys.h"
 
 #include <arpa/inet.h>
 
@@ -277,6 +278,7 @@ void add_core_keys(Schema& schema) {
   };
   for (const auto& [spec, check] : keys) schema.add(spec, "core", check);
   add_client_keys(schema);
+  add_cluster_keys(schema);
 }
 
 }  // namespace eltrix::config

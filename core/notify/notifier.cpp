@@ -62,7 +62,7 @@ Notifier::~Notifier() {
 }
 
 std::uint64_t Notifier::wait(std::vector<std::string> keys, Clock::time_point deadline,
-                             Callback callback) {
+                             Callback callback, std::int64_t position) {
   std::unique_lock lock(mutex_);
   if (stopping_ || waiters_.size() >= max_waiting_) {
     lock.unlock();
@@ -77,7 +77,7 @@ std::uint64_t Notifier::wait(std::vector<std::string> keys, Clock::time_point de
   for (const auto& key : keys) by_key_[key].insert(id);
   const bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
   deadlines_.emplace(deadline, id);
-  waiters_.emplace(id, Waiter{std::move(keys), deadline, std::move(callback)});
+  waiters_.emplace(id, Waiter{std::move(keys), deadline, std::move(callback), position});
   waiting_gauge_.set(static_cast<double>(waiters_.size()));
   lock.unlock();
   if (earliest) timer_cv_.notify_one();
@@ -99,6 +99,41 @@ bool Notifier::cancel(std::uint64_t id) {
 }
 
 void Notifier::notify(const std::vector<std::string>& keys) {
+  wake_local(keys);
+  if (publisher_) publisher_(keys);
+}
+
+void Notifier::set_publisher(std::function<void(const std::vector<std::string>&)> publisher) {
+  publisher_ = std::move(publisher);
+}
+
+std::size_t Notifier::wake_changed(
+    const std::vector<std::pair<std::string, std::int64_t>>& changes) {
+  std::size_t woken = 0;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, position] : changes) {
+      auto k = by_key_.find(key);
+      if (k == by_key_.end()) continue;
+      const std::vector<std::uint64_t> ids(k->second.begin(), k->second.end());
+      for (const auto id : ids) {
+        auto it = waiters_.find(id);
+        if (it == waiters_.end() || it->second.position >= position) continue;
+        wake_locked(it, false);
+        ++woken;
+      }
+    }
+    if (woken != 0) waiting_gauge_.set(static_cast<double>(waiters_.size()));
+  }
+  if (woken == 1) {
+    work_cv_.notify_one();
+  } else if (woken > 1) {
+    work_cv_.notify_all();
+  }
+  return woken;
+}
+
+void Notifier::wake_local(const std::vector<std::string>& keys) {
   std::size_t woken = 0;
   {
     std::lock_guard lock(mutex_);
@@ -137,6 +172,16 @@ void Notifier::wake_all() {
 std::size_t Notifier::waiting() const {
   std::lock_guard lock(mutex_);
   return waiters_.size();
+}
+
+std::optional<std::int64_t> Notifier::oldest_position() const {
+  std::lock_guard lock(mutex_);
+  std::optional<std::int64_t> oldest;
+  for (const auto& [id, waiter] : waiters_) {
+    if (waiter.position == std::numeric_limits<std::int64_t>::min()) continue;
+    if (!oldest || waiter.position < *oldest) oldest = waiter.position;
+  }
+  return oldest;
 }
 
 void Notifier::unindex_locked(std::uint64_t id, const Waiter& waiter) {

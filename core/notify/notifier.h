@@ -79,7 +79,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -116,17 +118,35 @@ class Notifier {
   /// (false) or at `deadline` (true), unless cancel() removed it first. Returns 0
   /// when max_waiting waiters already wait (the caller should answer at once).
   /// A deadline already past fires at once. Ids are never reused.
+  /// `position`: the stream position the waiter's answer was built at; only
+  /// wake_changed() reads it (the default is older than every change).
   std::uint64_t wait(std::vector<std::string> keys, std::chrono::steady_clock::time_point deadline,
-                     Callback callback);
+                     Callback callback,
+                     std::int64_t position = std::numeric_limits<std::int64_t>::min());
   /// True if the waiter was still registered (its callback will not run).
   /// False if it was already woken (its callback runs or has run) or unknown.
   bool cancel(std::uint64_t id);
   /// Wakes every waiter on any of `keys` (timed_out = false). One hash lookup
-  /// per key when nobody waits on it.
+  /// per key when nobody waits on it. Then hands the keys to the publisher,
+  /// if one is set, so that peers wake theirs too.
   void notify(const std::vector<std::string>& keys);
+  /// Wakes local waiters only: for wake-ups that came from a peer.
+  void wake_local(const std::vector<std::string>& keys);
+  /// Wakes the waiters on each key whose position is older than the key's
+  /// change: the database recheck (stream_recheck.h), which must not wake
+  /// waiters that already saw the change through a wake-up.
+  /// Returns how many waiters it woke.
+  std::size_t wake_changed(const std::vector<std::pair<std::string, std::int64_t>>& changes);
+  /// Called with the keys of every notify() (after the local wake-up), on the
+  /// notifying thread; it must not block (the cluster mesh only enqueues).
+  /// Set once, before serving.
+  void set_publisher(std::function<void(const std::vector<std::string>&)> publisher);
   /// Wakes every waiter now (timed_out = true): used when draining.
   void wake_all();
   [[nodiscard]] std::size_t waiting() const;
+  /// The oldest position a current waiter declared (nullopt: none did).
+  /// Linear in the waiters; for the recheck's first round only.
+  [[nodiscard]] std::optional<std::int64_t> oldest_position() const;
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -134,6 +154,7 @@ class Notifier {
     std::vector<std::string> keys;
     Clock::time_point deadline;
     Callback callback;
+    std::int64_t position;
   };
 
   /// Removes `it` from every index and queues its callback. Lock held.
@@ -156,6 +177,7 @@ class Notifier {
   std::deque<std::pair<Callback, bool>> ready_;  // callbacks to run, in wake order
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
+  std::function<void(const std::vector<std::string>&)> publisher_;
 
   std::thread timer_;
   std::vector<std::thread> workers_;

@@ -1,0 +1,30 @@
+// How the cluster mesh is built from the configuration and connected to the
+// node's services: every local notify() is published to peers, and each
+// message type received is applied locally (without being published again).
+#pragma once
+
+#include "cluster/mesh.h"
+
+#include <memory>
+
+namespace eltrix::config {
+class Config;
+}
+namespace eltrix::metrics {
+class Registry;
+}
+namespace eltrix::notify {
+class Notifier;
+}
+
+namespace eltrix::app {
+
+/// The mesh of this node: cluster key from cluster.secret (else
+/// server.secret_key), listening on cluster.bind_address (else
+/// http.bind_address) and cluster.port, a fresh node id.
+std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::Registry& metrics);
+
+/// Wake-ups both ways between `notifier` and `mesh`.
+void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier);
+
+}  // namespace eltrix::app
