@@ -69,8 +69,8 @@ class Mesh final : public plugin::PeerListener {
   /// PeerListener: the strategy's complete current peer set.
   void peers_changed(const std::vector<plugin::Peer>& peers) override;
 
-  /// ok when every peer is connected, degraded otherwise (never failed: the
-  /// node serves without the mesh, only with slower cross-node wake-ups).
+  /// "N peers seen, M connected"; always ok: the node serves without the
+  /// mesh, only with slower cross-node wake-ups (see mesh.cpp).
   plugin::Health health() const;
   [[nodiscard]] const std::string& node_id() const { return options_.node_id; }
   [[nodiscard]] std::uint16_t port() const;
