@@ -166,6 +166,25 @@ def test_redis_outage_degrades_and_recovers_without_restart(start_node, redis):
     assert node.proc.poll() is None
 
 
+def test_a_node_starts_without_redis_and_uses_it_once_it_appears(start_node, redis):
+    redis.stop()
+    node = start_node(ELTRIX_CACHE_BACKEND="redis", REDIS_URL=redis.url,
+                      ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
+    node.wait_ready()  # the cache is not critical: ready without it
+    assert "refused" in wait_for_cache(node, "degraded")["detail"]
+    status, ready = http_json("GET", node.url("/health/ready"))
+    assert (status, ready["components"]["cache"]["status"]) == (200, "degraded"), ready
+    alice = register(node, "alice")
+    assert alice.ok("GET", "/account/whoami")["user_id"] == alice.user_id
+    assert "redis is not reachable at start-up" in node.log()
+
+    redis.start()
+    wait_for_cache(node, "ok")
+    for _ in range(3):
+        alice.ok("GET", "/account/whoami")
+    assert redis.cli("--scan", "--pattern", "eltrix:tok:*").split()
+
+
 def test_logout_on_one_node_rejects_the_token_on_another_at_once(start_node, redis):
     a = redis_node(start_node, redis, ELTRIX_RATELIMIT_ENABLED="false")
     b = redis_node(start_node, redis, ELTRIX_RATELIMIT_ENABLED="false")
