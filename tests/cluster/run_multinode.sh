@@ -36,6 +36,56 @@ runs=("$@")
 
 log() { echo "multinode: $*" >&2; }
 
+# Cross-node features of issue 5 that main does not have yet. Each name leaves
+# out the client-suite tests that need it and turns the matching tests/cluster
+# tests into strict xfails, which FAIL as soon as the feature works: then delete
+# the name here. Names: typing (typing state shared by the nodes), logout (a
+# logout's invalidation reaching the other nodes' local caches; with Redis the
+# cache is shared, so that run never has this gap), presence-on-death (a dead
+# node's users go offline).
+GAPS=${ELTRIX_MULTINODE_GAPS-typing logout presence-on-death}
+
+# set_gaps CACHE: ELTRIX_MULTINODE_GAPS for the tests, nio_deselect (pytest
+# arguments) and js_pattern (node --test-name-pattern: the tests to run; node 20
+# also matches it against the file names, so it lists names rather than
+# excluding some).
+set_gaps() {
+  local gap js_skip=()
+  ELTRIX_MULTINODE_GAPS=""
+  nio_deselect=()
+  for gap in $GAPS; do
+    case $gap in
+      typing)
+        nio_deselect+=(--deselect nio/test_nio_rooms.py::test_typing_and_read_receipts_reach_the_other_user)
+        js_skip+=("typing notifications and read receipts reach the other user")
+        ;;
+      logout)
+        [[ $1 == local ]] || continue
+        # acceptance.py's last step is a logout checked through the load balancer.
+        nio_deselect+=(--deselect nio/test_nio_account.py::test_logged_out_token_is_unknown
+          --deselect nio/test_nio_acceptance.py::test_acceptance_script_passes)
+        js_skip+=("a logged-out token is M_UNKNOWN_TOKEN")
+        ;;
+      presence-on-death) ;;
+      *) log "warning: unknown gap '$gap' in ELTRIX_MULTINODE_GAPS" ;;
+    esac
+    ELTRIX_MULTINODE_GAPS+="$gap "
+  done
+  export ELTRIX_MULTINODE_GAPS
+  js_pattern=$("$PYTHON" - "$REPO/tests/clients/js/test" "${js_skip[@]}" <<'PY'
+import pathlib, re, sys
+names = []
+for f in sorted(pathlib.Path(sys.argv[1]).glob("*.test.js")):
+    names += re.findall(r'^test\("((?:[^"\\]|\\.)*)"', f.read_text(), re.M)
+run = [n for n in names if n not in sys.argv[2:]]
+print("^(" + "|".join(re.escape(n) for n in run) + ")$")
+PY
+  )
+  if [[ -n "$ELTRIX_MULTINODE_GAPS" ]]; then
+    log "known gaps: $ELTRIX_MULTINODE_GAPS; left out: ${nio_deselect[*]} ${js_skip[*]}"
+  fi
+}
+
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/eltrix-multinode.XXXXXX")
 STATE=$TMP/cluster.json
 private_pg=""
@@ -116,9 +166,9 @@ skip() {
   echo "--- $1: skipped ($2)"
 }
 
-# The nodes export eltrix_cluster_messages_sent_total once core/cluster's mesh is
-# in the binary; without it syncs are not woken across nodes, so the client
-# suites (which expect a message to arrive at once) cannot pass through nginx.
+# The nodes export eltrix_cluster_messages_sent_total when core/cluster's mesh is
+# in the binary; without it syncs are not woken across nodes (the client suites
+# would wait for the database recheck), so its absence is a failure.
 has_mesh() {
   local node metrics
   node=$("$PYTHON" -c 'import json, sys; s = json.load(open(sys.argv[1]))
@@ -162,15 +212,20 @@ run_cluster() {
     failures+=("$run:start")
     return 0
   fi
+  set_gaps "$cache"
   if has_mesh; then
     step "$run: matrix-nio through nginx" env ELTRIX_CLIENTS_ATTACH_URL="$url" \
-      ELTRIX_SERVER_NAME=eltrix.test "$PYTHON" -m pytest "$REPO/tests/clients/nio" -q
+      ELTRIX_SERVER_NAME=eltrix.test "$PYTHON" -m pytest -q "$REPO/tests/clients/nio" "${nio_deselect[@]}"
+    # test:attached of tests/clients/js/package.json, with a name pattern.
+    # shellcheck disable=SC2016 # the inner script expands its own arguments
     step "$run: matrix-js-sdk through nginx" env ELTRIX_URL="$url" ELTRIX_SERVER_NAME=eltrix.test \
-      npm --prefix "$REPO/tests/clients/js" run --silent test:attached
+      bash -c 'cd "$1" && shift && exec node --test --test-force-exit --test-concurrency=1 \
+        --test-reporter=spec "$@" test/*.test.js' js "$REPO/tests/clients/js" --test-name-pattern="$js_pattern"
   else
-    skip "$run: client suites through nginx" "no cluster mesh in this eltrix yet"
+    failed=$((failed + 1))
+    failures+=("$run: no cluster mesh (eltrix_cluster_messages_sent_total) in this eltrix")
   fi
-  step "$run: multi-node tests" env ELTRIX_CLUSTER_STATE="$STATE" ELTRIX_CLUSTER_DNSMASQ_DIR="$TMP/dnsmasq" \
+  step "$run: multi-node tests" env ELTRIX_CLUSTER_STATE="$STATE" ELTRIX_CLUSTER_REQUIRE_MESH=1 ELTRIX_CLUSTER_DNSMASQ_DIR="$TMP/dnsmasq" \
     "$PYTHON" -m pytest "$REPO/tests/cluster" -q
   # After a failure, show each node's last log lines.
   local tail=0

@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 from cluster import REPO
-from conftest import WAKE_BOUND_S
+from conftest import WAKE_BOUND_S, gap
 from matrix_http import HttpError, register, timeline_events, wait_until
 
 
@@ -100,6 +100,7 @@ def test_message_on_one_node_wakes_a_sync_waiting_on_another(cluster, mesh, pair
         assert event_id in [e["event_id"] for e in timeline_events(parked.result, room)]
 
 
+@gap("typing")
 def test_typing_on_one_node_shows_in_a_sync_on_another(cluster, mesh, pair):
     alice, bob, room = pair
     sender, waiter = cluster.nodes[0].url, cluster.nodes[2].url

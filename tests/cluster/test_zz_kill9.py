@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from conftest import gap
 from matrix_http import HttpError, register, timeline_events, wait_until
 
 VICTIM = 1  # node index killed (127.0.0.3)
@@ -156,6 +157,7 @@ def test_no_acknowledged_event_is_lost_or_duplicated(killed):
     assert [i for i in reader.seen if i in set(acked_ids)] == acked_ids
 
 
+@gap("presence-on-death")
 def test_the_dead_nodes_users_go_offline(killed, cluster, mesh):
     carol, bob = killed["carol"], killed["bob"]
     survivor = cluster.nodes[(VICTIM + 1) % 3].url
