@@ -330,6 +330,8 @@ TEST_CASE("cache-redis: a stopped Redis fails fast and the same instance recover
       [&] { require_error(plugin::ErrorKind::transient, [&] { (void)instance.cache.get("k"); }); });
   CHECK(first < 1s);
   // Then the pool backs off: no connect attempt at all, for every operation.
+  const double attempts_before =
+      instance.host.value("eltrix_cache_redis_connects_total", "{result=\"failed\"}");
   auto burst = time_of([&] {
     for (int i = 0; i < 50; ++i) {
       require_error(plugin::ErrorKind::transient, [&] { (void)instance.cache.get("k"); });
@@ -337,8 +339,11 @@ TEST_CASE("cache-redis: a stopped Redis fails fast and the same instance recover
       require_error(plugin::ErrorKind::transient, [&] { instance.cache.increment("n", 1, 60s); });
     }
   });
-  CHECK(burst < 100ms);
+  // (Time is a loose bound on a shared machine; the counters are exact.)
+  CHECK(burst < 1s);
   CHECK(instance.host.value("eltrix_cache_redis_fast_failures_total") >= 150);
+  CHECK(instance.host.value("eltrix_cache_redis_connects_total", "{result=\"failed\"}") ==
+        attempts_before);
   CHECK(instance.host.value("eltrix_cache_redis_connects_total", "{result=\"failed\"}") >= 1);
   auto down = instance.cache.health();
   CHECK(down.status == plugin::HealthStatus::degraded);
@@ -375,17 +380,18 @@ TEST_CASE("cache-redis: a hung Redis costs at most the command timeout",
   auto first = time_of(
       [&] { require_error(plugin::ErrorKind::transient, [&] { (void)instance.cache.get("k"); }); });
   CHECK(first >= 250ms);
-  CHECK(first < 1500ms);
+  CHECK(first < 3s);  // 300 ms timeout; loose for a loaded machine
   // The timeout started the back-off: the next calls do not wait.
   auto next = time_of([&] {
     for (int i = 0; i < 20; ++i) {
       require_error(plugin::ErrorKind::transient, [&] { (void)instance.cache.get("k"); });
     }
   });
-  CHECK(next < 100ms);
+  CHECK(next < 1s);  // 20 timeouts would take 6 s
+  CHECK(instance.host.value("eltrix_cache_redis_fast_failures_total") >= 20);
   auto health_took =
       time_of([&] { CHECK(instance.cache.health().status == plugin::HealthStatus::degraded); });
-  CHECK(health_took < 1500ms);
+  CHECK(health_took < 3s);
   redis->resume();
   CHECK(instance.cache.health().status == plugin::HealthStatus::ok);
   CHECK(instance.cache.get("k") == std::optional<std::string>("v"));
