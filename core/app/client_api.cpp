@@ -11,6 +11,9 @@
 #include "config/cluster_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
+#include "config/media_keys.h"
+#include "media/media_service.h"
+#include "media/store.h"
 #include "notify/notifier.h"
 #include "notify/stream_recheck.h"
 #include "rooms/room_service_impl.h"
@@ -22,14 +25,33 @@ namespace eltrix::app {
 
 namespace keys = config::keys;
 
+namespace {
+
+media::MediaSettings media_settings(const config::Config& config) {
+  media::MediaSettings out;
+  out.server_name = config.get_string(keys::kServerName);
+  out.max_upload_bytes =
+      static_cast<std::uint64_t>(config.get_int(keys::kMediaMaxUploadSize, 50)) * 1024U * 1024U;
+  out.max_pending_uploads = config.get_int(keys::kMediaMaxPendingUploads, 10);
+  out.pending_lifetime =
+      std::chrono::seconds(config.get_int(keys::kMediaPendingUploadLifetime, 86400));
+  return out;
+}
+
+}  // namespace
+
 struct ClientApi::Services {
   Services(const config::Config& config, storage::Database& db,
            const plugins::Instance<plugin::Cache>& cache_instance,
            const plugins::Instance<plugin::ClusterStrategy>& cluster_instance,
-           metrics::Registry& metrics)
+           const plugins::Instance<plugin::MediaStore>& media_instance, metrics::Registry& metrics)
       : strategy(cluster_instance),
         mesh(cluster_instance ? make_mesh(config, metrics) : nullptr),
         cache(cache_instance, metrics),
+        media_store(
+            *media_instance, media_instance.info().name,
+            [&media_instance] { return media_instance.serialize(); }, metrics),
+        media(db, media_store, media_settings(config)),
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000))),
         recheck(notifier, stream_poll(db),
                 std::chrono::milliseconds(config.get_int(keys::kSyncRecheckInterval, 5000)),
@@ -64,6 +86,8 @@ struct ClientApi::Services {
   const plugins::Instance<plugin::ClusterStrategy>& strategy;
   std::unique_ptr<cluster::Mesh> mesh;
   plugins::GuardedCache cache;
+  media::Store media_store;
+  media::MediaService media;
   notify::Notifier notifier;
   notify::StreamRecheck recheck;
   rooms::ServerKeys server_keys;
@@ -77,8 +101,8 @@ struct ClientApi::Services {
 ClientApi::ClientApi(const config::Config& config, storage::Database& db,
                      const plugins::Instance<plugin::Cache>& cache,
                      const plugins::Instance<plugin::ClusterStrategy>& cluster,
-                     metrics::Registry& metrics)
-    : services_(std::make_unique<Services>(config, db, cache, cluster, metrics)) {
+                     const plugins::Instance<plugin::MediaStore>& media, metrics::Registry& metrics)
+    : services_(std::make_unique<Services>(config, db, cache, cluster, media, metrics)) {
   auto& s = *services_;
   context_ = std::make_unique<client::Context>(client::Context{
       .config = config,
@@ -92,6 +116,7 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
       .auth = *s.auth,
       .rate_limiter = *s.rate_limiter,
       .typing = *s.typing,
+      .media = s.media,
   });
   s.presence_sweeper = std::make_unique<client::PresenceSweeper>(*context_);
 }

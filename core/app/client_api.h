@@ -24,7 +24,8 @@ class ClientApi {
   /// `cluster` may be empty (no cluster configured): no mesh then.
   ClientApi(const config::Config& config, storage::Database& db,
             const plugins::Instance<plugin::Cache>& cache,
-            const plugins::Instance<plugin::ClusterStrategy>& cluster, metrics::Registry& metrics);
+            const plugins::Instance<plugin::ClusterStrategy>& cluster,
+            const plugins::Instance<plugin::MediaStore>& media, metrics::Registry& metrics);
   ~ClientApi();
   ClientApi(const ClientApi&) = delete;
   ClientApi& operator=(const ClientApi&) = delete;

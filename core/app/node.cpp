@@ -286,7 +286,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
 
   register_static_metrics(metrics, loaded.selections, registry);
 
-  ClientApi client_api(config, *db, cache, cluster, metrics);
+  ClientApi client_api(config, *db, cache, cluster, media, metrics);
   if (cluster) {
     // Non-critical: without peers the node still serves, and waiting syncs
     // still see other nodes' events through the database recheck.

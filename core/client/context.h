@@ -22,6 +22,9 @@ namespace eltrix::rooms {
 class RoomService;
 class ServerKeys;
 }  // namespace eltrix::rooms
+namespace eltrix::media {
+class MediaService;
+}  // namespace eltrix::media
 namespace eltrix::client {
 
 class Authenticator;
@@ -42,6 +45,8 @@ struct Context {
   Authenticator& auth;
   RateLimiter& rate_limiter;
   TypingState& typing;
+  /// The media repository over the configured media-store plugin.
+  media::MediaService& media;
 };
 
 }  // namespace eltrix::client

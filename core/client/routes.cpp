@@ -9,6 +9,7 @@
 #include "client/filters.h"
 #include "client/login.h"
 #include "client/logout.h"
+#include "client/media.h"
 #include "client/membership.h"
 #include "client/presence.h"
 #include "client/profile.h"
@@ -74,6 +75,9 @@ void add_client_routes(http::Router& router, Context& ctx) {
   add_receipt_routes(router, ctx);
   add_read_marker_routes(router, ctx);
   add_presence_routes(router, ctx);
+  add_media_upload_routes(router, ctx);
+  add_media_download_routes(router, ctx);
+  add_media_config_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

@@ -9,17 +9,15 @@ namespace eltrix::client {
 
 const std::vector<std::string>& advertised_spec_versions() {
   // A client reads this list as a promise: every endpoint of each listed
-  // version is served, in the way that version describes. So the list stops
-  // at v1.10. v1.11 makes authenticated media (/_matrix/client/v1/media/*)
-  // the way clients fetch media, and clients switch to it as soon as a server
-  // lists v1.11; that needs the media repository, which is not served yet.
-  // The r0.x versions are left out too: they promise the legacy endpoints
-  // that v1.x dropped or deprecated (/initialSync, /events, ...), which are
-  // not served, and no client needs them here: matrix-js-sdk (Element)
-  // requires v1.1 or later, and matrix-nio calls the r0 paths without reading
-  // this list.
+  // version is served, in the way that version describes. v1.11 makes
+  // authenticated media (/_matrix/client/v1/media/*) the way clients fetch
+  // media, served by core/client/media_*.cpp.
+  // The r0.x versions are left out: they promise the legacy endpoints that
+  // v1.x dropped or deprecated (/initialSync, /events, ...), which are not
+  // served, and no client needs them here: matrix-js-sdk (Element) requires
+  // v1.1 or later, and matrix-nio calls the r0 paths without reading this list.
   static const std::vector<std::string> versions = {
-      "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10",
+      "v1.1", "v1.2", "v1.3", "v1.4", "v1.5", "v1.6", "v1.7", "v1.8", "v1.9", "v1.10", "v1.11",
   };
   return versions;
 }

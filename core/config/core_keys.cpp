@@ -2,6 +2,7 @@
 
 #include "config/client_keys.h"
 #include "config/cluster_keys.h"
+#include "config/media_keys.h"
 
 #include <arpa/inet.h>
 
@@ -279,6 +280,7 @@ void add_core_keys(Schema& schema) {
   for (const auto& [spec, check] : keys) schema.add(spec, "core", check);
   add_client_keys(schema);
   add_cluster_keys(schema);
+  add_media_keys(schema);
 }
 
 }  // namespace eltrix::config

@@ -60,6 +60,17 @@ Response Response::error(const MatrixError& error) {
   return json(error.status(), error.to_json());
 }
 
+Response Response::streamed(int status, std::string content_type,
+                            std::shared_ptr<StreamedBody> body, std::uint64_t length) {
+  if (!body) throw std::invalid_argument("http::Response::streamed: null body");
+  Response r;
+  r.status = status;
+  r.content_type = std::move(content_type);
+  r.streamed_body = std::move(body);
+  r.streamed_length = length;
+  return r;
+}
+
 Response Response::deferred(std::shared_ptr<Deferred> d) {
   if (!d) throw std::invalid_argument("http::Response::deferred: null Deferred");
   Response r;

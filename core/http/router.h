@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <istream>
 #include <memory>
@@ -115,6 +116,24 @@ class Request {
   std::unique_ptr<std::istream> empty_source_;
 };
 
+/// A response body produced while it is sent (a media download), so that a
+/// large body never sits in memory: the server calls read() with its own
+/// fixed-size buffer until `length` bytes went out. The headers (with
+/// Content-Length: length) are already on the wire when read() runs, so a
+/// source that throws or ends early cannot change the status; the server then
+/// closes the connection, and the client sees a short body.
+class StreamedBody {
+ public:
+  StreamedBody() = default;
+  StreamedBody(const StreamedBody&) = delete;
+  StreamedBody& operator=(const StreamedBody&) = delete;
+  StreamedBody(StreamedBody&&) = delete;
+  StreamedBody& operator=(StreamedBody&&) = delete;
+  virtual ~StreamedBody() = default;
+  /// Copies up to `capacity` bytes into `buffer`; 0 only at the end.
+  virtual std::size_t read(char* buffer, std::size_t capacity) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -135,6 +154,18 @@ struct Response {
 
   /// Set by deferred(); the other fields are then unused.
   std::shared_ptr<Deferred> deferral;
+
+  /// Set by streamed(); `body` is then unused. Not allowed on a deferred
+  /// response (a parked request answers with an ordinary body).
+  std::shared_ptr<StreamedBody> streamed_body;
+  std::uint64_t streamed_length = 0;
+  /// A response whose `length`-byte body is read from `body` while sending.
+  static Response streamed(int status, std::string content_type, std::shared_ptr<StreamedBody> body,
+                           std::uint64_t length);
+  /// Bytes of the body (streamed_length for a streamed response).
+  [[nodiscard]] std::uint64_t body_size() const {
+    return streamed_body ? streamed_length : body.size();
+  }
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -72,6 +72,8 @@ constexpr std::string_view kParkedLimitHelp =
 /// response instead of a connection reset.
 constexpr std::size_t kDiscardBeforeResponse = 64 * 1024;
 constexpr std::size_t kLingerBytes = 256 * 1024;
+/// Buffer for writing a streamed response body (Response::streamed).
+constexpr std::size_t kStreamBufferSize = 64 * 1024;
 
 constexpr std::string_view kKnownMethods[] = {"GET",    "HEAD",    "POST", "PUT",
                                               "DELETE", "OPTIONS", "PATCH"};
@@ -163,7 +165,7 @@ void set_common_headers(Poco::Net::HTTPResponse& response, const Response& out,
   response.set("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS");
   response.set("Access-Control-Allow-Headers", "X-Requested-With, Content-Type, Authorization");
   response.set("X-Request-ID", request_id);
-  response.setContentLength64(no_content ? 0 : static_cast<Poco::Int64>(out.body.size()));
+  response.setContentLength64(no_content ? 0 : static_cast<Poco::Int64>(out.body_size()));
 }
 
 /// A request the handler parked, on its way from the worker thread (which
@@ -296,6 +298,10 @@ class Server::Impl {
                     RouteMetrics*& metrics, bool& has_body, bool& close_connection, bool& linger);
   void send(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
             const Response& out, const std::string& request_id, bool close_connection);
+  /// Writes a Response::streamed body; on a failure midway, shuts the socket
+  /// down and throws.
+  void send_streamed(Poco::Net::HTTPServerRequest& request, std::ostream& stream,
+                     const Response& out, const std::string& request_id);
   /// Detaches the connection for a deferred response. False (with `out`
   /// replaced by an error) when it cannot be parked.
   bool park(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
@@ -377,9 +383,9 @@ class Server::Impl::Parked final : public detail::ParkedRequest {
         started_(started) {}
 
   std::string finish(Response out, bool keep_alive) override {
-    if (out.deferral) {
+    if (out.deferral || out.streamed_body) {
       // A Deferred must complete with a final response, not another deferral.
-      impl_.logger_.error("a Deferred completed with a deferred response",
+      impl_.logger_.error("a Deferred completed with a deferred or streamed response",
                           {{"request_id", request_id_}, {"route", route_label_}});
       out = matrix_error(500, "M_UNKNOWN", "Internal server error");
     }
@@ -884,9 +890,50 @@ void Server::Impl::send(Poco::Net::HTTPServerRequest& request,
   // on the wire first.
   std::ostream& stream = response.send();
   if (!no_content && request.getMethod() != "HEAD") {
-    stream.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+    if (out.streamed_body) {
+      send_streamed(request, stream, out, request_id);
+    } else {
+      stream.write(out.body.data(), static_cast<std::streamsize>(out.body.size()));
+    }
   }
   stream.flush();
+}
+
+void Server::Impl::send_streamed(Poco::Net::HTTPServerRequest& request, std::ostream& stream,
+                                 const Response& out, const std::string& request_id) {
+  // One fixed buffer per response: memory stays flat whatever the body size.
+  std::vector<char> buffer(kStreamBufferSize);
+  std::uint64_t left = out.streamed_length;
+  std::string failure;
+  try {
+    while (left > 0 && stream.good()) {
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
+      const std::size_t got = out.streamed_body->read(buffer.data(), want);
+      if (got == 0) {
+        failure = "the body ended " + std::to_string(left) + " bytes early";
+        break;
+      }
+      stream.write(buffer.data(), static_cast<std::streamsize>(std::min(got, want)));
+      left -= std::min(got, want);
+    }
+  } catch (const std::exception& e) {
+    failure = e.what();
+  }
+  if (left == 0 || !stream.good()) return;  // sent, or the client went away
+  // The status and Content-Length are out already: the only honest signal
+  // left is to cut the connection, so the client sees a short body rather
+  // than a complete-looking wrong one.
+  logger_.warn("streamed response failed; closing the connection",
+               {{"request_id", request_id}, {"error", failure}});
+  stream.flush();
+  if (auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request)) {
+    try {
+      impl->socket().shutdown();
+    } catch (...) {
+    }
+  }
+  throw std::runtime_error("streamed response failed: " + failure);
 }
 
 void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
@@ -1016,8 +1063,8 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
     }
   }
 
-  account(*metrics, method, raw_path, route_label, request_id, out.status, out.body.size(), started,
-          false);
+  account(*metrics, method, raw_path, route_label, request_id, out.status,
+          static_cast<std::size_t>(out.body_size()), started, false);
 
   in_flight_gauge_->add(-1);
   {

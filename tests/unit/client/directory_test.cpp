@@ -49,11 +49,11 @@ TEST_CASE("publicRooms tokens round-trip and reject garbage", "[client][director
   CHECK(rejects("ZjE6"));
 }
 
-TEST_CASE("/versions stops at v1.10", "[client][versions]") {
+TEST_CASE("/versions goes up to v1.11 (authenticated media)", "[client][versions]") {
   const auto& versions = client::advertised_spec_versions();
   CHECK(versions.front() == "v1.1");
-  CHECK(versions.back() == "v1.10");
-  CHECK(std::find(versions.begin(), versions.end(), "v1.11") == versions.end());
+  CHECK(versions.back() == "v1.11");
+  CHECK(std::find(versions.begin(), versions.end(), "v1.12") == versions.end());
 }
 
 TEST_CASE("well-known base URL", "[client][versions]") {

@@ -1,0 +1,26 @@
+// Pieces shared by the media download and thumbnail handlers.
+#pragma once
+
+#include "http/router.h"
+
+#include <eltrix/plugin/media_store.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace eltrix::client {
+
+/// A streamed response over a media-store stream of `length` bytes, with the
+/// safety headers every media response carries (media::security_headers)
+/// and a long private cache lifetime (media never changes once uploaded).
+http::Response media_stream_response(int status, std::string content_type,
+                                     std::unique_ptr<plugin::ByteSource> source,
+                                     std::uint64_t length);
+
+/// The timeout_ms query parameter (default 20 s): how long a download may
+/// wait for a pending asynchronous upload. 400 M_INVALID_PARAM when malformed.
+std::chrono::milliseconds download_wait(const http::Request& req);
+
+}  // namespace eltrix::client

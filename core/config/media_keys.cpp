@@ -1,0 +1,37 @@
+#include "config/media_keys.h"
+
+namespace eltrix::config {
+
+using plugin::ConfigKeySpec;
+using plugin::ConfigType;
+
+void add_media_keys(Schema& schema) {
+  const ConfigKeySpec specs[] = {
+      {.name = keys::kMediaLegacyEndpoints,
+       .type = ConfigType::boolean,
+       .default_value = "true",
+       .help = "Also serve the unauthenticated /_matrix/media/v3 (and r0) download, thumbnail "
+               "and config endpoints that clients before spec v1.11 use. When false they "
+               "answer 404 M_UNRECOGNIZED and only /_matrix/client/v1/media/* serves media.",
+       .env = "ELTRIX_MEDIA_LEGACY_ENDPOINTS"},
+      {.name = keys::kMediaMaxPendingUploads,
+       .type = ConfigType::integer,
+       .default_value = "10",
+       .help = "Media IDs a user may hold from /_matrix/media/v1/create without having "
+               "uploaded to them yet; more get 429 M_LIMIT_EXCEEDED.",
+       .env = "ELTRIX_MEDIA_MAX_PENDING_UPLOADS",
+       .min_value = 1,
+       .max_value = 10000},
+      {.name = keys::kMediaPendingUploadLifetime,
+       .type = ConfigType::integer,
+       .default_value = "86400",
+       .help = "Seconds a media ID from /_matrix/media/v1/create stays usable for its upload "
+               "(unused_expires_at).",
+       .env = "ELTRIX_MEDIA_PENDING_UPLOAD_LIFETIME",
+       .min_value = 60,
+       .max_value = 604800},
+  };
+  for (const auto& spec : specs) schema.add(spec, "core");
+}
+
+}  // namespace eltrix::config
