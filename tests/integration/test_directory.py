@@ -117,8 +117,8 @@ def test_versions_and_well_known_need_no_token(start_node):
     out = json.loads(body)
     assert out["unstable_features"] == {}
     assert "v1.1" in out["versions"] and "v1.10" in out["versions"]
-    # v1.11 would send clients to authenticated media, which is not served yet.
-    assert "v1.11" not in out["versions"]
+    # v1.11: authenticated media (/_matrix/client/v1/media/*) is served.
+    assert "v1.11" in out["versions"]
     assert all(v.startswith("v1.") for v in out["versions"])
     assert headers.get("Access-Control-Allow-Origin") == "*"
 
