@@ -61,9 +61,15 @@ struct ClientApi::Services {
         auth(client::make_authenticator(
             config, db, cache, (cache_instance.info().capabilities & plugin::kCacheShared) != 0)),
         rate_limiter(client::make_rate_limiter(config, cache, metrics)),
-        typing(std::make_unique<client::TypingStateImpl>(
-            [this](const std::string& room_id) { notifier.notify({notify::room_key(room_id)}); })) {
-    if (mesh) wire_mesh(*mesh, notifier);
+        // Local only: with a cluster, peers hear of the change itself (typing
+        // messages) and wake their own syncs.
+        typing(std::make_unique<client::TypingStateImpl>([this](const std::string& room_id) {
+          notifier.wake_local({notify::room_key(room_id)});
+        })) {
+    if (mesh) {
+      wire_mesh(*mesh, notifier, *typing, cache,
+                (cache_instance.info().capabilities & plugin::kCacheShared) != 0);
+    }
   }
 
   /// One transaction on the primary: the head and, if asked, what changed.
@@ -94,7 +100,7 @@ struct ClientApi::Services {
   rooms::RoomServiceImpl rooms;
   std::unique_ptr<client::Authenticator> auth;
   std::unique_ptr<client::RateLimiter> rate_limiter;
-  std::unique_ptr<client::TypingState> typing;
+  std::unique_ptr<client::TypingStateImpl> typing;
   std::unique_ptr<client::PresenceSweeper> presence_sweeper;
 };
 

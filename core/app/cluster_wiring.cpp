@@ -1,11 +1,13 @@
 #include "app/cluster_wiring.h"
 
+#include "client/typing_impl.h"
 #include "cluster/handshake.h"
 #include "cluster/messages.h"
 #include "config/cluster_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
 #include "notify/notifier.h"
+#include "plugins/guarded_cache.h"
 
 namespace eltrix::app {
 
@@ -28,12 +30,41 @@ std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::
   return std::make_unique<cluster::Mesh>(std::move(options), metrics);
 }
 
-void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier) {
+void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingStateImpl& typing,
+               plugins::GuardedCache& cache, bool cache_shared) {
   notifier.set_publisher([&mesh](const std::vector<std::string>& keys) {
     mesh.publish(cluster::MessageType::wake, cluster::encode_wake(keys));
   });
   mesh.on(cluster::MessageType::wake, [&notifier](std::string_view payload) {
     if (auto keys = cluster::decode_wake(payload)) notifier.wake_local(*keys);
+  });
+
+  // Typing lives in each node's memory: the change itself travels, and each
+  // node wakes its own syncs when applying it.
+  typing.set_publisher([&mesh](const std::string& room_id, const std::string& user_id,
+                               bool is_typing, std::chrono::milliseconds timeout) {
+    mesh.publish(cluster::MessageType::typing,
+                 cluster::encode_typing({room_id, user_id, is_typing, timeout}));
+  });
+  mesh.on(cluster::MessageType::typing, [&typing](std::string_view payload) {
+    if (auto change = cluster::decode_typing(payload)) {
+      typing.apply_peer(change->room_id, change->user_id, change->typing, change->timeout);
+    }
+  });
+
+  // A shared cache (Redis) is invalidated once for everyone; a per-node one
+  // needs every node told.
+  if (cache_shared) return;
+  cache.set_invalidation_publisher([&mesh](const plugins::Invalidation& invalidation) {
+    mesh.publish(
+        cluster::MessageType::cache_invalidation,
+        cluster::encode_invalidation({invalidation.key, invalidation.tombstone, invalidation.ttl}));
+  });
+  mesh.on(cluster::MessageType::cache_invalidation, [&cache](std::string_view payload) {
+    if (auto invalidation = cluster::decode_invalidation(payload)) {
+      cache.apply_peer_invalidation(
+          {invalidation->key, invalidation->tombstone, invalidation->ttl});
+    }
   });
 }
 

@@ -16,6 +16,12 @@ class Registry;
 namespace eltrix::notify {
 class Notifier;
 }
+namespace eltrix::client {
+class TypingStateImpl;
+}
+namespace eltrix::plugins {
+class GuardedCache;
+}
 
 namespace eltrix::app {
 
@@ -24,7 +30,10 @@ namespace eltrix::app {
 /// http.bind_address) and cluster.port, a fresh node id.
 std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::Registry& metrics);
 
-/// Wake-ups both ways between `notifier` and `mesh`.
-void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier);
+/// Both ways between the node's services and `mesh`: wake-ups of `notifier`,
+/// typing changes of `typing`, and, unless the cache is shared by all nodes
+/// (plugin::kCacheShared), the invalidations of `cache`.
+void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingStateImpl& typing,
+               plugins::GuardedCache& cache, bool cache_shared);
 
 }  // namespace eltrix::app

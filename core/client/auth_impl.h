@@ -11,12 +11,14 @@
 // entries with a "revoked" marker (forget_cached_tokens), which a lookup
 // racing with the removal will not overwrite: with a shared cache the removal
 // takes effect on every node at once. With a per-node cache, entries live at most
-// kUnsharedTokenCacheTtl, which bounds how long a logout can take to reach
-// the other nodes until peers relay invalidations.
+// kUnsharedTokenCacheTtl: the cluster mesh relays the revoked marker to the
+// peers at once (GuardedCache), and the TTL bounds how long a logout can take
+// to reach a node that missed that message.
 #pragma once
 
 #include "client/auth.h"
 #include "crypto/password.h"
+#include "plugins/guarded_cache.h"
 
 #include <eltrix/plugin/cache.h>
 
@@ -55,7 +57,8 @@ std::unique_ptr<Authenticator> make_authenticator(const config::Config& config,
 std::optional<std::string> access_token_of(http::Request& request);
 
 /// The cache value that marks a removed token.
-inline constexpr std::string_view kRevokedMarker = "revoked";
+/// A tombstone: GuardedCache relays it to peers when the cache is per node.
+inline constexpr std::string_view kRevokedMarker = plugins::kTombstone;
 
 /// The cache key of a token lookup: "tok:" + the token's SHA-256 hex.
 std::string token_cache_key(std::string_view token_hash);

@@ -76,14 +76,38 @@ bool TypingStateImpl::expire_locked(Room& room, Clock::time_point now) {
     }
   }
   if (changed) {
-    room.serial = ++serial_;
+    room.serial = next_serial_locked();
     room.changed_at = now;
   }
   return changed;
 }
 
+std::uint64_t TypingStateImpl::next_serial_locked() {
+  const auto wall =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  serial_ = std::max(serial_ + 1, wall);
+  return serial_;
+}
+
+void TypingStateImpl::set_publisher(Publish publish) {
+  publish_ = std::move(publish);
+}
+
+void TypingStateImpl::apply_peer(const std::string& room_id, const std::string& user_id,
+                                 bool typing, std::chrono::milliseconds timeout) {
+  change(room_id, user_id, typing, timeout);
+}
+
 void TypingStateImpl::set_typing(const std::string& room_id, const std::string& user_id,
                                  bool typing, std::chrono::milliseconds timeout) {
+  change(room_id, user_id, typing, timeout);
+  if (publish_) publish_(room_id, user_id, typing, timeout);
+}
+
+void TypingStateImpl::change(const std::string& room_id, const std::string& user_id, bool typing,
+                             std::chrono::milliseconds timeout) {
   bool changed = false;
   {
     std::lock_guard lock(mutex_);
@@ -116,7 +140,7 @@ void TypingStateImpl::set_typing(const std::string& room_id, const std::string& 
       changed = room.users.erase(user_id) > 0 || changed;
     }
     if (changed) {
-      room.serial = ++serial_;
+      room.serial = next_serial_locked();
       room.changed_at = now;
     }
   }

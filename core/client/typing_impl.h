@@ -42,10 +42,12 @@ struct TypingOptions {
 
 /// Per room, the users typing with their expiry. Thread-safe.
 ///
-/// serial() starts at the wall clock in microseconds and grows by one per
-/// change, so a sync token carrying an older node's serial (after a restart,
-/// or from another node) still compares sensibly: rooms changed since
-/// restart compare newer.
+/// serial() is a hybrid clock: each change takes max(previous + 1, the wall
+/// clock in microseconds). Serials of different nodes (and of one node
+/// across restarts) therefore compare like the times of their changes, so a
+/// sync token issued by another node is understood here: a typing change
+/// applied here after that token was issued compares newer (within the
+/// nodes' clock skew, which NTP keeps to milliseconds).
 class TypingStateImpl final : public TypingState {
  public:
   using Clock = std::chrono::steady_clock;
@@ -65,6 +67,17 @@ class TypingStateImpl final : public TypingState {
 
   /// Stops the sweep thread (idempotent), e.g. while draining.
   void stop();
+
+  /// Called (outside the lock) with every set_typing() of this node, changed
+  /// or not (a re-send extends the timeout on the peers too): the cluster
+  /// mesh relays it. Set once, before serving.
+  using Publish = std::function<void(const std::string& room_id, const std::string& user_id,
+                                     bool typing, std::chrono::milliseconds timeout)>;
+  void set_publisher(Publish publish);
+  /// A peer's set_typing(): applied here (waking this node's syncs on a
+  /// change), not published again.
+  void apply_peer(const std::string& room_id, const std::string& user_id, bool typing,
+                  std::chrono::milliseconds timeout);
 
   /// `timeout` is clamped into the options' bounds; 0 or less means the
   /// default timeout.
@@ -90,7 +103,13 @@ class TypingStateImpl final : public TypingState {
   bool expire_locked(Room& room, Clock::time_point now);
   void sweep_loop();
   void start();
+  /// set_typing() without publishing; true when something changed.
+  void change(const std::string& room_id, const std::string& user_id, bool typing,
+              std::chrono::milliseconds timeout);
+  /// The next serial (lock held).
+  std::uint64_t next_serial_locked();
 
+  Publish publish_;
   Wake wake_;
   TypingOptions options_;
   Now now_;

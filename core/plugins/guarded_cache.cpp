@@ -44,21 +44,49 @@ std::optional<std::string> GuardedCache::get(std::string_view key) {
 }
 
 void GuardedCache::set(std::string_view key, std::string_view value, std::chrono::seconds ttl) {
-  auto guard = cache_.serialize();
-  try {
-    cache_->set(key, value, ttl);
-  } catch (...) {
-    set_errors_.inc();
+  {
+    auto guard = cache_.serialize();
+    try {
+      cache_->set(key, value, ttl);
+    } catch (...) {
+      set_errors_.inc();
+    }
+  }
+  // Published even when the local write failed: the peers' copies are stale
+  // either way.
+  if (publisher_ && value == kTombstone) {
+    publisher_(Invalidation{std::string(key), std::string(value), ttl});
   }
 }
 
 bool GuardedCache::erase(std::string_view key) {
+  bool existed = false;
+  {
+    auto guard = cache_.serialize();
+    try {
+      existed = cache_->erase(key);
+    } catch (...) {
+      erase_errors_.inc();
+    }
+  }
+  if (publisher_) publisher_(Invalidation{std::string(key), std::nullopt, {}});
+  return existed;
+}
+
+void GuardedCache::set_invalidation_publisher(std::function<void(const Invalidation&)> publisher) {
+  publisher_ = std::move(publisher);
+}
+
+void GuardedCache::apply_peer_invalidation(const Invalidation& invalidation) {
   auto guard = cache_.serialize();
   try {
-    return cache_->erase(key);
+    if (invalidation.tombstone) {
+      cache_->set(invalidation.key, *invalidation.tombstone, invalidation.ttl);
+    } else {
+      cache_->erase(invalidation.key);
+    }
   } catch (...) {
-    erase_errors_.inc();
-    return false;
+    (invalidation.tombstone ? set_errors_ : erase_errors_).inc();
   }
 }
 

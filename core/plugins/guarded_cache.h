@@ -12,7 +12,23 @@
 
 #include <eltrix/plugin/cache.h>
 
+#include <functional>
+#include <optional>
+#include <string>
+
 namespace eltrix::plugins {
+
+/// A value that says "this entry was removed; do not refill it from a read
+/// that began before" (a revoked access token). Writing one is an
+/// invalidation, like erase().
+inline constexpr std::string_view kTombstone = "revoked";
+
+/// An invalidation to repeat on other nodes: erase `key`, or store `tombstone`.
+struct Invalidation {
+  std::string key;
+  std::optional<std::string> tombstone;
+  std::chrono::seconds ttl{0};
+};
 
 class GuardedCache final : public plugin::Cache {
  public:
@@ -31,7 +47,16 @@ class GuardedCache final : public plugin::Cache {
   std::int64_t increment(std::string_view key, std::int64_t delta,
                          std::chrono::seconds ttl) override;
 
+  /// Called (on the calling thread, without blocking) with every local
+  /// invalidation: erase() and set() of kTombstone. The cluster mesh relays
+  /// them to peers when the cache is not shared (no plugin::kCacheShared).
+  /// Set once, before serving.
+  void set_invalidation_publisher(std::function<void(const Invalidation&)> publisher);
+  /// Applies a peer's invalidation here, without publishing it again.
+  void apply_peer_invalidation(const Invalidation& invalidation);
+
  private:
+  std::function<void(const Invalidation&)> publisher_;
   const Instance<plugin::Cache>& cache_;
   metrics::Counter& hits_;
   metrics::Counter& misses_;

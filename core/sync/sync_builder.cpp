@@ -48,12 +48,15 @@ class Builder {
     to_ = storage::current_stream(tx_);
     from_ = request_.since ? std::min(request_.since->stream, to_) : 0;
     typing_serial_ = ctx_.typing.serial();
-    const std::uint64_t since_typing =
-        request_.since && request_.since->typing <= typing_serial_ ? request_.since->typing : 0;
+    // Typing serials are hybrid clocks comparable across nodes and restarts
+    // (client/typing_impl.h), so a token from another node is taken as it is:
+    // what changed here after it was issued shows, nothing earlier repeats.
+    const std::uint64_t since_typing = request_.since ? request_.since->typing : 0;
     limit_ = request_.filter.room.timeline.limit_or(kDefaultTimelineLimit, kMaxTimelineLimit);
 
     SyncResult result;
-    result.next = {to_, typing_serial_};
+    // Never behind the token we were given (another node's clock may lead).
+    result.next = {to_, std::max(typing_serial_, since_typing)};
     result.wake_keys.push_back(notify::user_key(who.user_id));
 
     std::vector<RoomMembership> memberships;

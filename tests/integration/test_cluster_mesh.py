@@ -235,3 +235,60 @@ def test_a_peer_that_starts_later_is_picked_up(cluster):
     waiter.join(15)
     assert event_id in timeline_ids(waiter.result, room_id)
     assert waiter.answered_at - sent_at < 2.0
+
+
+def typing_users(sync, room_id):
+    room = sync.get("rooms", {}).get("join", {}).get(room_id, {})
+    for event in room.get("ephemeral", {}).get("events", []):
+        if event["type"] == "m.typing":
+            return event["content"]["user_ids"]
+    return None
+
+
+def test_typing_on_one_node_shows_in_a_sync_on_another(cluster):
+    a = cluster(HOSTS[0], HOSTS[:2], ELTRIX_SYNC_RECHECK_INTERVAL=60000)
+    b = cluster(HOSTS[1], HOSTS[:2], ELTRIX_SYNC_RECHECK_INTERVAL=60000)
+    for node in (a, b):
+        node.wait_metric("eltrix_cluster_peers_connected", lambda v: v == 1)
+    alice = register(a, "alice")
+    bob = register(a, "bob")
+    room_id = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    bob.ok("POST", f"/join/{urllib.parse.quote(room_id)}", {})
+    bob_b = on(b, bob)
+    since = bob_b.sync()["next_batch"]
+
+    waiter = park(bob_b, since)
+    alice.ok("PUT", f"/rooms/{urllib.parse.quote(room_id)}/typing/{alice.user_id}",
+             {"typing": True, "timeout": 30000})
+    waiter.join(15)
+    assert typing_users(waiter.result, room_id) == [alice.user_id]
+
+    # Stopping crosses too, and a token from node B is understood by node A.
+    waiter = park(on(a, bob), waiter.result["next_batch"])
+    alice.ok("PUT", f"/rooms/{urllib.parse.quote(room_id)}/typing/{alice.user_id}",
+             {"typing": False})
+    waiter.join(15)
+    assert typing_users(waiter.result, room_id) == []
+    assert b.metric("eltrix_cluster_messages_received_total", type="typing") >= 2
+
+
+def test_with_a_local_cache_a_logout_on_one_node_rejects_the_token_on_another(cluster):
+    a = cluster(HOSTS[0], HOSTS[:2], ELTRIX_CACHE_BACKEND="local")
+    b = cluster(HOSTS[1], HOSTS[:2], ELTRIX_CACHE_BACKEND="local")
+    for node in (a, b):
+        node.wait_metric("eltrix_cluster_peers_connected", lambda v: v == 1)
+    alice = register(a, "alice")
+    alice_b = on(b, alice)
+    # The token is now in node B's own cache.
+    assert alice_b.ok("GET", "/account/whoami")["user_id"] == alice.user_id
+    assert alice_b.ok("GET", "/account/whoami")["user_id"] == alice.user_id
+    alice.ok("POST", "/logout", {})
+    deadline = time.monotonic() + 1.0
+    status = None
+    while time.monotonic() < deadline:
+        status, _ = alice_b.call("GET", "/account/whoami")
+        if status == 401:
+            break
+        time.sleep(0.02)
+    assert status == 401  # within a second, not the cache's 30 s
+    assert b.metric("eltrix_cluster_messages_received_total", type="cache_invalidation") >= 1
