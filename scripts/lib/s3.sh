@@ -101,8 +101,10 @@ case $cmd in
     fi
     mkdir -p "$DIR/data"
     # The proxy checks signatures; s3rver's own partial checks are switched
-    # off so that only one verifier (AWS's) decides.
-    node "$NODE_DIR/node_modules/s3rver/bin/s3rver.js" -d "$DIR/data" -a 127.0.0.1 \
+    # off so that only one verifier (AWS's) decides. s3rver encrypts listing
+    # continuation tokens with a cipher OpenSSL 3 keeps in its legacy provider
+    # (without it a truncated ListObjectsV2 fails with InternalError).
+    node --openssl-legacy-provider "$NODE_DIR/node_modules/s3rver/bin/s3rver.js" -d "$DIR/data" -a 127.0.0.1 \
       -p "$UPSTREAM" --silent --no-vhost-buckets --allow-mismatched-signatures \
       --configure-bucket "$BUCKET" >"$DIR/s3rver.log" 2>&1 &
     echo $! >"$DIR/s3rver.pid"

@@ -8,6 +8,7 @@
 #include "contract/services/dnsmasq.h"
 #include "contract/services/fake_kube_apiserver.h"
 #include "contract/services/redis_server.h"
+#include "contract/services/s3_server.h"
 #include "contract/suites.h"
 
 namespace eltrix::contract {
@@ -52,6 +53,18 @@ TEST_CASE("the fake cache meets the cache contract", "[contract][cache][fake]") 
 
 TEST_CASE("media-store-fs meets the media-store contract", "[contract][media_store]") {
   run_media_store_contract(with_media_dir(file_factory<plugin::MediaStore>("media-store-fs")));
+}
+
+TEST_CASE("media-store-s3 meets the media-store contract on s3rver",
+          "[contract][media_store][s3]") {
+  auto server = test_s3_server();
+  if (!server) {
+    skip_without_s3_server("media-store-s3 contract");
+    return;
+  }
+  // 5 MiB parts (S3's minimum), so the multi-megabyte object goes multipart.
+  run_media_store_contract(with_s3_prefix(file_factory<plugin::MediaStore>("media-store-s3"),
+                                          *server, {{"s3.part_size_mb", "5"}}));
 }
 
 TEST_CASE("the fake media store meets the media-store contract", "[contract][media_store][fake]") {
