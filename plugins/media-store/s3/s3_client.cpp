@@ -4,6 +4,7 @@
 #include <Poco/Net/NetException.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -46,8 +47,13 @@ std::string_view op_name(Op op) {
 }
 
 BodyStream::BodyStream(S3Client& client, ConnectionPool::Lease lease, std::istream& in,
-                       std::uint64_t length, std::string key)
-    : client_(client), lease_(std::move(lease)), in_(in), remaining_(length), key_(std::move(key)) {
+                       std::optional<std::uint64_t> length, std::string key)
+    : client_(client),
+      lease_(std::move(lease)),
+      in_(in),
+      remaining_(length.value_or(std::numeric_limits<std::uint64_t>::max())),
+      until_eof_(!length),
+      key_(std::move(key)) {
   if (remaining_ == 0) lease_.release();
 }
 
@@ -64,13 +70,19 @@ std::size_t BodyStream::read(char* buffer, std::size_t capacity) {
                         "media-store-s3: GET '" + key_ + "': the download broke off with " +
                             std::to_string(remaining_) + " bytes to go: " + e.what());
   }
+  if (got <= 0 && until_eof_) {
+    // No Content-Length: the body ended when the connection did.
+    remaining_ = 0;
+    lease_.discard();
+    return 0;
+  }
   if (got <= 0) {
     lease_.discard();
     throw plugin::Error(plugin::ErrorKind::transient,
                         "media-store-s3: GET '" + key_ + "': the connection closed with " +
                             std::to_string(remaining_) + " bytes to go");
   }
-  remaining_ -= static_cast<std::uint64_t>(got);
+  if (!until_eof_) remaining_ -= static_cast<std::uint64_t>(got);
   client_.count_read(static_cast<std::size_t>(got));
   if (remaining_ == 0) lease_.release();
   return static_cast<std::size_t>(got);
@@ -207,10 +219,10 @@ S3Client::Opened S3Client::perform(const Request& request, std::string_view key_
       count(request.op, status);
       const bool success = status >= 200 && status < 300;
       if (stream && success) {
-        std::uint64_t length =
-            opened.response.head.hasContentLength()
-                ? static_cast<std::uint64_t>(opened.response.head.getContentLength64())
-                : 0;
+        std::optional<std::uint64_t> length;
+        if (opened.response.head.hasContentLength()) {
+          length = static_cast<std::uint64_t>(opened.response.head.getContentLength64());
+        }
         opened.stream = std::make_unique<BodyStream>(*this, std::move(lease), in, length,
                                                      std::string(key_for_logs));
         return opened;

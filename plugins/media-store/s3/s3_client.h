@@ -20,6 +20,7 @@
 #include <array>
 #include <istream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -65,8 +66,10 @@ class S3Client;
 /// pool once read to the end, and closes it if dropped earlier.
 class BodyStream {
  public:
-  BodyStream(S3Client& client, ConnectionPool::Lease lease, std::istream& in, std::uint64_t length,
-             std::string key);
+  /// `length`: the Content-Length; without one the body runs to the end of
+  /// the connection, which then cannot be reused.
+  BodyStream(S3Client& client, ConnectionPool::Lease lease, std::istream& in,
+             std::optional<std::uint64_t> length, std::string key);
   [[nodiscard]] std::uint64_t remaining() const { return remaining_; }
   std::size_t read(char* buffer, std::size_t capacity);
 
@@ -75,6 +78,7 @@ class BodyStream {
   ConnectionPool::Lease lease_;
   std::istream& in_;
   std::uint64_t remaining_;
+  bool until_eof_;
   std::string key_;
 };
 
