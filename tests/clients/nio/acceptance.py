@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nio  # noqa: E402
 
+from image_files import jpeg  # noqa: E402
 from nio_helpers import (Session, Syncer, expect, expect_error, member_events, messages_in,  # noqa: E402
                          raw, timeline)
 
@@ -91,6 +92,22 @@ async def walkthrough(homeserver: str) -> None:
             assert "m.room.create" in types, f"history does not reach m.room.create: {types}"
             got = [raw(e)["event_id"] for e in reversed(page.chunk) if raw(e).get("type") == "m.room.message"]
             assert got == sent, f"history has {got}, sent {sent}"
+
+        with step("alice uploads a photo and posts it; bob downloads it byte for byte"):
+            photo = jpeg(640, 480)
+            up, _ = await alice.upload(lambda *_: photo, content_type="image/jpeg", filename="photo.jpg",
+                                       filesize=len(photo))
+            expect(up, nio.UploadResponse, "upload photo.jpg")
+            posted = await alice.room_send(room_id, "m.room.message", {
+                "msgtype": "m.image", "body": "photo.jpg", "url": up.content_uri,
+                "info": {"mimetype": "image/jpeg", "size": len(photo), "w": 640, "h": 480}})
+            expect(posted, nio.RoomSendResponse, "send the m.image event")
+            image = await bob_sync.until(
+                lambda r: next((e for e in timeline(r, room_id) if raw(e).get("event_id") == posted.event_id),
+                               None), "the m.image event")
+            assert isinstance(image, nio.RoomMessageImage), f"nio parsed {raw(image)}"
+            got = expect(await bob.download(mxc=image.url), nio.DownloadResponse, "download photo.jpg")
+            assert got.body == photo, f"downloaded {len(got.body)} bytes differ from the {len(photo)} uploaded"
 
         with step("alice types; bob sees it"):
             expect(await alice.room_typing(room_id, True, timeout=10000), nio.RoomTypingResponse, "typing")
