@@ -104,7 +104,7 @@ def test_download_of_unknown_media_is_not_found(server):
     async def scenario():
         async with Session(server.url, server.server_name) as s:
             bob = await s.user("bob")
-            resp = await bob.download(server_name=server.server_name, media_id="AAAAAAAAAAAAAAAAAAAAAAAA")
+            resp = await bob.download(mxc=f"mxc://{server.server_name}/AAAAAAAAAAAAAAAAAAAAAAAA")
             assert isinstance(resp, nio.DownloadError), f"download of unknown media: {describe(resp)}"
             assert http_status(resp) == 404 and resp.status_code == "M_NOT_FOUND", describe(resp)
 
