@@ -161,7 +161,8 @@ std::istream& S3Client::exchange(ConnectionPool::Lease& lease, const Request& re
   to_sign.headers[2].second = to_sign.payload_hash;
   for (const auto& header : request.headers) to_sign.headers.push_back(header);
   const sigv4::Scope scope{date.substr(0, 8), settings_.region, "s3"};
-  auto signed_request = sigv4::sign(to_sign, credentials_, date, scope);
+  auto signed_request =
+      sigv4::sign_with_key(to_sign, credentials_.access_key, signing_key_for(scope), date, scope);
 
   Poco::Net::HTTPRequest http(request.method, target, Poco::Net::HTTPMessage::HTTP_1_1);
   for (const auto& [name, value] : to_sign.headers) http.set(name, value);
@@ -179,6 +180,15 @@ std::istream& S3Client::exchange(ConnectionPool::Lease& lease, const Request& re
   std::istream& in = lease.session().receiveResponse(head);
   in.exceptions(std::ios::badbit);
   return in;
+}
+
+std::array<unsigned char, 32> S3Client::signing_key_for(const sigv4::Scope& scope) {
+  std::lock_guard lock(key_mutex_);
+  if (key_date_ != scope.date) {
+    signing_key_ = sigv4::signing_key(credentials_.secret_key, scope);
+    key_date_ = scope.date;
+  }
+  return signing_key_;
 }
 
 void S3Client::backoff(int attempt) const {

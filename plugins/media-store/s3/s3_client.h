@@ -20,6 +20,7 @@
 #include <array>
 #include <istream>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -116,12 +117,17 @@ class S3Client {
   std::istream& exchange(ConnectionPool::Lease& lease, const Request& request,
                          Poco::Net::HTTPResponse& head);
   void backoff(int attempt) const;
+  /// The SigV4 signing key for `scope`, derived once per date.
+  std::array<unsigned char, 32> signing_key_for(const sigv4::Scope& scope);
   void count(Op op, int status);
 
   Settings settings_;
   plugin::Host& host_;
   ConnectionPool pool_;
   sigv4::Credentials credentials_;
+  std::mutex key_mutex_;  // key_date_, signing_key_
+  std::string key_date_;
+  std::array<unsigned char, 32> signing_key_{};
   // [op][0: 2xx, 1: 3xx/4xx, 2: 5xx, 3: no answer]
   std::array<std::array<plugin::Counter*, 4>, static_cast<std::size_t>(Op::count_)> requests_{};
   std::array<plugin::Counter*, static_cast<std::size_t>(Op::count_)> retries_{};

@@ -149,14 +149,20 @@ std::array<unsigned char, 32> signing_key(std::string_view secret_key, const Sco
 
 Signed sign(const Request& request, const Credentials& credentials, std::string_view amz_date,
             const Scope& scope) {
+  return sign_with_key(request, credentials.access_key, signing_key(credentials.secret_key, scope),
+                       amz_date, scope);
+}
+
+Signed sign_with_key(const Request& request, std::string_view access_key,
+                     const std::array<unsigned char, 32>& key, std::string_view amz_date,
+                     const Scope& scope) {
   Signed out;
   out.canonical_request = canonical_request(request);
   out.string_to_sign = string_to_sign(amz_date, scope, out.canonical_request);
-  auto key = signing_key(credentials.secret_key, scope);
   auto mac = hmac_sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()),
                          out.string_to_sign);
   out.signature = hex(mac.data(), mac.size());
-  out.authorization = std::string(kAlgorithm) + " Credential=" + credentials.access_key + "/" +
+  out.authorization = std::string(kAlgorithm) + " Credential=" + std::string(access_key) + "/" +
                       scope.str() +
                       ", SignedHeaders=" + canonical_headers(request.headers).signed_headers +
                       ", Signature=" + out.signature;

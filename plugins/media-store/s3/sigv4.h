@@ -89,6 +89,11 @@ struct Signed {
 };
 Signed sign(const Request& request, const Credentials& credentials, std::string_view amz_date,
             const Scope& scope);
+/// The same with the signing key already derived for `scope` (it changes only
+/// with the date, so a client derives it once a day rather than per request).
+Signed sign_with_key(const Request& request, std::string_view access_key,
+                     const std::array<unsigned char, 32>& key, std::string_view amz_date,
+                     const Scope& scope);
 
 /// "YYYYMMDDTHHMMSSZ" (UTC) for `when`.
 std::string amz_date(std::chrono::system_clock::time_point when);

@@ -306,6 +306,17 @@ TEST_CASE("SigV4 for S3: the AWS S3 reference examples", "[plugin][media-s3][sig
           std::string::npos);
   }
 
+  SECTION("signing with a derived key equals signing with the secret") {
+    sigv4::Request request{.method = "GET", .path = "/test.txt"};
+    request.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
+                       {"x-amz-date", "20130524T000000Z"}};
+    request.payload_hash = sigv4::kEmptyPayloadHash;
+    auto key = sigv4::signing_key(credentials.secret_key, scope);
+    CHECK(sigv4::sign_with_key(request, credentials.access_key, key, "20130524T000000Z", scope)
+              .authorization ==
+          sigv4::sign(request, credentials, "20130524T000000Z", scope).authorization);
+  }
+
   SECTION("a different secret gives a different signature") {
     sigv4::Request request{.method = "GET", .path = "/test.txt"};
     request.headers = {{"Host", "examplebucket.s3.amazonaws.com"},
