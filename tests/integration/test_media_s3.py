@@ -4,17 +4,21 @@
 - a node with a wrong secret key or a missing bucket is not ready, and
   /health/ready names media_store and the S3 error code;
 - two nodes on one PostgreSQL and one bucket: media uploaded through one
-  downloads byte for byte through the other;
+  downloads byte for byte through the other (one PUT, and a multipart upload),
+  and its thumbnail is served by the other;
 - switching media.store back to local takes a restart and nothing else.
 
-The upload/download parts skip while the server has no media API."""
+The media parts skip while the server has no media API (or, for the
+thumbnail, no thumbnail endpoint)."""
 
 import hashlib
 import json
 import os
 import secrets
+import struct
 import time
 import urllib.parse
+import zlib
 
 import pytest
 
@@ -133,6 +137,45 @@ def test_two_nodes_share_media_through_s3(start_node, s3):
         assert status == 200, back[:200]
         assert len(back) == size
         assert hashlib.sha256(back).digest() == hashlib.sha256(data).digest()
+
+
+def png(width, height):
+    """An RGB PNG with a colour gradient, built with the standard library."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    raw = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 128)) for x in range(width))
+        for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+def test_thumbnail_of_an_s3_upload_from_the_other_node(start_node, s3):
+    common = {**s3, "ELTRIX_REGISTRATION_ENABLED": "true", "ELTRIX_RATELIMIT_ENABLED": "false"}
+    first = start_node(**common)
+    second = start_node(**common)
+    first.wait_ready()
+    second.wait_ready()
+    alice = register(first, "alice")
+    require_media_api(alice)
+    bob = register(second, "bob")
+    status, body = upload(alice, png(320, 240), "image/png")
+    assert status == 200, body
+    server, media_id = json.loads(body)["content_uri"].removeprefix("mxc://").split("/", 1)
+    path = (f"/_matrix/client/v1/media/thumbnail/{urllib.parse.quote(server)}/{media_id}"
+            "?width=64&height=64&method=scale")
+    status, headers, thumb = http("GET", second.url(path),
+                                  headers={"Authorization": f"Bearer {bob.token}"}, timeout=60)
+    if status == 404 and b"M_UNRECOGNIZED" in thumb:
+        pytest.skip("this eltrix has no thumbnail endpoint yet")
+    assert status == 200, thumb[:200]
+    # A PNG or a JPEG, smaller than the original.
+    assert thumb[:8] == b"\x89PNG\r\n\x1a\n" or thumb[:2] == b"\xff\xd8", thumb[:16]
+    if thumb[:8] == b"\x89PNG\r\n\x1a\n":
+        width, height = struct.unpack(">II", thumb[16:24])
+        assert width <= 64 and height <= 64, (width, height)
 
 
 def test_switching_back_to_local_takes_only_a_restart(start_node, s3, tmp_path):
