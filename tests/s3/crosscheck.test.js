@@ -4,7 +4,8 @@
 //   with the SDK, and objects the SDK wrote read back through Eltrix;
 // - a wrong secret key fails cleanly with SignatureDoesNotMatch and stores
 //   nothing; a source that fails mid-upload leaves no object and no pending
-//   multipart upload (ListMultipartUploads through the SDK).
+//   multipart upload (ListMultipartUploads through the SDK);
+// - the proxy refuses a body that does not match its signed SHA-256.
 //
 // Eltrix's side is build/tests/s3/s3-store-cli, which loads the real plugin
 // file through the core's registry.
@@ -16,7 +17,10 @@
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
+const http = require('node:http');
 const { test, before } = require('node:test');
+const { SignatureV4 } = require('@aws-sdk/signature-v4');
+const { Sha256 } = require('@aws-crypto/sha256-js');
 const {
   S3Client,
   PutObjectCommand,
@@ -176,4 +180,51 @@ test('a source failing mid-upload leaves no object and no pending multipart uplo
   const uploads = await sdk().send(new ListMultipartUploadsCommand({ Bucket: bucket }));
   const mine = (uploads.Uploads || []).filter((u) => u.Key.startsWith(prefix));
   assert.deepEqual(mine, []);
+});
+
+// The proxy itself: a body that does not match its signed SHA-256 is refused
+// and not stored; UNSIGNED-PAYLOAD is accepted as S3 accepts it.
+test('the SigV4 proxy refuses a body that does not match its signed hash', { skip }, async () => {
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: env.ELTRIX_TEST_S3_ACCESS_KEY, secretAccessKey: env.ELTRIX_TEST_S3_SECRET_KEY },
+    region: env.ELTRIX_TEST_S3_REGION || 'us-east-1',
+    service: 's3',
+    sha256: Sha256,
+    uriEscapePath: false,
+    applyChecksum: false,
+  });
+  const url = new URL(endpoint);
+  const body = Buffer.from('the body that is sent');
+  const put = async (name, hash) => {
+    const signed = await signer.sign({
+      method: 'PUT',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: `/${bucket}/${prefix}proxy/${name}`,
+      query: {},
+      headers: { host: url.host, 'x-amz-content-sha256': hash, 'content-length': String(body.length) },
+    });
+    return new Promise((resolve, reject) => {
+      const req = http.request({
+        host: url.hostname, port: url.port, method: 'PUT', path: signed.path, headers: signed.headers,
+      }, (res) => {
+        let text = '';
+        res.on('data', (chunk) => { text += chunk; });
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+  const other = crypto.createHash('sha256').update('another body').digest('hex');
+  const refused = await put('mismatch', other);
+  assert.equal(refused.status, 400);
+  assert.match(refused.text, /<Code>XAmzContentSHA256Mismatch<\/Code>/);
+  assert.ok(await sdkMissing('proxy/mismatch'));
+
+  const right = crypto.createHash('sha256').update(body).digest('hex');
+  assert.equal((await put('matching', right)).status, 200);
+  assert.equal((await put('unsigned', 'UNSIGNED-PAYLOAD')).status, 200);
+  assert.ok((await sdkRead('proxy/matching')).body.equals(body));
 });
