@@ -16,7 +16,11 @@
 
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
-const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { spawn, spawnSync } = require('node:child_process');
 const http = require('node:http');
 const { test, before } = require('node:test');
 const { SignatureV4 } = require('@aws-sdk/signature-v4');
@@ -227,4 +231,44 @@ test('the SigV4 proxy refuses a body that does not match its signed hash', { ski
   assert.equal((await put('matching', right)).status, 200);
   assert.equal((await put('unsigned', 'UNSIGNED-PAYLOAD')).status, 200);
   assert.ok((await sdkRead('proxy/matching')).body.equals(body));
+});
+
+// An https endpoint is verified against the system's CA certificates: a
+// server with a self-signed certificate (a real TLS server, openssl s_server)
+// is refused, and health says why.
+test('an https endpoint with an untrusted certificate is refused', { skip }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eltrix-s3-tls-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const port = await new Promise((resolve) => {
+    const probe = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const server = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-quiet', '-www',
+    '-cert', path.join(dir, 'cert.pem'), '-key', path.join(dir, 'key.pem')], { stdio: 'ignore' });
+  t.after(() => server.kill());
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (up) break;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const result = spawnSync(env.ELTRIX_S3_STORE_CLI, [env.ELTRIX_S3_PLUGIN, 'health'], {
+    env: {
+      ...env,
+      ELTRIX_S3_ENDPOINT: `https://127.0.0.1:${port}`,
+      ELTRIX_S3_BUCKET: bucket,
+      ELTRIX_S3_ACCESS_KEY: env.ELTRIX_TEST_S3_ACCESS_KEY,
+      ELTRIX_S3_SECRET_KEY: env.ELTRIX_TEST_S3_SECRET_KEY,
+      ELTRIX_S3_RETRIES: '0',
+    },
+  });
+  assert.equal(result.status, 4, String(result.stderr));
+  assert.match(String(result.stdout), /^failed: .*certificate verify failed/);
 });
