@@ -14,6 +14,7 @@
 #include "config/media_keys.h"
 #include "media/media_service.h"
 #include "media/store.h"
+#include "media/thumbnail_service.h"
 #include "notify/notifier.h"
 #include "notify/stream_recheck.h"
 #include "rooms/room_service_impl.h"
@@ -38,6 +39,14 @@ media::MediaSettings media_settings(const config::Config& config) {
   return out;
 }
 
+media::ThumbnailLimits thumbnail_limits(const config::Config& config) {
+  return {.max_source_bytes =
+              static_cast<std::uint64_t>(config.get_int(keys::kMediaThumbnailMaxSourceSize, 20)) *
+              1024U * 1024U,
+          .max_pixels =
+              static_cast<std::uint64_t>(config.get_int(keys::kMediaThumbnailMaxPixels, 32000000))};
+}
+
 }  // namespace
 
 struct ClientApi::Services {
@@ -52,6 +61,7 @@ struct ClientApi::Services {
             *media_instance, media_instance.info().name,
             [&media_instance] { return media_instance.serialize(); }, metrics),
         media(db, media_store, media_settings(config)),
+        thumbnails(media, thumbnail_limits(config), metrics),
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000))),
         recheck(notifier, stream_poll(db),
                 std::chrono::milliseconds(config.get_int(keys::kSyncRecheckInterval, 5000)),
@@ -94,6 +104,7 @@ struct ClientApi::Services {
   plugins::GuardedCache cache;
   media::Store media_store;
   media::MediaService media;
+  media::ThumbnailService thumbnails;
   notify::Notifier notifier;
   notify::StreamRecheck recheck;
   rooms::ServerKeys server_keys;
@@ -123,6 +134,7 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
       .rate_limiter = *s.rate_limiter,
       .typing = *s.typing,
       .media = s.media,
+      .thumbnails = s.thumbnails,
   });
   s.presence_sweeper = std::make_unique<client::PresenceSweeper>(*context_);
 }

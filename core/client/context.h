@@ -24,6 +24,7 @@ class ServerKeys;
 }  // namespace eltrix::rooms
 namespace eltrix::media {
 class MediaService;
+class ThumbnailService;
 }  // namespace eltrix::media
 namespace eltrix::client {
 
@@ -47,6 +48,7 @@ struct Context {
   TypingState& typing;
   /// The media repository over the configured media-store plugin.
   media::MediaService& media;
+  media::ThumbnailService& thumbnails;
 };
 
 }  // namespace eltrix::client

@@ -17,6 +17,7 @@ namespace eltrix::client {
 
 void add_media_upload_routes(http::Router& router, Context& ctx);
 void add_media_download_routes(http::Router& router, Context& ctx);
+void add_media_thumbnail_routes(http::Router& router, Context& ctx);
 void add_media_config_routes(http::Router& router, Context& ctx);
 
 /// Whether the legacy unauthenticated media routes are served.

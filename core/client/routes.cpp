@@ -77,6 +77,7 @@ void add_client_routes(http::Router& router, Context& ctx) {
   add_presence_routes(router, ctx);
   add_media_upload_routes(router, ctx);
   add_media_download_routes(router, ctx);
+  add_media_thumbnail_routes(router, ctx);
   add_media_config_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);

@@ -30,6 +30,22 @@ void add_media_keys(Schema& schema) {
        .env = "ELTRIX_MEDIA_PENDING_UPLOAD_LIFETIME",
        .min_value = 60,
        .max_value = 604800},
+      {.name = keys::kMediaThumbnailMaxSourceSize,
+       .type = ConfigType::integer,
+       .default_value = "20",
+       .help = "Largest upload, in megabytes, that thumbnails are made from (it is read into "
+               "memory to decode); larger ones get 413 M_TOO_LARGE on /thumbnail.",
+       .env = "ELTRIX_MEDIA_THUMBNAIL_MAX_SOURCE_SIZE",
+       .min_value = 1,
+       .max_value = 1024},
+      {.name = keys::kMediaThumbnailMaxPixels,
+       .type = ConfigType::integer,
+       .default_value = "32000000",
+       .help = "Largest image, in pixels (width x height from its header), that thumbnails are "
+               "made from; a decompression bomb is refused before decoding (413 M_TOO_LARGE).",
+       .env = "ELTRIX_MEDIA_THUMBNAIL_MAX_PIXELS",
+       .min_value = 1,
+       .max_value = 1000000000},
   };
   for (const auto& spec : specs) schema.add(spec, "core");
 }

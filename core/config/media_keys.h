@@ -14,6 +14,8 @@ namespace keys {
 inline constexpr const char* kMediaLegacyEndpoints = "media.legacy_endpoints";
 inline constexpr const char* kMediaMaxPendingUploads = "media.max_pending_uploads";
 inline constexpr const char* kMediaPendingUploadLifetime = "media.pending_upload_lifetime";
+inline constexpr const char* kMediaThumbnailMaxSourceSize = "media.thumbnail_max_source_size";
+inline constexpr const char* kMediaThumbnailMaxPixels = "media.thumbnail_max_pixels";
 }  // namespace keys
 
 }  // namespace eltrix::config
