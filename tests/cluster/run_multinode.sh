@@ -125,10 +125,18 @@ PGB_URL=$("$REPO/scripts/lib/pgbouncer.sh" start "$TMP/pgbouncer" "$(free_port)"
 # s3 store is built, else one directory shared by the nodes.
 MEDIA_ENV=()
 if [[ -x "$REPO/scripts/lib/s3.sh" ]] && plugin_built media-store s3; then
-  S3_ENDPOINT=$("$REPO/scripts/lib/s3.sh" start "$TMP/s3" "$(free_port)")
+  if [[ -n "${ELTRIX_TEST_S3_ENDPOINT:-}" ]]; then
+    log "using scripts/test's S3 server at $ELTRIX_TEST_S3_ENDPOINT (one prefix per run)"
+    S3_ENDPOINT=$ELTRIX_TEST_S3_ENDPOINT
+  else
+    S3_ENDPOINT=$("$REPO/scripts/lib/s3.sh" start "$TMP/s3" "$(free_port)")
+  fi
   MEDIA_ENV=(--env ELTRIX_MEDIA_STORE=s3 --env ELTRIX_S3_ENDPOINT="$S3_ENDPOINT"
-    --env ELTRIX_S3_BUCKET=eltrix-test --env ELTRIX_S3_REGION=us-east-1
-    --env ELTRIX_S3_ACCESS_KEY=S3RVER --env ELTRIX_S3_SECRET_KEY=S3RVER)
+    --env ELTRIX_S3_BUCKET="${ELTRIX_TEST_S3_BUCKET:-eltrix-test}"
+    --env ELTRIX_S3_REGION="${ELTRIX_TEST_S3_REGION:-us-east-1}"
+    --env ELTRIX_S3_ACCESS_KEY="${ELTRIX_TEST_S3_ACCESS_KEY:-S3RVER}"
+    --env ELTRIX_S3_SECRET_KEY="${ELTRIX_TEST_S3_SECRET_KEY:-S3RVER}")
+  log "media on S3 at $S3_ENDPOINT"
 else
   log "no S3 store yet (scripts/lib/s3.sh or media-store-s3.so): the nodes share a media directory"
 fi

@@ -1,6 +1,7 @@
 """Media across nodes: uploaded through one node (and through nginx), downloaded
-through another. The nodes share the media store (S3 when scripts/lib/s3.sh
-is there, else one directory), so any node serves any upload."""
+through another. The nodes share the media store (S3 through
+scripts/lib/s3.sh when media-store-s3 is built, else one directory), so any
+node serves any upload."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import urllib.parse
+import urllib.request
 
 import pytest
 from matrix_http import register
@@ -77,3 +80,14 @@ def test_a_large_upload_streams_through_nginx(cluster, uploader):
     for _ in range(3):  # round-robin: three different nodes
         status, got = download(cluster.url, uploader.token, mxc)
         assert status == 200 and hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
+
+
+def test_every_node_runs_the_runs_media_store(cluster):
+    """With S3 configured (run_multinode.sh when media-store-s3 is built), the
+    uploads above really went to S3, not to a shared directory."""
+    want = cluster.extra_env.get("ELTRIX_MEDIA_STORE", "local")
+    for node in cluster.nodes:
+        with urllib.request.urlopen(node.url + "/metrics", timeout=5) as resp:
+            text = resp.read().decode()
+        stores = re.findall(r'^eltrix_plugin_info\{[^}]*kind="media-store",name="([^"]+)"', text, re.M)
+        assert stores == [{"local": "fs"}.get(want, want)], stores
