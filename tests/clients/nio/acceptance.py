@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import nio  # noqa: E402
 
-from image_files import jpeg  # noqa: E402
+from image_files import image_size, jpeg  # noqa: E402
 from nio_helpers import (Session, Syncer, expect, expect_error, member_events, messages_in,  # noqa: E402
                          raw, timeline)
 
@@ -108,6 +108,12 @@ async def walkthrough(homeserver: str) -> None:
             assert isinstance(image, nio.RoomMessageImage), f"nio parsed {raw(image)}"
             got = expect(await bob.download(mxc=image.url), nio.DownloadResponse, "download photo.jpg")
             assert got.body == photo, f"downloaded {len(got.body)} bytes differ from the {len(photo)} uploaded"
+
+        with step("bob fetches a 320x240 thumbnail of the photo"):
+            server_name, _, media_id = image.url[len("mxc://"):].partition("/")
+            thumb = await bob.thumbnail(server_name, media_id, 320, 240, method=nio.ResizingMethod.scale)
+            expect(thumb, nio.ThumbnailResponse, "thumbnail 320x240 of photo.jpg")
+            assert image_size(thumb.body) == ("image/jpeg", 320, 240), f"thumbnail is {image_size(thumb.body)}"
 
         with step("alice types; bob sees it"):
             expect(await alice.room_typing(room_id, True, timeout=10000), nio.RoomTypingResponse, "typing")

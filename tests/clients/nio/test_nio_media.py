@@ -12,7 +12,7 @@ import os
 
 import nio
 
-from image_files import jpeg, png
+from image_files import image_size, jpeg, png
 from nio_helpers import Session, Syncer, describe, expect, http_status, raw, run
 
 
@@ -43,6 +43,12 @@ async def post_media(client: nio.AsyncClient, room_id: str, msgtype: str, uri: s
 async def download(client: nio.AsyncClient, uri: str, what: str) -> nio.DownloadResponse:
     resp = await client.download(mxc=uri)
     return expect(resp, nio.DownloadResponse, f"{client.user_id} downloads {what} ({uri})")
+
+
+async def thumbnail(client: nio.AsyncClient, uri: str, width: int, height: int,
+                    method: nio.ResizingMethod):
+    server_name, media_id = split_mxc(uri)
+    return await client.thumbnail(server_name, media_id, width, height, method=method)
 
 
 async def share_files(s: Session, files: dict) -> tuple[nio.AsyncClient, nio.AsyncClient, dict]:
@@ -96,6 +102,50 @@ def test_uploaded_files_reach_the_other_user_byte_for_byte(server):
                 assert got.content_type.split(";")[0].strip() == content_type, \
                     f"{name}: Content-Type {got.content_type!r}, uploaded as {content_type!r}"
                 assert got.filename == name, f"{name}: download filename {got.filename!r}"
+
+    run(scenario(), timeout=120)
+
+
+def test_thumbnails_of_a_png_and_a_jpeg(server):
+    async def scenario():
+        async with Session(server.url, server.server_name) as s:
+            files = {
+                "photo.jpg": (jpeg(640, 480), "image/jpeg", "m.image", {"w": 640, "h": 480}),
+                "logo.png": (png(400, 300, alpha=True), "image/png", "m.image", {"w": 400, "h": 300}),
+                "notes.txt": (b"not an image\n" * 100, "text/plain", "m.file", {}),
+            }
+            alice, bob, uris = await share_files(s, files)
+            # The standard sizes come back at the expected size and format
+            # (PNG stays PNG so that alpha survives; JPEG stays JPEG).
+            cases = [
+                ("photo.jpg", 320, 240, nio.ResizingMethod.scale, ("image/jpeg", 320, 240)),
+                ("photo.jpg", 96, 96, nio.ResizingMethod.crop, ("image/jpeg", 96, 96)),
+                # between standard sizes: the next larger one is served
+                ("photo.jpg", 50, 50, nio.ResizingMethod.crop, ("image/jpeg", 96, 96)),
+                ("logo.png", 320, 240, nio.ResizingMethod.scale, ("image/png", 320, 240)),
+                ("logo.png", 32, 32, nio.ResizingMethod.crop, ("image/png", 32, 32)),
+                # never upscaled: the 400x300 original fits 800x600 as it is
+                ("logo.png", 800, 600, nio.ResizingMethod.scale, ("image/png", 400, 300)),
+            ]
+            for name, width, height, method, expected in cases:
+                what = f"{name} thumbnail {width}x{height} {method.value}"
+                resp = expect(await thumbnail(bob, uris[name], width, height, method), nio.ThumbnailResponse, what)
+                assert image_size(resp.body) == expected, f"{what}: got {image_size(resp.body)}"
+                assert resp.content_type.split(";")[0].strip() == expected[0], \
+                    f"{what}: Content-Type {resp.content_type!r}"
+                # Asked again (by the uploader this time): the same thumbnail.
+                again = expect(await thumbnail(alice, uris[name], width, height, method),
+                               nio.ThumbnailResponse, what + " again")
+                assert again.body == resp.body, f"{what}: a second request gave different bytes"
+
+            # A thumbnail of a file that is not an image is a clear error.
+            resp = await thumbnail(bob, uris["notes.txt"], 96, 96, nio.ResizingMethod.crop)
+            assert isinstance(resp, nio.ThumbnailError), f"thumbnail of a non-image: {describe(resp)}"
+            assert http_status(resp) == 400, f"thumbnail of a non-image: {describe(resp)}"
+            # nio 0.20 keeps no errcode for thumbnail errors; read the JSON body.
+            body = await resp.transport_response.json()
+            assert body.get("errcode") == "M_UNKNOWN" and "thumbnail" in body.get("error", ""), \
+                f"thumbnail of a non-image: body {body}"
 
     run(scenario(), timeout=120)
 

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { test } from "node:test";
 
 import { Session, sdk, step, waitFor } from "../lib/harness.js";
-import { jpeg, png } from "../lib/images.js";
+import { imageSize, jpeg, png } from "../lib/images.js";
 
 const { ClientEvent } = sdk;
 const T = { timeout: 90000 };
@@ -98,4 +98,35 @@ test("uploaded files reach the other user byte for byte (authenticated media)", 
   const anonymous = await fetch(mediaUrl(bob, files[1].uri));
   assert.equal(anonymous.status, 401, "authenticated download without a token");
   assert.equal((await anonymous.json()).errcode, "M_MISSING_TOKEN");
+});
+
+test("thumbnails of a PNG and a JPEG (authenticated media)", T, async (t) => {
+  const s = new Session();
+  t.after(() => s.stopAll());
+  const photo = { name: "photo.jpg", bytes: jpeg(640, 480), type: "image/jpeg", msgtype: "m.image", info: { w: 640, h: 480 } };
+  const logo = { name: "logo.png", bytes: png(400, 300, { alpha: true }), type: "image/png", msgtype: "m.image", info: { w: 400, h: 300 } };
+  const text = { name: "notes.txt", bytes: Buffer.from("not an image\n".repeat(100)), type: "text/plain", msgtype: "m.file" };
+  const { bob } = await shareFiles(s, [photo, logo, text]);
+  const cases = [
+    [photo, 320, 240, "scale", { type: "image/jpeg", width: 320, height: 240 }],
+    [photo, 96, 96, "crop", { type: "image/jpeg", width: 96, height: 96 }],
+    [photo, 640, 480, "scale", { type: "image/jpeg", width: 640, height: 480 }],
+    [logo, 32, 32, "crop", { type: "image/png", width: 32, height: 32 }],
+    [logo, 320, 240, "scale", { type: "image/png", width: 320, height: 240 }],
+    // between standard sizes: the next larger one is served
+    [logo, 100, 80, "scale", { type: "image/png", width: 320, height: 240 }],
+  ];
+  for (const [file, width, height, method, expected] of cases) {
+    const what = `${file.name} thumbnail ${width}x${height} ${method}`;
+    const got = await authedGet(bob, mediaUrl(bob, file.uri, width, height, method));
+    assert.equal(got.status, 200, `${what}: answered ${got.status} ${got.body.toString().slice(0, 200)}`);
+    assert.deepEqual(imageSize(got.body), expected, what);
+    assert.equal(got.type.split(";")[0].trim(), expected.type, `${what}: Content-Type`);
+  }
+  // Not an image: a Matrix error, not a broken thumbnail.
+  const notImage = await authedGet(bob, mediaUrl(bob, text.uri, 96, 96, "crop"));
+  const shown = notImage.body.toString().slice(0, 200);
+  assert.equal(notImage.status, 400, `thumbnail of a non-image answered ${notImage.status} ${shown}`);
+  assert.equal(notImage.json?.errcode, "M_UNKNOWN", `thumbnail of a non-image: ${shown}`);
+  assert.match(notImage.json?.error ?? "", /thumbnail/, `thumbnail of a non-image: ${shown}`);
 });
