@@ -3,6 +3,7 @@
 #include "http/error.h"
 #include "log/log.h"
 #include "media/media_id.h"
+#include "media/thumbnail_metrics.h"
 
 #include <array>
 #include <cstring>
@@ -59,7 +60,9 @@ ThumbnailService::ThumbnailService(MediaService& media, ThumbnailLimits limits,
       reused_(metrics.counter("eltrix_media_thumbnails_total",
                               "Thumbnail requests, by whether the thumbnail was generated or "
                               "reused from the media store.",
-                              {{"result", "reused"}})) {}
+                              {{"result", "reused"}})) {
+  register_thumbnail_metrics(metrics);
+}
 
 ThumbnailService::Served ThumbnailService::get(std::string_view server, std::string_view media_id,
                                                int width, int height, ThumbnailMethod method,
