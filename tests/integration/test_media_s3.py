@@ -91,7 +91,7 @@ def test_a_good_configuration_is_ready_and_counts_requests(start_node, s3):
     assert status == 200
     text = metrics.decode()
     assert 'eltrix_media_s3_requests_total{op="list_bucket",status="2xx"}' in text
-    assert "eltrix_media_s3_connections_max 16" in text
+    assert "eltrix_media_s3_connections_max 32" in text
 
 
 def upload(client, data, content_type="application/octet-stream"):

@@ -67,9 +67,11 @@ constexpr ConfigKeySpec kKeys[] = {
      .max_value = 10},
     {.name = "s3.pool_size",
      .type = ConfigType::integer,
-     .default_value = "16",
-     .help = "Most connections to S3 open at once (kept alive and reused); a request waits for "
-             "a free one up to s3.request_timeout.",
+     .default_value = "32",
+     .help = "Most connections to S3 open at once (kept alive and reused). A download holds one "
+             "while it streams, so keep it near the number of media requests a node serves at "
+             "once (http.workers is the ceiling); a request waits for a free one up to "
+             "s3.request_timeout.",
      .min_value = 1,
      .max_value = 1024},
 };

@@ -102,7 +102,7 @@ Settings parse(const plugin::Config& config, std::vector<plugin::ConfigProblem>&
         {keys::kRetries, "found '" + std::to_string(retries) + "', expected 0 to 10 retries"});
   }
   s.retries = static_cast<int>(retries);
-  auto pool = read_int(config, keys::kPoolSize, 16, problems);
+  auto pool = read_int(config, keys::kPoolSize, 32, problems);
   if (pool < 1 || pool > 1024) {
     problems.push_back(
         {keys::kPoolSize, "found '" + std::to_string(pool) + "', expected 1 to 1024 connections"});

@@ -56,7 +56,7 @@ struct Settings {
   std::chrono::seconds connect_timeout{5};
   std::chrono::seconds request_timeout{30};
   int retries = 3;
-  std::size_t pool_size = 16;
+  std::size_t pool_size = 32;
 };
 
 /// Appends one problem per bad value (naming the key, the value found unless
