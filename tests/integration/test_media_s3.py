@@ -171,11 +171,12 @@ def test_thumbnail_of_an_s3_upload_from_the_other_node(start_node, s3):
     if status == 404 and b"M_UNRECOGNIZED" in thumb:
         pytest.skip("this eltrix has no thumbnail endpoint yet")
     assert status == 200, thumb[:200]
-    # A PNG or a JPEG, smaller than the original.
+    # A PNG or a JPEG no larger than the original (which sizes the server
+    # picks is the thumbnail tests' business; this one is about the store).
     assert thumb[:8] == b"\x89PNG\r\n\x1a\n" or thumb[:2] == b"\xff\xd8", thumb[:16]
     if thumb[:8] == b"\x89PNG\r\n\x1a\n":
         width, height = struct.unpack(">II", thumb[16:24])
-        assert width <= 64 and height <= 64, (width, height)
+        assert width <= 320 and height <= 240, (width, height)
 
 
 def test_switching_back_to_local_takes_only_a_restart(start_node, s3, tmp_path):
