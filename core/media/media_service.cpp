@@ -85,7 +85,7 @@ std::string MediaService::upload(const UploadRequest& request, UploadSource& bod
   if (!body.has_data()) {
     throw http::MatrixError(400, "M_INVALID_PARAM", "The upload is empty");
   }
-  const std::string media_id = generate_media_id();
+  std::string media_id = generate_media_id();
   const std::string key = media_key(settings_.server_name, media_id);
   put_checked(key, body, &body,
               {.content_type = request.content_type, .expected_size = request.declared_size});
