@@ -21,6 +21,10 @@
 #include "rooms/server_keys.h"
 #include "storage/stream.h"
 #include "storage/stream_changes.h"
+#include "storage/database.h"
+#include "storage/write_positions.h"
+
+#include <algorithm>
 
 namespace eltrix::app {
 
@@ -47,6 +51,22 @@ media::ThumbnailLimits thumbnail_limits(const config::Config& config) {
               static_cast<std::uint64_t>(config.get_int(keys::kMediaThumbnailMaxPixels, 32000000))};
 }
 
+/// Read-your-writes bookkeeping (storage/write_positions.h). Positions live
+/// well beyond the replicas' maximum lag, so that when one expires every
+/// replica still in rotation has replayed the write it stood for.
+std::unique_ptr<storage::WritePositions> make_write_positions(
+    const config::Config& config, const plugins::Instance<plugin::Cache>& cache) {
+  storage::WritePositionsOptions options;
+  options.cache_shared = (cache.info().capabilities & plugin::kCacheShared) != 0;
+  options.clustered = config.get_bool(keys::kClusterEnabled, false);
+  // Declared by db-routing-replicas; absent (the default) with another router.
+  const std::int64_t max_lag_ms = config.get_int("database.replica_max_lag_ms", 5000);
+  options.ttl = std::max(std::chrono::seconds(60), std::chrono::duration_cast<std::chrono::seconds>(
+                                                       std::chrono::milliseconds(max_lag_ms) * 10));
+  return std::make_unique<storage::WritePositions>(
+      cache.get(), [&cache] { return cache.serialize(); }, options);
+}
+
 }  // namespace
 
 struct ClientApi::Services {
@@ -62,6 +82,7 @@ struct ClientApi::Services {
             [&media_instance] { return media_instance.serialize(); }, metrics),
         media(db, media_store, media_settings(config)),
         thumbnails(media, thumbnail_limits(config), metrics),
+        positions(make_write_positions(config, cache_instance)),
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000))),
         recheck(notifier, stream_poll(db),
                 std::chrono::milliseconds(config.get_int(keys::kSyncRecheckInterval, 5000)),
@@ -105,6 +126,7 @@ struct ClientApi::Services {
   media::Store media_store;
   media::MediaService media;
   media::ThumbnailService thumbnails;
+  std::unique_ptr<storage::WritePositions> positions;
   notify::Notifier notifier;
   notify::StreamRecheck recheck;
   rooms::ServerKeys server_keys;
@@ -121,6 +143,7 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
                      const plugins::Instance<plugin::MediaStore>& media, metrics::Registry& metrics)
     : services_(std::make_unique<Services>(config, db, cache, cluster, media, metrics)) {
   auto& s = *services_;
+  if (db.has_replicas()) db.set_position_book(s.positions.get());
   context_ = std::make_unique<client::Context>(client::Context{
       .config = config,
       .db = db,

@@ -276,6 +276,14 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
                      [&monitor] { monitor.check_now(); });
   monitor.add(
       "database", [&db] { return db->ping(); }, true);
+  // Each replica on its own and non-critical: a dead or lagging one only
+  // sends its reads to the primary. (The "database" check probes them all.)
+  const std::chrono::milliseconds max_lag(config.get_int("database.replica_max_lag_ms", 5000));
+  for (const auto& name : db->replica_names()) {
+    monitor.add(
+        "database_" + name, [&db, name, max_lag] { return db->replica_health(name, max_lag); },
+        false);
+  }
   monitor.add(
       "schema", [&schema] { return schema.health(); }, true);
   // A failing cache degrades the node (requests fall back to PostgreSQL); the

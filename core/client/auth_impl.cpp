@@ -79,13 +79,17 @@ class TokenAuthenticator final : public Authenticator {
       owner = decode(*cached);
     }
     if (!owner) {
-      owner =
-          db_.write([&](storage::Transaction& tx) { return storage::find_access_token(tx, hash); });
+      // The primary: a token created a moment ago through another node may
+      // not be on a replica yet, and a logged-out one may still be there.
+      owner = db_.read_latest(
+          [&](storage::Transaction& tx) { return storage::find_access_token(tx, hash); });
       if (!owner) throw unknown_token(false);
       remember(key, *owner, now);
     }
     if (owner->expires_ts && *owner->expires_ts <= now) throw unknown_token(true);
     note_last_seen(request, hash, *owner, now);
+    // This request's reads must see this user's own last write (read-your-writes).
+    storage::ReadScope::identify(owner->user_id);
     return Requester{
         .user_id = owner->user_id, .device_id = owner->device_id, .admin = owner->admin};
   }

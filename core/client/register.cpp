@@ -44,7 +44,10 @@ http::MatrixError user_in_use() {
 }
 
 void require_available(Context& ctx, const std::string& user_id) {
-  if (ctx.db.read([&](storage::Transaction& tx) { return storage::user_exists(tx, user_id); })) {
+  // The primary: a user registered a moment ago through another node may not
+  // be on a replica yet.
+  if (ctx.db.read_latest(
+          [&](storage::Transaction& tx) { return storage::user_exists(tx, user_id); })) {
     throw user_in_use();
   }
 }

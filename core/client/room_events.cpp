@@ -73,9 +73,17 @@ http::Response get_event(Context& ctx, http::Request& req) {
     auto event = rooms::load_event(tx, event_id);
     // An event the user may not see is reported as missing, so its existence
     // does not leak (spec: 404 "not found or no permission").
-    if (!event || event->pdu.value("room_id", "") != room_id) throw not_found("Event not found.");
+    // Not found on a replica may only mean "not replayed yet" (the client
+    // may have been shown the event by another node): ask the primary.
+    if (!event || event->pdu.value("room_id", "") != room_id) {
+      tx.need_primary();
+      throw not_found("Event not found.");
+    }
     rooms::Visibility visibility(tx, room_id, who.user_id);
-    if (!visibility.can_see(*event, tx)) throw not_found("Event not found.");
+    if (!visibility.can_see(*event, tx)) {
+      tx.need_primary();
+      throw not_found("Event not found.");
+    }
     return rooms::client_event(*event, who.user_id, who.device_id, rooms::now_ms());
   });
   return http::Response::json(200, out);
@@ -190,8 +198,11 @@ http::Response messages(Context& ctx, http::Request& req) {
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
     rooms::Visibility visibility(tx, room_id, who.user_id);
     if (!visibility.any()) {
+      tx.need_primary();  // a replica may not have replayed the membership yet
       throw forbidden("You are not a member of room " + room_id);
     }
+    // A token from a newer snapshot (a replica behind what the client was shown).
+    if (from && !tx.on_primary() && *from > storage::current_stream(tx)) tx.need_primary();
     std::int64_t start = from.value_or(backwards ? storage::current_stream(tx) : 0);
     Page page = paginate(tx, room_id, start, to, backwards, limit, filter, visibility);
     nlohmann::json chunk = nlohmann::json::array();
@@ -218,9 +229,17 @@ http::Response context(Context& ctx, http::Request& req) {
   const auto now = rooms::now_ms();
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
     auto event = rooms::load_event(tx, event_id);
-    if (!event || event->pdu.value("room_id", "") != room_id) throw not_found("Event not found.");
+    // Not found on a replica may only mean "not replayed yet" (the client
+    // may have been shown the event by another node): ask the primary.
+    if (!event || event->pdu.value("room_id", "") != room_id) {
+      tx.need_primary();
+      throw not_found("Event not found.");
+    }
     rooms::Visibility visibility(tx, room_id, who.user_id);
-    if (!visibility.can_see(*event, tx)) throw not_found("Event not found.");
+    if (!visibility.can_see(*event, tx)) {
+      tx.need_primary();
+      throw not_found("Event not found.");
+    }
     // The spec splits the limit between both sides.
     const std::size_t before_limit = limit / 2;
     const std::size_t after_limit = limit - before_limit;

@@ -25,6 +25,7 @@
 #include "client/typing_impl.h"
 #include "client/user_directory.h"
 #include "client/versions.h"
+#include "storage/read_scope.h"
 
 #include <string_view>
 #include <vector>
@@ -48,9 +49,7 @@ void add_r0_aliases(http::Router& router) {
   }
 }
 
-}  // namespace
-
-void add_client_routes(http::Router& router, Context& ctx) {
+void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_register_routes(router, ctx);
   add_login_routes(router, ctx);
   add_logout_routes(router, ctx);
@@ -81,6 +80,28 @@ void add_client_routes(http::Router& router, Context& ctx) {
   add_media_config_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
+}
+
+/// Every request runs in a ReadScope of its own (read-your-writes): the
+/// authenticator names the user in it, its writes record their positions and
+/// its reads wait for them (storage/read_scope.h).
+http::Handler in_read_scope(http::Handler handler) {
+  return [handler = std::move(handler)](http::Request& request) {
+    storage::ReadScope scope;
+    return handler(request);
+  };
+}
+
+}  // namespace
+
+void add_client_routes(http::Router& router, Context& ctx) {
+  // Registered on a staging router first, then copied with each handler
+  // wrapped, so no area has to remember the scope.
+  http::Router staged;
+  add_routes_of_every_area(staged, ctx);
+  for (const auto& route : staged.routes()) {
+    router.add(route.method, route.pattern, in_read_scope(route.handler), route.options);
+  }
 }
 
 }  // namespace eltrix::client

@@ -8,6 +8,7 @@
 #include "http/deferred.h"
 #include "log/log.h"
 #include "notify/notifier.h"
+#include "storage/database.h"
 #include "storage/stream.h"
 #include "sync/sync_builder.h"
 
@@ -68,6 +69,7 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
 
  private:
   bool stream_moved(const sync::SyncToken& built) {
+    storage::ReadScope scope(request_.who.user_id, ctx_.db.latest_position());
     const auto position =
         ctx_.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); });
     return position > built.stream || ctx_.typing.serial() > built.typing;
@@ -98,8 +100,15 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
     lock.unlock();
     std::optional<sync::SyncResult> result;
     std::optional<http::Response> failure;
+    // Woken by a write through this node: the rebuild must see it, so its
+    // reads need the latest position this node has seen a commit reach
+    // (a replica that has not replayed it is skipped). The user has then been
+    // shown everything up to there, and their next reads need it too.
+    const std::uint64_t seen = ctx_.db.latest_position();
     try {
+      storage::ReadScope scope(request_.who.user_id, seen);
       result = sync::build_sync(ctx_, request_);
+      if (!result->empty) ctx_.db.advance_user(request_.who.user_id, seen);
     } catch (const http::MatrixError& e) {
       failure = http::Response::error(e);
     } catch (const std::exception& e) {

@@ -297,6 +297,7 @@ std::string_view to_string(ErrorKind kind) {
     case ErrorKind::in_doubt: return "in_doubt";
     case ErrorKind::migration: return "migration";
     case ErrorKind::config: return "config";
+    case ErrorKind::stale_replica: return "stale_replica";
   }
   return "unknown";
 }

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
+#include <limits>
 #include <mutex>
 #include <random>
 #include <set>
@@ -27,17 +29,41 @@ constexpr std::string_view kErrorsHelp = "Database errors, by target and kind";
 constexpr std::chrono::seconds kProbeConnectTimeout{2};
 constexpr int kProbeStatementTimeoutMs = 2000;
 
-// One round trip that works on primaries and replicas: the WAL position (the
-// primary's write position, a replica's replay position) and the replay lag.
+// One round trip that works on primaries and replicas: whether it is in
+// recovery and its WAL position (the primary's insert position, a replica's
+// replay position). Replica lag is derived from positions, not timestamps
+// (Database::replica_lag).
 constexpr const char* kProbeSql =
     "SELECT pg_is_in_recovery(),"
-    " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() "
-    "END)::text,"
-    " CASE WHEN pg_is_in_recovery() AND pg_last_wal_receive_lsn() IS DISTINCT FROM "
-    "pg_last_wal_replay_lsn()"
-    "   THEN COALESCE((EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * "
-    "1000)::bigint, 0)"
-    "   ELSE 0 END";
+    " (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE "
+    "pg_current_wal_insert_lsn() "
+    "END)::text";
+
+// Run after a write commits, on the same connection. The insert position is
+// at or past the end of the commit record just written (the commit returned,
+// so its record was inserted, whatever synchronous_commit says); a replica
+// that has replayed this far has replayed the commit. Behind PgBouncer in
+// transaction mode this statement may reach another server connection, but
+// of the same primary, whose insert position is only further on.
+constexpr const char* kCommitPositionSql = "SELECT pg_current_wal_insert_lsn()::text";
+
+// The first statement of a read on a replica (with SET LOCAL
+// statement_timeout, in the same round trip). A read-committed transaction
+// takes a new snapshot per statement, so every later statement sees at least
+// what was replayed when this one ran. NULL: the server is not in recovery
+// (a promoted replica, or a test pointing "replica" at the primary) and is
+// as current as it gets.
+constexpr const char* kReplayPositionSql = "SELECT pg_last_wal_replay_lsn()::text";
+
+/// How many primary positions the lag estimate remembers (one per health
+/// round, every 2 s by default: about 8 minutes).
+constexpr std::size_t kPositionHistory = 256;
+
+bool schema_missing(const std::string& sqlstate) {
+  // undefined table, column, function: a migration the replica has not
+  // replayed yet.
+  return sqlstate == "42P01" || sqlstate == "42703" || sqlstate == "42883";
+}
 
 /// libpq messages span lines ("...failed: Connection refused\n\tIs the server
 /// running..."); logs and errors want one line.
@@ -137,6 +163,22 @@ struct TargetRuntime {
   std::atomic<bool> healthy{true};
   std::atomic<std::uint64_t> replay_position{0};
   std::atomic<std::int64_t> lag_ms{0};
+  mutable std::mutex error_mutex;
+  std::string last_error;  ///< of the last failed probe (redacted)
+
+  // Replicas only.
+  metrics::Gauge* lag_gauge = nullptr;
+  metrics::Counter* fallback_unreachable = nullptr;
+  metrics::Counter* fallback_behind = nullptr;
+  metrics::Counter* fallback_schema = nullptr;
+
+  /// Raises the known position (it only moves forward; a stale probe answer
+  /// must not undo what a read just saw).
+  void raise_position(std::uint64_t position) {
+    std::uint64_t known = replay_position.load();
+    while (known < position && !replay_position.compare_exchange_weak(known, position)) {
+    }
+  }
 
   // The health probe's own connection (never taken from the pool, so a busy
   // pool does not look like an outage).
@@ -183,6 +225,39 @@ struct TargetRuntime {
   }
 };
 
+/// The primary's positions over the last health rounds, to tell how long ago
+/// the primary had written what a replica has not replayed yet. Measuring lag
+/// this way needs no clock agreement between servers and notices a replica
+/// whose WAL receiver is disconnected (it receives nothing, so "received but
+/// not replayed" would call it current).
+struct LagHistory {
+  struct Sample {
+    std::chrono::steady_clock::time_point at;
+    std::uint64_t position = 0;
+  };
+  std::mutex mutex;
+  std::deque<Sample> samples;  ///< oldest first; positions never decrease
+
+  void add(std::chrono::steady_clock::time_point at, std::uint64_t position) {
+    std::lock_guard lock(mutex);
+    if (!samples.empty() && samples.back().position > position) samples.clear();  // a new primary
+    samples.push_back({at, position});
+    if (samples.size() > kPositionHistory) samples.pop_front();
+  }
+
+  /// How long ago the primary was first seen at a position `replayed` has
+  /// not reached (0: it has reached every position seen).
+  std::chrono::milliseconds lag(std::uint64_t replayed, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex);
+    for (const Sample& s : samples) {
+      if (s.position > replayed) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(now - s.at);
+      }
+    }
+    return std::chrono::milliseconds(0);
+  }
+};
+
 }  // namespace detail
 
 // ---- Transaction ---------------------------------------------------------------
@@ -196,6 +271,16 @@ Transaction::Transaction(pqxx::transaction_base& tx, detail::TargetRuntime& targ
 
 std::string_view Transaction::target() const {
   return target_.name;
+}
+
+bool Transaction::on_primary() const {
+  return target_.primary;
+}
+
+void Transaction::need_primary() const {
+  if (target_.primary) return;
+  throw StorageError(ErrorKind::stale_replica,
+                     "'" + target_.name + "' had not replayed what this read needs", true);
 }
 
 void Transaction::observe(std::chrono::steady_clock::time_point start) const {
@@ -291,12 +376,30 @@ Database::Database(DatabaseOptions options, plugin::DbRouting& routing, metrics:
                           "Waits for a pooled database connection that timed out", target_label);
     // Declare the error family so it is rendered before the first error.
     metrics_.describe("eltrix_db_errors_total", kErrorsHelp, metrics::Type::counter);
+    if (i > 0) {
+      rt->lag_gauge = &metrics_.gauge("eltrix_db_replica_lag_seconds",
+                                      "How long ago the primary had written what this replica "
+                                      "has not replayed yet (0: caught up), as of the last probe.",
+                                      target_label);
+      constexpr std::string_view kFallbackHelp =
+          "Reads routed to a replica that ran on the primary instead, by reason "
+          "(unreachable, behind: had not replayed what the read needs, schema: lacks a "
+          "migration).";
+      rt->fallback_unreachable =
+          &metrics_.counter("eltrix_db_replica_fallbacks_total", kFallbackHelp,
+                            {{"target", t.name}, {"reason", "unreachable"}});
+      rt->fallback_behind = &metrics_.counter("eltrix_db_replica_fallbacks_total", kFallbackHelp,
+                                              {{"target", t.name}, {"reason", "behind"}});
+      rt->fallback_schema = &metrics_.counter("eltrix_db_replica_fallbacks_total", kFallbackHelp,
+                                              {{"target", t.name}, {"reason", "schema"}});
+    }
     detail::TargetRuntime* raw = rt.get();
     rt->pool = std::make_unique<detail::ConnectionPool>(
         t.name, options_.pool_size, options_.acquire_timeout,
         [raw]() -> detail::ConnectionPool::Connection { return raw->connect(raw->conninfo); }, pm);
     targets_.push_back(std::move(rt));
   }
+  history_ = std::make_unique<detail::LagHistory>();
   logger().info("database configured", {{"primary", targets_[0]->redacted},
                                         {"replicas", std::to_string(targets_.size() - 1)},
                                         {"pool_size", std::to_string(options_.pool_size)}});
@@ -345,21 +448,98 @@ std::size_t Database::choose_read_target(std::uint64_t min_position) {
   }
 }
 
+std::uint64_t Database::read_requirement(std::uint64_t min_position) {
+  ReadScope* scope = ReadScope::current();
+  if (scope == nullptr) return min_position;
+  std::optional<std::uint64_t> required = scope->required(book_);
+  if (!required) {
+    // Nobody here knows the requester's last write: every acknowledged write
+    // is at or before the primary's current position. Asked once per request,
+    // and only when a replica could serve the read at all.
+    bool replica_up = false;
+    for (std::size_t i = 1; i < targets_.size(); ++i) replica_up |= targets_[i]->healthy.load();
+    if (!replica_up) return min_position;
+    scope->set_required(primary_position());
+    required = scope->required(book_);
+  }
+  return std::max(min_position, required.value_or(0));
+}
+
+std::uint64_t Database::primary_position() {
+  std::uint64_t position = 0;
+  run_once(*targets_[0], plugin::Access::read, 0, [&position](Transaction& tx) {
+    const pqxx::row row = tx.exec1(kCommitPositionSql);
+    if (!row[0].is_null()) position = parse_lsn(row[0].as<std::string>()).value_or(0);
+  });
+  raise_latest(position);
+  return position;
+}
+
+void Database::raise_latest(std::uint64_t position) {
+  std::uint64_t known = latest_position_.load();
+  while (known < position && !latest_position_.compare_exchange_weak(known, position)) {
+  }
+}
+
+void Database::note_commit(detail::TargetRuntime& primary, pqxx::connection_base& conn) {
+  std::uint64_t position = 0;
+  try {
+    pqxx::nontransaction tx(conn);
+    const pqxx::result r = tx.exec(kCommitPositionSql);
+    if (!r.empty() && !r[0][0].is_null())
+      position = parse_lsn(r[0][0].as<std::string>()).value_or(0);
+  } catch (const std::exception& e) {
+    // The write is committed; only its position is unknown. Any later
+    // position of the primary covers it.
+    primary.count_error(ErrorKind::connection);
+    logger().debug("commit position unreadable on this connection; asking the primary again",
+                   {{"error", one_line(e.what())}});
+    try {
+      position = primary_position();
+    } catch (const std::exception& again) {
+      logger().warn(
+          "write committed but its WAL position is unknown; the writer's next reads "
+          "may miss it on a lagging replica",
+          {{"error", one_line(again.what())}});
+      return;
+    }
+  }
+  raise_latest(position);
+  if (ReadScope* scope = ReadScope::current()) scope->wrote(book_, position);
+}
+
 void Database::run(plugin::Access access, std::uint64_t min_position,
                    const std::function<void(Transaction&)>& body) {
   detail::TargetRuntime* target = targets_[0].get();
-  if (access == plugin::Access::read) target = targets_[choose_read_target(min_position)].get();
+  std::uint64_t need = 0;
+  if (access == plugin::Access::read && targets_.size() > 1 && min_position != kLatest) {
+    need = read_requirement(min_position);
+    target = targets_[choose_read_target(need)].get();
+  }
 
   for (int attempt = 1;; ++attempt) {
     try {
-      run_once(*target, access, body);
+      run_once(*target, access, need, body);
       return;
     } catch (const StorageError& e) {
-      if (!target->primary && e.kind() == ErrorKind::connection) {
-        logger().info("replica unavailable; reading from the primary",
-                      {{"target", target->name}, {"error", e.what()}});
-        target = targets_[0].get();
-        continue;
+      if (!target->primary) {
+        metrics::Counter* reason = nullptr;
+        if (e.kind() == ErrorKind::connection) {
+          reason = target->fallback_unreachable;
+          logger().info("replica unavailable; reading from the primary",
+                        {{"target", target->name}, {"error", e.what()}});
+        } else if (e.kind() == ErrorKind::stale_replica) {
+          reason = target->fallback_behind;
+        } else if (schema_missing(e.sqlstate())) {
+          reason = target->fallback_schema;
+          logger().debug("replica lacks part of the schema; reading from the primary",
+                         {{"target", target->name}, {"error", e.what()}});
+        }
+        if (reason != nullptr) {
+          reason->inc();
+          target = targets_[0].get();
+          continue;
+        }
       }
       if (e.kind() == ErrorKind::serialization && attempt < options_.max_attempts) {
         logger().debug("retrying transaction", {{"target", target->name},
@@ -374,9 +554,11 @@ void Database::run(plugin::Access access, std::uint64_t min_position,
 }
 
 void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
-                        const std::function<void(Transaction&)>& body) {
+                        std::uint64_t min_position, const std::function<void(Transaction&)>& body) {
   detail::ConnectionPool::Lease lease;
   std::unique_ptr<pqxx::transaction_base> tx;
+  const bool check_replay = !target.primary && access == plugin::Access::read;
+  std::optional<std::uint64_t> replayed;  // nullopt: not in recovery, fully current
   // A pooled connection may have died while idle (server restart, idle
   // timeout, pg_terminate_backend); BEGIN finds out. Nothing has run yet, so
   // replace it and try again, at most once per pooled connection plus one.
@@ -389,10 +571,16 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
       } else {
         tx = std::make_unique<pqxx::work>(lease.conn());
       }
-      if (options_.statement_timeout.count() > 0) {
-        // Transaction-scoped, so it cannot leak to another client behind PgBouncer.
-        tx->exec("SET LOCAL statement_timeout = " +
-                 std::to_string(options_.statement_timeout.count()));
+      // Transaction-scoped, so it cannot leak to another client behind PgBouncer.
+      std::string first = options_.statement_timeout.count() > 0
+                              ? "SET LOCAL statement_timeout = " +
+                                    std::to_string(options_.statement_timeout.count())
+                              : std::string();
+      if (check_replay) first += (first.empty() ? "" : "; ") + std::string(kReplayPositionSql);
+      if (!first.empty()) {
+        const pqxx::result r = tx->exec(first);
+        if (check_replay && !r.empty() && !r[0][0].is_null())
+          replayed = parse_lsn(r[0][0].as<std::string>());
       }
       break;
     } catch (...) {
@@ -405,6 +593,16 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
       if (attempt >= begin_attempts) throw error;
       logger().debug("replacing a broken pooled connection",
                      {{"target", target.name}, {"error", error.what()}});
+    }
+  }
+  if (replayed) {
+    // Fresher than the last probe: routing sees it at once.
+    target.raise_position(*replayed);
+    if (*replayed < min_position) {
+      tx.reset();  // rolls back
+      throw StorageError(ErrorKind::stale_replica,
+                         "'" + target.name + "' has not replayed the position this read needs",
+                         true);
     }
   }
 
@@ -435,9 +633,20 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
     if (loses_connection(error.kind()) || !lease.conn().is_open()) lease.discard();
     throw error;
   }
+  if (access == plugin::Access::write && targets_.size() > 1) {
+    tx.reset();
+    note_commit(target, lease.conn());
+  }
 }
 
-std::optional<std::string> Database::probe(detail::TargetRuntime& target) noexcept {
+std::optional<std::string> Database::probe(detail::TargetRuntime& target,
+                                           std::uint64_t primary_position) noexcept {
+  auto fail = [&target](std::string reason) {
+    target.set_healthy(false, reason);
+    std::lock_guard lock(target.error_mutex);
+    target.last_error = reason;
+    return reason;
+  };
   try {
     std::lock_guard lock(target.probe_mutex);
     try {
@@ -450,13 +659,27 @@ std::optional<std::string> Database::probe(detail::TargetRuntime& target) noexce
       const pqxx::result r = tx.exec(kProbeSql);
       tx.commit();
       const bool in_recovery = r[0][0].as<bool>();
-      if (!r[0][1].is_null()) {
-        if (auto lsn = parse_lsn(r[0][1].as<std::string>())) target.replay_position = *lsn;
-      }
-      target.lag_ms = r[0][2].is_null() ? 0 : r[0][2].as<std::int64_t>();
-      if (target.primary && in_recovery) {
-        logger().warn("the primary database is in recovery (a standby?); writes will fail",
-                      {{"target", target.name}, {"url", target.redacted}});
+      const auto now = std::chrono::steady_clock::now();
+      std::optional<std::uint64_t> position;
+      if (!r[0][1].is_null()) position = parse_lsn(r[0][1].as<std::string>());
+      if (position) target.replay_position = *position;
+      if (target.primary) {
+        if (position) {
+          history_->add(now, *position);
+          raise_latest(*position);
+        }
+        if (in_recovery) {
+          logger().warn("the primary database is in recovery (a standby?); writes will fail",
+                        {{"target", target.name}, {"url", target.redacted}});
+        }
+      } else {
+        // Not in recovery (promoted, or the primary itself): as current as it gets.
+        const std::uint64_t replayed = in_recovery
+                                           ? target.replay_position.load()
+                                           : std::max(primary_position, position.value_or(0));
+        target.lag_ms = history_->lag(replayed, now).count();
+        if (target.lag_gauge != nullptr)
+          target.lag_gauge->set(static_cast<double>(target.lag_ms.load()) / 1000.0);
       }
       target.set_healthy(true, {});
       return std::nullopt;
@@ -468,10 +691,9 @@ std::optional<std::string> Database::probe(detail::TargetRuntime& target) noexce
         target.count_error(ErrorKind::connection);
         reason = "'" + target.name + "' (" + target.redacted + "): " + reason;
       }
-      target.set_healthy(false, reason);
       // The pooled connections most likely died too; reconnect them on next use.
       target.pool->drain_idle();
-      return reason;
+      return fail(reason);
     }
   } catch (...) {
     return std::string("health probe of '") + target.name + "' failed";
@@ -480,10 +702,11 @@ std::optional<std::string> Database::probe(detail::TargetRuntime& target) noexce
 
 plugin::Health Database::ping() noexcept {
   try {
-    const std::optional<std::string> primary_error = probe(*targets_[0]);
+    const std::optional<std::string> primary_error = probe(*targets_[0], 0);
+    const std::uint64_t primary_position = targets_[0]->replay_position.load();
     std::string replica_errors;
     for (std::size_t i = 1; i < targets_.size(); ++i) {
-      if (auto error = probe(*targets_[i])) {
+      if (auto error = probe(*targets_[i], primary_position)) {
         if (!replica_errors.empty()) replica_errors += "; ";
         replica_errors += *error;
       }
@@ -498,6 +721,34 @@ plugin::Health Database::ping() noexcept {
   } catch (...) {
     return {plugin::HealthStatus::failed, "database health probe failed"};
   }
+}
+
+std::vector<std::string> Database::replica_names() const {
+  std::vector<std::string> names;
+  for (std::size_t i = 1; i < targets_.size(); ++i) names.push_back(targets_[i]->name);
+  return names;
+}
+
+plugin::Health Database::replica_health(const std::string& name,
+                                        std::chrono::milliseconds max_lag) const {
+  for (std::size_t i = 1; i < targets_.size(); ++i) {
+    const detail::TargetRuntime& t = *targets_[i];
+    if (t.name != name) continue;
+    if (!t.healthy.load()) {
+      std::lock_guard lock(t.error_mutex);
+      return {plugin::HealthStatus::failed,
+              "unreachable, its reads go to the primary: " +
+                  (t.last_error.empty() ? std::string("not probed yet") : t.last_error)};
+    }
+    const std::string lag = std::to_string(t.lag_ms.load()) + " ms behind the primary";
+    if (std::chrono::milliseconds(t.lag_ms.load()) > max_lag) {
+      return {plugin::HealthStatus::degraded, lag + " (more than " +
+                                                  std::to_string(max_lag.count()) +
+                                                  " ms): reads go elsewhere until it catches up"};
+    }
+    return {plugin::HealthStatus::ok, lag};
+  }
+  return {plugin::HealthStatus::failed, "no such replica"};
 }
 
 }  // namespace eltrix::storage

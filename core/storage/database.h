@@ -13,6 +13,7 @@
 #pragma once
 
 #include "storage/error.h"
+#include "storage/read_scope.h"
 
 #include <eltrix/plugin/component.h>
 #include <eltrix/plugin/db_routing.h>
@@ -20,6 +21,7 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +60,7 @@ class Database;
 
 namespace detail {
 struct TargetRuntime;
+struct LagHistory;
 
 // pqxx 6 cannot bind std::string_view; pass it as a std::string.
 // (std::optional works as is: an empty one binds NULL.)
@@ -135,7 +138,15 @@ class Transaction {
   void exec_script(std::string_view sql);
 
   [[nodiscard]] std::string_view target() const;
+  /// True on the primary (every write, and reads no replica could serve).
+  [[nodiscard]] bool on_primary() const;
   [[nodiscard]] plugin::Access access() const { return access_; }
+
+  /// For a read that found less than the caller knows exists (an event the
+  /// client was just shown, a sync token ahead of the data): on a replica,
+  /// abandons this transaction and re-runs the read on the primary; on the
+  /// primary, does nothing and the caller reports what it found.
+  void need_primary() const;
   [[nodiscard]] bool read_only() const { return access_ == plugin::Access::read; }
 
  private:
@@ -166,17 +177,30 @@ class Database {
   Database& operator=(Database&&) = delete;
 
   /// Runs fn(Transaction&) in a read-only transaction on the target the
-  /// routing plugin picks (given min_position, the caller's last write
-  /// position) and returns fn's result. Falls back to the primary when a
-  /// replica cannot be reached. fn may run more than once (retries).
+  /// routing plugin picks and returns fn's result. The target must have
+  /// replayed min_position and whatever the thread's ReadScope needs (the
+  /// requester's own last write). Falls back to the primary when a replica
+  /// cannot be reached, turns out to be behind, or lacks the schema. fn may
+  /// run more than once (retries).
   template <typename F>
   auto read(F&& fn, std::uint64_t min_position = 0) {
     return run_returning(plugin::Access::read, min_position, std::forward<F>(fn));
   }
 
+  /// Runs fn(Transaction&) in a read-only transaction on the primary: for
+  /// reads that must see every acknowledged write whoever made it (an access
+  /// token created a moment ago through another node, a user ID about to be
+  /// registered).
+  template <typename F>
+  auto read_latest(F&& fn) {
+    return run_returning(plugin::Access::read, kLatest, std::forward<F>(fn));
+  }
+
   /// Runs fn(Transaction&) on the primary and commits; returns fn's result.
   /// Serialization failures and deadlocks (40001/40P01) re-run fn, up to
-  /// options.max_attempts times in all.
+  /// options.max_attempts times in all. With replicas configured, the WAL
+  /// position the commit reached is then read and reported to the thread's
+  /// ReadScope, so the requester's later reads wait for it.
   template <typename F>
   auto write(F&& fn) {
     return run_returning(plugin::Access::write, 0, std::forward<F>(fn));
@@ -190,11 +214,36 @@ class Database {
   /// What the routing plugin is shown: targets[0] is the primary.
   [[nodiscard]] std::vector<plugin::TargetState> target_states() const;
 
+  /// Where positions of users' writes are kept between requests (may be
+  /// null: then only the current request's own writes count). Set once at
+  /// start-up, before requests are served.
+  void set_position_book(PositionBook* book) { book_ = book; }
+  [[nodiscard]] bool has_replicas() const { return targets_.size() > 1; }
+  /// The highest WAL position this node has seen a commit reach (0 without
+  /// replicas): a read that needs it sees every write made through this node.
+  [[nodiscard]] std::uint64_t latest_position() const { return latest_position_.load(); }
+  /// `user_id` has been shown everything up to `position`: their later reads,
+  /// on any node, need it (a no-op without a position book).
+  void advance_user(const std::string& user_id, std::uint64_t position) {
+    if (book_ != nullptr && position != 0) book_->advance(user_id, position);
+  }
+  /// The primary's current WAL insert position (a round trip to it).
+  std::uint64_t primary_position();
+  /// Each replica's state as of its last health probe: ok, degraded (behind
+  /// by more than `max_lag`) or failed (unreachable). Unknown names: failed.
+  [[nodiscard]] plugin::Health replica_health(const std::string& name,
+                                              std::chrono::milliseconds max_lag) const;
+  /// The names of the replicas ("replica1", ...).
+  [[nodiscard]] std::vector<std::string> replica_names() const;
+
   [[nodiscard]] std::size_t pool_size() const;
   /// Connections of `target` currently checked out (0 for an unknown target).
   [[nodiscard]] std::size_t in_use(const std::string& target = "primary") const;
 
  private:
+  /// min_position meaning "the primary, whatever the replicas have replayed".
+  static constexpr std::uint64_t kLatest = ~std::uint64_t{0};
+
   template <typename F>
   auto run_returning(plugin::Access access, std::uint64_t min_position, F&& fn) {
     using Result = std::decay_t<std::invoke_result_t<F&, Transaction&>>;
@@ -209,15 +258,22 @@ class Database {
 
   void run(plugin::Access access, std::uint64_t min_position,
            const std::function<void(Transaction&)>& body);
-  void run_once(detail::TargetRuntime& target, plugin::Access access,
+  void run_once(detail::TargetRuntime& target, plugin::Access access, std::uint64_t min_position,
                 const std::function<void(Transaction&)>& body);
   std::size_t choose_read_target(std::uint64_t min_position);
-  std::optional<std::string> probe(detail::TargetRuntime& target) noexcept;
+  std::uint64_t read_requirement(std::uint64_t min_position);
+  void note_commit(detail::TargetRuntime& primary, pqxx::connection_base& conn);
+  void raise_latest(std::uint64_t position);
+  std::optional<std::string> probe(detail::TargetRuntime& target,
+                                   std::uint64_t primary_position) noexcept;
 
   DatabaseOptions options_;
   plugin::DbRouting& routing_;
   metrics::Registry& metrics_;
   std::vector<std::unique_ptr<detail::TargetRuntime>> targets_;  ///< [0] is the primary
+  PositionBook* book_ = nullptr;
+  std::unique_ptr<detail::LagHistory> history_;
+  std::atomic<std::uint64_t> latest_position_{0};
 };
 
 // ---- Migrations --------------------------------------------------------------

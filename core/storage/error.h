@@ -19,6 +19,9 @@ enum class ErrorKind {
   in_doubt,         ///< the connection broke during COMMIT: outcome unknown
   migration,        ///< schema migrations could not be applied
   config,           ///< invalid connection string or options
+  /// a replica had not replayed what the read needs; the read is re-run on
+  /// the primary (Transaction::need_primary) and this never leaves Database
+  stale_replica,
 };
 
 std::string_view to_string(ErrorKind kind);

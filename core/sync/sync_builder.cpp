@@ -46,6 +46,10 @@ class Builder {
   SyncResult build() {
     const auto& who = request_.who;
     to_ = storage::current_stream(tx_);
+    // A token from a newer snapshot than this one (a replica behind what the
+    // client has already been shown): answering from here would move the
+    // client backwards and repeat events on its next sync.
+    if (request_.since && request_.since->stream > to_) tx_.need_primary();
     from_ = request_.since ? std::min(request_.since->stream, to_) : 0;
     typing_serial_ = ctx_.typing.serial();
     // Typing serials are hybrid clocks comparable across nodes and restarts

@@ -13,6 +13,16 @@ ELTRIX_CLIENTS_SERVER_DATABASE_URL instead when it is set (its host, port and
 user; the database name is replaced by the new one), e.g. a PgBouncer in front
 of the same cluster (scripts/lib/pgbouncer.sh), which cannot create databases.
 
+Read replica: with ELTRIX_CLIENTS_REPLICA_URL (a streaming replica of that
+cluster, scripts/lib/replica.sh), the server also gets DATABASE_REPLICA_URL
+pointing at its database there. Each start lets the replica catch up (so it
+has the new database and schema) and, with ELTRIX_CLIENTS_REPLICA_PAUSE=1,
+then pauses its replay (pg_wal_replay_pause) for as long as the server runs:
+every write the suite makes is then missing on the replica, and the suite
+passes only if read-your-writes holds.
+
+Extra server settings: ELTRIX_CLIENTS_SERVER_ENV="KEY=VALUE KEY2=VALUE2".
+
 Binary: ELTRIX_BINARY, else <repo>/build/core/eltrix.
 
 From Python (pytest fixtures):
@@ -106,6 +116,32 @@ def psql(url: str, sql: str) -> None:
         raise ServerError(f"psql failed ({sql}): {proc.stderr.strip()}")
 
 
+def psql_value(url: str, sql: str) -> str:
+    proc = subprocess.run(
+        [_psql_binary(), "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql],
+        capture_output=True, text=True, timeout=60)
+    if proc.returncode != 0:
+        raise ServerError(f"psql failed ({sql}): {proc.stderr.strip()}")
+    return proc.stdout.strip()
+
+
+def replica_catch_up(primary_url: str, replica_url: str, timeout: float = 60.0) -> None:
+    """Resumes replay on the replica and waits until it has replayed everything
+    the primary had written when called."""
+    psql_value(replica_url, "SELECT pg_wal_replay_resume()")
+    target = psql_value(primary_url, "SELECT pg_current_wal_insert_lsn()")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if psql_value(replica_url, f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn") == "t":
+            return
+        time.sleep(0.05)
+    raise ServerError(f"the replica did not replay up to {target} within {timeout:.0f}s")
+
+
+def replica_pause(replica_url: str) -> None:
+    psql_value(replica_url, "SELECT pg_wal_replay_pause()")
+
+
 def url_with_db(url: str, dbname: str) -> str:
     base, _, rest = url.rpartition("/")
     query = rest.partition("?")[2]
@@ -148,7 +184,10 @@ class EltrixServer:
         # Where the server connects (None: the admin URL's cluster directly).
         self.server_db_url = server_db_url or os.environ.get("ELTRIX_CLIENTS_SERVER_DATABASE_URL") or None
         self.server_name = server_name
-        self.extra_env = dict(env or {})
+        self.replica_url = os.environ.get("ELTRIX_CLIENTS_REPLICA_URL") or None
+        self.pause_replica = os.environ.get("ELTRIX_CLIENTS_REPLICA_PAUSE") == "1"
+        self.extra_env = _parse_env(os.environ.get("ELTRIX_CLIENTS_SERVER_ENV", "").split())
+        self.extra_env.update(env or {})
         self._own_work_dir = work_dir is None
         self.work_dir = Path(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix=f"eltrix-{self.name}."))
         self.private_pg: PrivatePostgres | None = None
@@ -168,8 +207,14 @@ class EltrixServer:
                               "(build it: meson setup build && ninja -C build; or set ELTRIX_BINARY)")
         try:
             self._create_database()
+            if self.replica_url:
+                replica_catch_up(self.admin_db_url, self.replica_url)  # it has the database
             self._spawn(detach)
             self._wait_ready(timeout)
+            if self.replica_url:
+                replica_catch_up(self.admin_db_url, self.replica_url)  # and the schema
+                if self.pause_replica:
+                    replica_pause(self.replica_url)
         except BaseException:
             self.stop(quiet=True)
             raise
@@ -199,6 +244,8 @@ class EltrixServer:
             "ELTRIX_LOG_LEVEL": os.environ.get("ELTRIX_CLIENTS_LOG_LEVEL", "info"),
             **SUITE_SETTINGS,
         }
+        if self.replica_url and self.database_name:
+            env["DATABASE_REPLICA_URL"] = url_with_db(self.replica_url, self.database_name)
         env.update(self.extra_env)
         return env
 
@@ -358,7 +405,7 @@ def _parse_env(pairs: list[str]) -> dict[str, str]:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"server.py: --env expects KEY=VALUE, got {pair!r}")
+            raise SystemExit(f"server.py: --env and ELTRIX_CLIENTS_SERVER_ENV expect KEY=VALUE, got {pair!r}")
         env[key] = value
     return env
 
