@@ -21,6 +21,10 @@ then pauses its replay (pg_wal_replay_pause) for as long as the server runs:
 every write the suite makes is then missing on the replica, and the suite
 passes only if read-your-writes holds.
 
+Before such a server stops, its replica metrics are logged, and its whole
+/metrics is saved to $ELTRIX_CLIENTS_METRICS_DIR/<database>.prom when that is
+set (scripts/test checks them).
+
 Extra server settings: ELTRIX_CLIENTS_SERVER_ENV="KEY=VALUE KEY2=VALUE2".
 
 Binary: ELTRIX_BINARY, else <repo>/build/core/eltrix.
@@ -285,6 +289,8 @@ class EltrixServer:
         """SIGTERM (then SIGKILL), drop the database, stop a private cluster.
         Returns the exit status when known."""
         rc = None
+        if self.replica_url and self.url and self.alive():
+            self._save_replica_metrics()
         if self.proc is not None:
             if self.proc.poll() is None:
                 self.proc.terminate()
@@ -315,6 +321,20 @@ class EltrixServer:
             self.private_pg.stop()
             self.private_pg = None
         return rc
+
+    def _save_replica_metrics(self) -> None:
+        status, body = http_status(self.url + "/metrics")
+        if status != 200:
+            return
+        text = body.decode(errors="replace")
+        wanted = ("eltrix_db_replica_", 'eltrix_db_query_duration_seconds_count{access="read"')
+        lines = [line for line in text.splitlines()
+                 if line.startswith(wanted) and not line.startswith("#")]
+        log("replica metrics of " + (self.database_name or "?") + ":\n  " + "\n  ".join(lines))
+        out_dir = os.environ.get("ELTRIX_CLIENTS_METRICS_DIR")
+        if out_dir and self.database_name:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            (Path(out_dir) / f"{self.database_name}.prom").write_text(text)
 
     def cleanup_work_dir(self) -> None:
         if self._own_work_dir:
