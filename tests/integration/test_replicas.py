@@ -131,9 +131,11 @@ def login(node, user, password="correct horse battery"):
 def start_nodes(start_node, database, replica, count, **env):
     """`count` nodes on one database, reading from the replica's copy of it."""
     dbname = database.rpartition("/")[2]
+    # A callable value is evaluated for each node (a port of its own).
     nodes = [start_node(DATABASE_REPLICA_URL=url_with_db(replica.url, dbname),
                         ELTRIX_DATABASE_REPLICA_MAX_LAG_MS="3600000",
-                        ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false", **env)
+                        ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false",
+                        **{k: v() if callable(v) else v for k, v in env.items()})
              for _ in range(count)]
     for node in nodes:
         node.wait_ready()
@@ -185,8 +187,9 @@ def test_read_your_writes_on_two_nodes_while_the_replica_is_paused(
         env = {"ELTRIX_CACHE_BACKEND": "redis", "REDIS_URL": request.getfixturevalue("redis_url")}
     else:
         # A per-node cache in a cluster: nodes cannot see each other's
-        # positions and must ask the primary for its own.
-        env = {"ELTRIX_CLUSTER_ENABLED": "true", "ELTRIX_CLUSTER_PORT": str(free_port())}
+        # positions and must ask the primary for its own. (No peers: the
+        # mesh carries wake-ups, not positions.)
+        env = {"ELTRIX_CLUSTER_ENABLED": "true", "ELTRIX_CLUSTER_PORT": lambda: str(free_port())}
     nodes, dbname = start_nodes(start_node, database, replica, 2, **env)
     try:
         alice, room = converse_while_paused(nodes, dbname, replica)
