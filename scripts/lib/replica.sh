@@ -20,8 +20,10 @@
 # replica connects to it as "postgres" over 127.0.0.1, so this script adds a
 # "host replication" trust line for 127.0.0.1 to the primary's pg_hba.conf and
 # reloads it. PostgreSQL 15 defaults already allow streaming (wal_level=replica,
-# max_wal_senders=10). As root, everything runs as the "postgres" user, like
-# postgres.sh.
+# max_wal_senders=10). The replica streams through a replication slot
+# (eltrix_replica_PORT), so the primary keeps the WAL it has not received while
+# it is stopped; the slot goes with the primary's temporary cluster. As root,
+# everything runs as the "postgres" user, like postgres.sh.
 set -euo pipefail
 
 PG_BIN="${ELTRIX_PG_BIN:-/usr/lib/postgresql/15/bin}"
@@ -111,10 +113,18 @@ cmd_start() {
     [[ -z "$(ls -A "$dir")" ]] || die "$dir is not empty and is not a PostgreSQL cluster"
     allow_replication "$primary"
     log "cloning the primary (127.0.0.1:$primary_port) into $dir"
-    # -R writes standby.signal and primary_conninfo; -X stream copies the WAL
-    # needed to start consistent; -c fast does not wait for a checkpoint.
+    # A physical replication slot makes the primary keep the WAL this replica
+    # has not received, so it can catch up after being stopped (tests stop and
+    # restart it). A leftover slot of the same name (a replica deleted without
+    # being stopped cleanly) is dropped first.
+    local slot="eltrix_replica_$port"
+    psql_at "$primary_port" -c "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots
+      WHERE slot_name = '$slot' AND NOT active" >/dev/null
+    # -R writes standby.signal, primary_conninfo and primary_slot_name; -C -S
+    # create the slot; -X stream copies the WAL needed to start consistent;
+    # -c fast does not wait for a checkpoint.
     as_owner "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir" \
-      -R -X stream -c fast >&2 || die "pg_basebackup failed"
+      -R -C -S "$slot" -X stream -c fast >&2 || die "pg_basebackup failed"
     # The clone carries the primary's port and socket directory: override them.
     as_owner tee -a "$dir/postgresql.conf" >/dev/null <<CONF
 
