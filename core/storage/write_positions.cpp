@@ -110,7 +110,7 @@ void WritePositions::advance(const std::string& user_id, std::uint64_t position)
     if (it == entries_.end()) {
       entries_.emplace(user_id, Entry{position, expires});
       raised = true;
-    } else if (position > it->second.position) {
+    } else if (position > it->second.position || it->second.expires <= now) {
       it->second = Entry{position, expires};
       raised = true;
     }
