@@ -7,6 +7,7 @@
 #include "client/routes.h"
 #include "client/typing_impl.h"
 #include "cluster/mesh.h"
+#include "cluster/node_registry.h"
 #include "config/client_keys.h"
 #include "config/cluster_keys.h"
 #include "config/config.h"
@@ -100,6 +101,7 @@ struct ClientApi::Services {
     if (mesh) {
       wire_mesh(*mesh, notifier, *typing, cache,
                 (cache_instance.info().capabilities & plugin::kCacheShared) != 0);
+      nodes = make_node_registry(config, db, mesh->node_id(), metrics);
     }
   }
 
@@ -135,6 +137,7 @@ struct ClientApi::Services {
   std::unique_ptr<client::RateLimiter> rate_limiter;
   std::unique_ptr<client::TypingStateImpl> typing;
   std::unique_ptr<client::PresenceSweeper> presence_sweeper;
+  std::unique_ptr<cluster::NodeRegistry> nodes;  ///< with a cluster only
 };
 
 ClientApi::ClientApi(const config::Config& config, storage::Database& db,
@@ -158,8 +161,14 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
       .typing = *s.typing,
       .media = s.media,
       .thumbnails = s.thumbnails,
+      .nodes = s.nodes.get(),
   });
   s.presence_sweeper = std::make_unique<client::PresenceSweeper>(*context_);
+  if (s.nodes) {
+    s.nodes->on_offline([ctx = context_.get()](const std::vector<std::string>& users) {
+      client::presence_changed(*ctx, users);
+    });
+  }
 }
 
 ClientApi::~ClientApi() {
@@ -173,12 +182,14 @@ void ClientApi::add_routes(http::Router& router) {
 void ClientApi::start() {
   services_->presence_sweeper->start();
   services_->recheck.start();
+  if (services_->nodes) services_->nodes->start();
   if (services_->mesh) services_->mesh->start(services_->strategy);
 }
 
 void ClientApi::stop() {
   // The mesh first: its reader threads deliver into the notifier.
   if (services_->mesh) services_->mesh->stop();
+  if (services_->nodes) services_->nodes->stop();
   services_->recheck.stop();
   services_->presence_sweeper->stop();
   services_->notifier.wake_all();

@@ -3,6 +3,7 @@
 #include "client/typing_impl.h"
 #include "cluster/handshake.h"
 #include "cluster/messages.h"
+#include "cluster/node_registry.h"
 #include "config/cluster_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
@@ -28,6 +29,21 @@ std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::
   options.link.queue_limit =
       static_cast<std::size_t>(config.get_int(keys::kClusterQueueSize, 10000));
   return std::make_unique<cluster::Mesh>(std::move(options), metrics);
+}
+
+std::unique_ptr<cluster::NodeRegistry> make_node_registry(const config::Config& config,
+                                                          storage::Database& db,
+                                                          const std::string& node_id,
+                                                          metrics::Registry& metrics) {
+  cluster::NodeRegistryOptions options;
+  options.node_id = node_id;
+  std::string bind = config.get_string(keys::kClusterBindAddress, "");
+  if (bind.empty()) bind = config.get_string(keys::kHttpBindAddress, "0.0.0.0");
+  options.address = bind + ":" + std::to_string(config.get_int(keys::kClusterPort, 8009));
+  options.heartbeat_interval =
+      std::chrono::seconds(config.get_int(keys::kClusterHeartbeatInterval, 5));
+  options.node_timeout = std::chrono::seconds(config.get_int(keys::kClusterNodeTimeout, 15));
+  return std::make_unique<cluster::NodeRegistry>(db, std::move(options), metrics);
 }
 
 void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingStateImpl& typing,

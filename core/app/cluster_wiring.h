@@ -19,6 +19,12 @@ class Notifier;
 namespace eltrix::client {
 class TypingStateImpl;
 }
+namespace eltrix::storage {
+class Database;
+}
+namespace eltrix::cluster {
+class NodeRegistry;
+}
 namespace eltrix::plugins {
 class GuardedCache;
 }
@@ -29,6 +35,13 @@ namespace eltrix::app {
 /// server.secret_key), listening on cluster.bind_address (else
 /// http.bind_address) and cluster.port, a fresh node id.
 std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::Registry& metrics);
+
+/// This node's heartbeat (cluster.heartbeat_interval, cluster.node_timeout)
+/// under `node_id`, the mesh's.
+std::unique_ptr<cluster::NodeRegistry> make_node_registry(const config::Config& config,
+                                                          storage::Database& db,
+                                                          const std::string& node_id,
+                                                          metrics::Registry& metrics);
 
 /// Both ways between the node's services and `mesh`: wake-ups of `notifier`,
 /// typing changes of `typing`, and, unless the cache is shared by all nodes

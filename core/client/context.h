@@ -26,6 +26,9 @@ namespace eltrix::media {
 class MediaService;
 class ThumbnailService;
 }  // namespace eltrix::media
+namespace eltrix::cluster {
+class NodeRegistry;
+}
 namespace eltrix::client {
 
 class Authenticator;
@@ -49,6 +52,9 @@ struct Context {
   /// The media repository over the configured media-store plugin.
   media::MediaService& media;
   media::ThumbnailService& thumbnails;
+  /// With a cluster: this node's id and which nodes are alive (presence rows
+  /// are tied to the node that refreshed them). nullptr without a cluster.
+  cluster::NodeRegistry* nodes = nullptr;
 };
 
 }  // namespace eltrix::client

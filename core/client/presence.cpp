@@ -2,9 +2,11 @@
 
 #include "client/json_body.h"
 #include "client/user_data_common.h"
+#include "cluster/node_registry.h"
 #include "log/log.h"
 #include "notify/notifier.h"
 #include "rooms/room_service.h"
+#include "storage/cluster_nodes.h"
 #include "storage/database.h"
 
 #include <fmt/format.h>
@@ -41,7 +43,24 @@ bool share_a_room(storage::Transaction& tx, const std::string& a, const std::str
       .has_value();
 }
 
+/// With a cluster, whether `presence` is tied to this node or a live one; a
+/// row tied to a dead (or no) node must be claimed by this one, or the dead
+/// node's sweep would take a user offline who is still syncing here.
+bool owner_alive(const Context& ctx, const storage::Presence& presence) {
+  if (ctx.nodes == nullptr) return true;
+  return presence.node_id && ctx.nodes->alive(*presence.node_id);
+}
+
+/// Ties the user's presence to this node (in the writing transaction).
+void claim(const Context& ctx, storage::Transaction& tx, const std::string& user_id) {
+  if (ctx.nodes != nullptr) storage::claim_presence(tx, user_id, ctx.nodes->node_id());
+}
+
 }  // namespace
+
+void presence_changed(Context& ctx, const std::vector<std::string>& user_ids) {
+  for (const auto& user : user_ids) wake_presence(ctx, user);
+}
 
 bool is_presence_state(std::string_view state) {
   return state == "online" || state == "unavailable" || state == "offline";
@@ -74,7 +93,7 @@ void set_presence_from_sync(Context& ctx, const std::string& user_id,
     // and the timestamps are fresh. A lagging replica can only delay a
     // refresh by its lag.
     if (current && current->state == wanted && current->last_sync_ts &&
-        now - *current->last_sync_ts < kPresenceTouchMs) {
+        now - *current->last_sync_ts < kPresenceTouchMs && owner_alive(ctx, *current)) {
       return;
     }
     bool changed = ctx.db.write([&](storage::Transaction& tx) {
@@ -82,11 +101,13 @@ void set_presence_from_sync(Context& ctx, const std::string& user_id,
       std::int64_t last_active = wanted == "online" ? now : (stored ? stored->last_active_ts : now);
       if (stored && stored->state == wanted) {
         storage::touch_presence(tx, user_id, last_active, now);
+        claim(ctx, tx, user_id);
         return false;
       }
       storage::put_presence(tx, user_id, wanted,
                             stored ? stored->status_msg : std::optional<std::string>(), last_active,
                             now);
+      claim(ctx, tx, user_id);
       return true;
     });
     if (changed) wake_presence(ctx, user_id);
@@ -200,9 +221,11 @@ void add_presence_routes(http::Router& router, Context& ctx) {
                  // updated"), and counts as a sign of life for the offline sweep.
                  if (stored && stored->state == state && stored->status_msg == status_msg) {
                    storage::touch_presence(tx, user_id, now, now);
+                   claim(ctx, tx, user_id);
                    return false;
                  }
                  storage::put_presence(tx, user_id, state, status_msg, now, now);
+                 claim(ctx, tx, user_id);
                  return true;
                });
                if (changed) wake_presence(ctx, user_id);

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace eltrix::client {
 
@@ -48,6 +49,10 @@ nlohmann::json presence_content(const storage::Presence& presence, std::int64_t 
 /// M_INVALID_PARAM).
 void set_presence_from_sync(Context& ctx, const std::string& user_id,
                             const std::optional<std::string>& set_presence);
+
+/// Wakes the syncs that show these users' presence (theirs and everyone's
+/// sharing a room with them), e.g. after a dead node's users went offline.
+void presence_changed(Context& ctx, const std::vector<std::string>& user_ids);
 
 struct PresenceSweepOptions {
   /// Users whose last sync (or PUT) is older than this go offline.

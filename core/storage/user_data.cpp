@@ -191,11 +191,13 @@ std::int64_t read_up_to(Transaction& tx, std::string_view room_id, std::string_v
 
 namespace {
 constexpr std::string_view kPresenceColumns =
-    "user_id, state, status_msg, last_active_ts, last_sync_ts, stream_position";
+    "user_id, state, status_msg, last_active_ts, last_sync_ts, stream_position, node_id";
 
 Presence read_presence(const pqxx::row& row) {
-  return {row[0].as<std::string>(),  row[1].as<std::string>(),       nullable<std::string>(row[2]),
-          row[3].as<std::int64_t>(), nullable<std::int64_t>(row[4]), row[5].as<std::int64_t>()};
+  return {row[0].as<std::string>(),       row[1].as<std::string>(),
+          nullable<std::string>(row[2]),  row[3].as<std::int64_t>(),
+          nullable<std::int64_t>(row[4]), row[5].as<std::int64_t>(),
+          nullable<std::string>(row[6])};
 }
 }  // namespace
 

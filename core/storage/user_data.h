@@ -104,6 +104,8 @@ struct Presence {
   std::int64_t last_active_ts = 0;
   std::optional<std::int64_t> last_sync_ts;
   std::int64_t position = 0;
+  /// The node whose client last refreshed it (cluster/node_registry.h).
+  std::optional<std::string> node_id;
 };
 
 std::optional<Presence> get_presence(Transaction& tx, std::string_view user_id);

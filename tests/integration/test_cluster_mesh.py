@@ -268,7 +268,12 @@ def test_typing_on_one_node_shows_in_a_sync_on_another(cluster):
     alice.ok("PUT", f"/rooms/{urllib.parse.quote(room_id)}/typing/{alice.user_id}",
              {"typing": False})
     waiter.join(15)
-    assert typing_users(waiter.result, room_id) == []
+    result = waiter.result
+    # The wake-up may have been for something else first (Bob's presence):
+    # the typing change follows in the next sync.
+    if typing_users(result, room_id) is None:
+        result = on(a, bob).sync(since=result["next_batch"], timeout=5000)
+    assert typing_users(result, room_id) == []
     assert b.metric("eltrix_cluster_messages_received_total", type="typing") >= 2
 
 
@@ -292,3 +297,67 @@ def test_with_a_local_cache_a_logout_on_one_node_rejects_the_token_on_another(cl
         time.sleep(0.02)
     assert status == 401  # within a second, not the cache's 30 s
     assert b.metric("eltrix_cluster_messages_received_total", type="cache_invalidation") >= 1
+
+
+def presence_of(client, user_id):
+    return client.ok("GET", f"/presence/{urllib.parse.quote(user_id)}/status")["presence"]
+
+
+def test_presence_crosses_nodes_and_a_dead_nodes_users_go_offline(cluster):
+    # Heartbeats every second, dead after 2 s: offline within
+    # 2 x node_timeout + heartbeat_interval = 5 s (docs/operator-guide.md).
+    fast = {"ELTRIX_CLUSTER_HEARTBEAT_INTERVAL": 1, "ELTRIX_CLUSTER_NODE_TIMEOUT": 2}
+    a = cluster(HOSTS[0], HOSTS[:2], **fast)
+    b = cluster(HOSTS[1], HOSTS[:2], **fast)
+    for node in (a, b):
+        node.wait_metric("eltrix_cluster_peers_connected", lambda v: v == 1)
+        node.wait_metric("eltrix_cluster_nodes_alive", lambda v: v == 2)
+    alice = register(a, "alice")
+    bob = register(b, "bob")
+    carol = register(a, "carol")
+    room_id = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    for member in (bob, carol):
+        member.ok("POST", f"/join/{urllib.parse.quote(room_id)}", {})
+
+    # Bob waits on B; Alice comes online through A: his sync wakes.
+    since = bob.sync()["next_batch"]
+    waiter = park(bob, since)
+    alice.sync(set_presence="online")
+    waiter.join(15)
+    events = waiter.result.get("presence", {}).get("events", [])
+    assert any(e["sender"] == alice.user_id and e["content"]["presence"] == "online"
+               for e in events), waiter.result
+    assert presence_of(bob, alice.user_id) == "online"
+
+    # Carol too went online through A, but her client moves to B (as a load
+    # balancer would do once A is gone): B takes her presence over.
+    carol.sync(set_presence="online")
+    carol_b = on(b, carol)
+
+    a.proc.kill()  # kill -9
+    killed_at = time.monotonic()
+    a.proc.wait()
+    # Carol keeps syncing through B, as clients do.
+    stop = threading.Event()
+
+    def keep_syncing():
+        token = carol_b.sync()["next_batch"]
+        while not stop.is_set():
+            token = carol_b.sync(since=token, timeout=500)["next_batch"]
+
+    syncer = threading.Thread(target=keep_syncing, daemon=True)
+    syncer.start()
+    deadline = killed_at + 10
+    while time.monotonic() < deadline and presence_of(bob, alice.user_id) != "offline":
+        time.sleep(0.2)
+    went_offline_after = time.monotonic() - killed_at
+    assert presence_of(bob, alice.user_id) == "offline"
+    assert went_offline_after < 8, went_offline_after
+    # Only Alice: Carol was taken over by B before the sweep.
+    assert b.metric("eltrix_cluster_dead_node_users_offline_total") == 1
+    assert b.metric("eltrix_cluster_nodes_alive") == 1
+    # Carol never went offline: she was still syncing through B.
+    time.sleep(1)
+    assert presence_of(bob, carol.user_id) == "online"
+    stop.set()
+    syncer.join(5)
