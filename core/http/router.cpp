@@ -82,11 +82,14 @@ Response Response::deferred(std::shared_ptr<Deferred> d) {
 // Request
 
 /// Hands out at most `limit` bytes of `source`; notes whether more were there,
-/// and fails the stream (badbit) when the source ends before `expected` bytes.
+/// and fails the stream (badbit) when the body was cut off: the source ends
+/// before `expected` bytes, the source itself failed (a read timeout), or a
+/// body of unknown length ended because the client hung up (`cut_off`).
 class Request::LimitedBuf : public std::streambuf {
  public:
-  LimitedBuf(std::istream& source, std::size_t limit, std::optional<std::size_t> expected)
-      : source_(source), limit_(limit), expected_(expected) {}
+  LimitedBuf(std::istream& source, std::size_t limit, std::optional<std::size_t> expected,
+             std::function<bool()> cut_off)
+      : source_(source), limit_(limit), expected_(expected), cut_off_(std::move(cut_off)) {}
   [[nodiscard]] bool exceeded() const { return exceeded_; }
   [[nodiscard]] bool truncated() const { return truncated_; }
 
@@ -103,11 +106,13 @@ class Request::LimitedBuf : public std::streambuf {
     source_.read(buffer_, static_cast<std::streamsize>(want));
     const auto got = static_cast<std::size_t>(source_.gcount());
     if (got == 0) {
-      if (expected_ && delivered_ < std::min(*expected_, limit_)) {
+      const bool short_of_length = expected_ && delivered_ < std::min(*expected_, limit_);
+      const bool hung_up = !expected_ && cut_off_ && cut_off_();
+      if (short_of_length || source_.bad() || hung_up) {
         truncated_ = true;
         // std::istream turns this into badbit, so a reader cannot mistake a
         // cut-off upload for a complete one.
-        throw std::ios_base::failure("request body ended before its Content-Length");
+        throw std::ios_base::failure("request body was cut off before its end");
       }
       return traits_type::eof();
     }
@@ -120,6 +125,7 @@ class Request::LimitedBuf : public std::streambuf {
   std::istream& source_;
   std::size_t limit_;
   std::optional<std::size_t> expected_;
+  std::function<bool()> cut_off_;
   std::size_t delivered_ = 0;
   bool exceeded_ = false;
   bool truncated_ = false;
@@ -175,11 +181,12 @@ Poco::Net::HTTPServerRequest& Request::raw() {
 }
 
 void Request::set_body_stream(std::istream* stream, std::size_t limit,
-                              std::optional<std::size_t> expected) {
+                              std::optional<std::size_t> expected,
+                              std::function<bool()> cut_off) {
   limited_stream_.reset();
   limited_buf_.reset();
   if (stream == nullptr) return;
-  limited_buf_ = std::make_unique<LimitedBuf>(*stream, limit, expected);
+  limited_buf_ = std::make_unique<LimitedBuf>(*stream, limit, expected, std::move(cut_off));
   limited_stream_ = std::make_unique<std::istream>(limited_buf_.get());
 }
 

@@ -83,7 +83,8 @@ class Request {
   /// the client sends more than the limit, the stream ends early and
   /// body_too_large() turns true; the server then answers 413 M_TOO_LARGE
   /// whatever the handler returns (handlers should discard partial data).
-  /// When the client disconnects before its Content-Length, the stream fails
+  /// When the client disconnects before its Content-Length (or, for a chunked
+  /// body, before the last chunk), the stream fails
   /// (badbit) and body_truncated() turns true; handlers must treat a failed
   /// stream as an aborted upload, and the server answers 400 and closes.
   std::istream& body_stream();
@@ -94,8 +95,11 @@ class Request {
   void set_body(std::string body) { body_ = std::move(body); }
   void set_json(nlohmann::json json) { json_ = std::move(json); }
   void set_header(const std::string& name, const std::string& value) { headers_.set(name, value); }
+  /// `cut_off` is asked when a body of unknown length (chunked) ends: true
+  /// means the client hung up rather than finished, so the body is truncated.
   void set_body_stream(std::istream* stream, std::size_t limit,
-                       std::optional<std::size_t> expected = std::nullopt);
+                       std::optional<std::size_t> expected = std::nullopt,
+                       std::function<bool()> cut_off = {});
   ~Request();
   Request(const Request&) = delete;
   Request& operator=(const Request&) = delete;

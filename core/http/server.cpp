@@ -31,6 +31,7 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -222,6 +223,22 @@ class HttpConnection final : public Poco::Net::HTTPServerConnection {
 
 /// The connection the current pool thread serves (null outside one).
 thread_local HttpConnection* t_connection = nullptr;
+
+/// Whether the client behind `request` has closed its side of the connection.
+/// Poco 1.11's chunked reader reports a connection cut mid-chunk as a normal
+/// end of body; a hang-up is how such a cut shows. A client that is still
+/// there after its last chunk is waiting for the answer.
+bool client_hung_up(Poco::Net::HTTPServerRequest& request) {
+  auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  if (impl == nullptr) return false;
+  const int fd = impl->socket().impl()->sockfd();
+  if (fd < 0) return true;
+  pollfd p{.fd = fd, .events = POLLIN | POLLRDHUP, .revents = 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if ((p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) return true;
+  char byte = 0;
+  return ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
+}
 
 }  // namespace
 
@@ -855,8 +872,11 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
     }
     req.set_body(std::move(body));
   } else if (mode == BodyMode::stream) {
+    std::function<bool()> cut_off;
+    if (chunked) cut_off = [&request] { return client_hung_up(request); };
     req.set_body_stream(has_body ? &request.stream() : nullptr, limit,
-                        chunked ? std::nullopt : std::optional<std::size_t>(declared));
+                        chunked ? std::nullopt : std::optional<std::size_t>(declared),
+                        std::move(cut_off));
   }
 
   Response out = route.handler(req);
@@ -865,7 +885,7 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
     // The client went away mid-body: whatever the handler made of the partial
     // data is discarded (it saw the stream fail), and the connection is done.
     close_connection = true;
-    return matrix_error(400, "M_UNKNOWN", "Request body is shorter than its Content-Length");
+    return matrix_error(400, "M_UNKNOWN", "Request body was cut off before its end");
   }
 
   if (mode == BodyMode::stream && req.body_too_large()) {
