@@ -181,8 +181,7 @@ Poco::Net::HTTPServerRequest& Request::raw() {
 }
 
 void Request::set_body_stream(std::istream* stream, std::size_t limit,
-                              std::optional<std::size_t> expected,
-                              std::function<bool()> cut_off) {
+                              std::optional<std::size_t> expected, std::function<bool()> cut_off) {
   limited_stream_.reset();
   limited_buf_.reset();
   if (stream == nullptr) return;
