@@ -43,7 +43,7 @@ log() { echo "multinode: $*" >&2; }
 # logout's invalidation reaching the other nodes' local caches; with Redis the
 # cache is shared, so that run never has this gap), presence-on-death (a dead
 # node's users go offline).
-GAPS=${ELTRIX_MULTINODE_GAPS-presence-on-death}
+GAPS=${ELTRIX_MULTINODE_GAPS-}
 
 # set_gaps CACHE: ELTRIX_MULTINODE_GAPS for the tests, nio_deselect (pytest
 # arguments) and js_pattern (node --test-name-pattern: the tests to run; node 20

@@ -20,7 +20,8 @@ KILL_AFTER = 12  # acknowledged sends before the kill
 # How long a dead node's users may still look online. The mesh declares a
 # peer dead after cluster.node_timeout without heartbeats (3 s in
 # tests/cluster/cluster.py, heartbeats every 1 s) and marks its users offline;
-# see docs/scaling.md ("When a node dies").
+# see docs/scaling.md ("When a node dies"): within 2 x node_timeout +
+# heartbeat_interval (7 s here), plus a margin for a loaded machine.
 PRESENCE_BOUND_S = float(os.environ.get("ELTRIX_CLUSTER_PRESENCE_BOUND", "10"))
 
 
