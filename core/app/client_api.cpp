@@ -20,9 +20,9 @@
 #include "notify/stream_recheck.h"
 #include "rooms/room_service_impl.h"
 #include "rooms/server_keys.h"
+#include "storage/database.h"
 #include "storage/stream.h"
 #include "storage/stream_changes.h"
-#include "storage/database.h"
 #include "storage/write_positions.h"
 
 #include <algorithm>
