@@ -29,6 +29,9 @@ std::optional<std::string> requested_device_id(const nlohmann::json& body) {
   if (device_id && (device_id->empty() || device_id->size() > 255)) {
     throw http::MatrixError(400, "M_INVALID_PARAM", "'device_id' must be 1 to 255 bytes long");
   }
+  if (device_id && device_id->find('\0') != std::string::npos) {
+    throw http::MatrixError(400, "M_INVALID_PARAM", "'device_id' must not contain NUL (\\u0000)");
+  }
   return device_id;
 }
 

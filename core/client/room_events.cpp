@@ -40,7 +40,8 @@ http::Response send_message(Context& ctx, http::Request& req) {
   rooms::NewEvent event{.type = std::string(req.path_param("eventType")),
                         .sender = who.user_id,
                         .content = req.json(),
-                        .txn = rooms::Transaction{who.device_id, txn_id_param(req)}};
+                        .txn = rooms::Transaction{who.device_id, txn_id_param(req), {}}};
+  event.txn->endpoint = rooms::send_endpoint(room_id, event.type);
   if (event.type == "m.room.redaction") {
     auto redacts = optional_string(req.json(), "redacts");
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
@@ -59,8 +60,9 @@ http::Response redact(Context& ctx, http::Request& req) {
   rooms::NewEvent event{.type = "m.room.redaction",
                         .sender = who.user_id,
                         .content = content,
-                        .txn = rooms::Transaction{who.device_id, txn_id_param(req)},
+                        .txn = rooms::Transaction{who.device_id, txn_id_param(req), {}},
                         .redacts = event_id_param(req)};
+  event.txn->endpoint = rooms::redact_endpoint(room_id, *event.redacts);
   auto sent = room_service(ctx).send(room_id, event);
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }

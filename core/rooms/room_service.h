@@ -10,15 +10,29 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eltrix::rooms {
 
-/// The sending device's transaction, for idempotent PUT .../send/{type}/{txnId}.
+/// The sending device's transaction, for idempotent PUT .../send/{type}/{txnId}
+/// and PUT .../redact/{eventId}/{txnId}. A transaction ID is scoped per device
+/// and per request path (spec: "Transaction identifiers"), so `endpoint` names
+/// the path without the txnId: send_endpoint() / redact_endpoint().
 struct Transaction {
   std::string device_id;
   std::string txn_id;
+  std::string endpoint;
 };
+
+/// "send/<room>/<type>": the scope of PUT /rooms/{room}/send/{type}/{txnId}.
+inline std::string send_endpoint(std::string_view room_id, std::string_view type) {
+  return "send/" + std::string(room_id) + "/" + std::string(type);
+}
+/// "redact/<room>/<event>": the scope of PUT /rooms/{room}/redact/{event}/{txnId}.
+inline std::string redact_endpoint(std::string_view room_id, std::string_view event_id) {
+  return "redact/" + std::string(room_id) + "/" + std::string(event_id);
+}
 
 struct SentEvent {
   std::string event_id;

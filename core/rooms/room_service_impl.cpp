@@ -9,6 +9,7 @@
 #include "matrix/room_version.h"
 #include "matrix/signing.h"
 #include "notify/notifier.h"
+#include "rooms/event_sql_content.h"
 #include "rooms/server_keys.h"
 #include "storage/stream.h"
 
@@ -32,6 +33,16 @@ void check_content(const NewEvent& event) {
   }
   if (event.state_key && event.state_key->size() > 255) {
     throw http::MatrixError(400, "M_BAD_JSON", "State key must be at most 255 bytes");
+  }
+  // The type and state key are also stored as columns, which cannot hold a
+  // NUL: "m.room.history_visibility\u0000" would be indexed as the real
+  // history visibility while clients see another type (storage refuses it
+  // too; this answers with the field's name).
+  if (event.type.find('\0') != std::string::npos) {
+    throw http::MatrixError(400, "M_BAD_JSON", "Event type must not contain NUL (\\u0000)");
+  }
+  if (event.state_key && event.state_key->find('\0') != std::string::npos) {
+    throw http::MatrixError(400, "M_BAD_JSON", "State key must not contain NUL (\\u0000)");
   }
   if (event.type == "m.room.member") {
     const auto it = event.content.find("membership");
@@ -95,8 +106,8 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
     auto row = tx.exec_optional(
         "SELECT t.event_id, e.stream_ordering FROM event_transactions t "
         "JOIN events e ON e.event_id = t.event_id "
-        "WHERE t.user_id = $1 AND t.device_id = $2 AND t.txn_id = $3",
-        event.sender, event.txn->device_id, event.txn->txn_id);
+        "WHERE t.user_id = $1 AND t.device_id = $2 AND t.endpoint = $3 AND t.txn_id = $4",
+        event.sender, event.txn->device_id, event.txn->endpoint, event.txn->txn_id);
     if (row) return {(*row)[0].as<std::string>(), (*row)[1].as<std::int64_t>()};
   }
 
@@ -184,13 +195,14 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
       event.type == "m.room.member" ? event.content.value("membership", "") : "";
   tx.exec(
       "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
-      "origin_server_ts, pdu, membership, txn_device_id, txn_id) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+      "origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb)",
       stream, event_id, room.room_id, event.type, event.state_key, event.sender, depth + 1,
       pdu["origin_server_ts"].get<std::int64_t>(), text,
       membership.empty() ? std::optional<std::string>() : std::optional(membership),
       event.txn ? std::optional(event.txn->device_id) : std::nullopt,
-      event.txn ? std::optional(event.txn->txn_id) : std::nullopt);
+      event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
+      event_sql_content(event.type, event.state_key.has_value(), pdu["content"]));
   tx.exec("DELETE FROM room_forward_extremities WHERE room_id = $1", room.room_id);
   tx.exec("INSERT INTO room_forward_extremities (room_id, event_id) VALUES ($1, $2)", room.room_id,
           event_id);
@@ -214,14 +226,19 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
     // Redact in place: the stored PDU keeps exactly what the room version's
     // redaction algorithm keeps (hashes and signatures stay valid for it).
     nlohmann::json redacted = matrix::redact_event(target->pdu, *version);
-    tx.exec("UPDATE events SET pdu = $1, redacted_by = $2 WHERE event_id = $3",
-            matrix::canonical_json(redacted), event_id, target->event_id);
+    const nlohmann::json kept = redacted.value("content", nlohmann::json::object());
+    tx.exec(
+        "UPDATE events SET pdu = $1, redacted_by = $2, sql_content = $4::jsonb "
+        "WHERE event_id = $3",
+        matrix::canonical_json(redacted), event_id, target->event_id,
+        event_sql_content(target->type(), target->pdu.contains("state_key"), kept));
   }
   if (event.txn) {
     tx.exec(
-        "INSERT INTO event_transactions (user_id, device_id, txn_id, room_id, event_id) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-        event.sender, event.txn->device_id, event.txn->txn_id, room.room_id, event_id);
+        "INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, event_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        event.sender, event.txn->device_id, event.txn->endpoint, event.txn->txn_id, room.room_id,
+        event_id);
   }
   wake_keys.push_back(notify::room_key(room.room_id));
   return {event_id, stream};

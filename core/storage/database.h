@@ -62,6 +62,22 @@ namespace detail {
 struct TargetRuntime;
 struct LagHistory;
 
+/// Throws InvalidTextParameter when a text parameter holds a NUL byte.
+/// libpq passes text parameters as C strings, so it would silently cut the
+/// value at the first NUL (and PostgreSQL's text cannot hold one anyway):
+/// the row would then disagree with the JSON it was read from. Refusing here
+/// covers every statement, whatever the caller validated.
+template <typename T>
+void check_text_param(const T& value) {
+  using V = std::decay_t<T>;
+  if constexpr (std::is_same_v<V, std::string> || std::is_same_v<V, std::string_view>) {
+    if (value.find('\0') != V::npos) throw InvalidTextParameter();
+  } else if constexpr (std::is_same_v<V, std::optional<std::string>> ||
+                       std::is_same_v<V, std::optional<std::string_view>>) {
+    if (value) check_text_param(*value);
+  }
+}
+
 // pqxx 6 cannot bind std::string_view; pass it as a std::string.
 // (std::optional works as is: an empty one binds NULL.)
 template <typename T>
@@ -96,6 +112,7 @@ class Transaction {
   /// PQexecParams: no server-side prepared statement is left behind).
   template <typename... Args>
   pqxx::result exec(std::string_view sql, Args&&... args) {
+    (detail::check_text_param(args), ...);
     const auto start = std::chrono::steady_clock::now();
     try {
       pqxx::result result =

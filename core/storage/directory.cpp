@@ -2,6 +2,7 @@
 
 #include "http/error.h"
 #include "matrix/ids.h"
+#include "storage/user_data.h"
 
 #include <fmt/format.h>
 
@@ -21,8 +22,9 @@ std::int64_t now_ms() {
 }
 
 // The string members of a state event's content, as SQL expressions over the
-// event's parsed content `c`. A value of another type counts as absent (as a
-// client would treat it), rather than showing up as its JSON text.
+// event's parsed content `c` (events.sql_content: never a cast of events.pdu,
+// which jsonb refuses when it holds \u0000; see rooms/event_sql_content.h). A value of another type
+// counts as absent (as a client would treat it), rather than showing up as its JSON text.
 std::string content_string(std::string_view type, std::string_view key) {
   return fmt::format(
       "max(CASE WHEN s.type = '{0}' AND jsonb_typeof(c->'{1}') = 'string' THEN c->>'{1}' END)",
@@ -201,7 +203,7 @@ PublicRoomsPage list_public_rooms(Transaction& tx, const PublicRoomsQuery& query
              {} AS join_rule, {} AS history_visibility, {} AS guest_access, {} AS room_type
         FROM current_state s
         JOIN events e ON e.event_id = s.event_id
-        CROSS JOIN LATERAL (SELECT (e.pdu::jsonb)->'content' AS c) parsed
+        CROSS JOIN LATERAL (SELECT e.sql_content AS c) parsed
        WHERE s.room_id = p.room_id AND s.state_key = ''
          AND s.type IN ('m.room.name', 'm.room.topic', 'm.room.canonical_alias',
                         'm.room.avatar', 'm.room.join_rules', 'm.room.history_visibility',
@@ -217,7 +219,7 @@ PublicRoomsPage list_public_rooms(Transaction& tx, const PublicRoomsQuery& query
           OR strpos(lower(d.topic), lower($1)) > 0
           OR strpos(lower(d.canonical_alias), lower($1)) > 0)
      AND ($2::text IS NULL
-          OR d.room_type IN (SELECT jsonb_array_elements_text($2::jsonb))
+          OR d.room_type = ANY($2::text[])
           OR ($3 AND d.room_type IS NULL))
 ), ranked AS (
   SELECT m.*,
@@ -242,10 +244,13 @@ SELECT room_id, joined, name, topic, canonical_alias, avatar_url, join_rule,
       content_string("m.room.guest_access", "guest_access"),
       content_string("m.room.create", "type"));
 
-  std::optional<std::string> types_json;
+  // A text[] literal rather than JSON cast to jsonb: a room type holding
+  // \u0000 would fail the cast (a 500); in a text parameter the storage layer
+  // refuses the NUL with 400 M_INVALID_PARAM.
+  std::optional<std::string> room_types_array;
   bool include_untyped = false;
   if (query.room_types) {
-    auto list = nlohmann::json::array();
+    std::vector<std::string> list;
     for (const auto& type : *query.room_types) {
       if (type) {
         list.push_back(*type);
@@ -253,7 +258,7 @@ SELECT room_id, joined, name, topic, canonical_alias, avatar_url, join_rule,
         include_untyped = true;
       }
     }
-    types_json = list.dump();
+    room_types_array = text_array(list);
   }
   const std::string direction = !query.since ? "" : query.since->forward ? "f" : "b";
   const std::int64_t since_joined = query.since ? query.since->joined_members : 0;
@@ -261,7 +266,7 @@ SELECT room_id, joined, name, topic, canonical_alias, avatar_url, join_rule,
   const std::size_t limit = std::max<std::size_t>(query.limit, 1);
 
   const pqxx::result result =
-      tx.exec(sql, query.search_term, types_json, include_untyped, direction, since_joined,
+      tx.exec(sql, query.search_term, room_types_array, include_untyped, direction, since_joined,
               since_room, static_cast<std::int64_t>(limit + 1));
 
   PublicRoomsPage page;
@@ -411,9 +416,9 @@ SELECT c.user_id, c.displayname, c.avatar_url, (SELECT count(*) FROM candidates)
       JOIN events e ON e.event_id = s.event_id
      WHERE theirs.user_id = c.user_id AND theirs.membership = 'join'
        AND ((s.type = 'm.room.join_rules'
-             AND (e.pdu::jsonb)->'content'->>'join_rule' = 'public')
+             AND e.sql_content->>'join_rule' = 'public')
          OR (s.type = 'm.room.history_visibility'
-             AND (e.pdu::jsonb)->'content'->>'history_visibility' = 'world_readable'))
+             AND e.sql_content->>'history_visibility' = 'world_readable'))
      LIMIT 1
   ) public_member ON true
  WHERE shares.yes OR public_member.yes

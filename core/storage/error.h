@@ -1,6 +1,8 @@
 // StorageError: every failure that leaves core/storage.
 #pragma once
 
+#include "http/error.h"
+
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,6 +50,16 @@ class StorageError : public std::runtime_error {
   ErrorKind kind_;
   bool transient_;
   std::string sqlstate_;
+};
+
+/// A text parameter of a statement held a NUL byte (see
+/// detail::check_text_param). It is the request's fault, not the database's,
+/// so it is a MatrixError: the HTTP layer answers 400 M_INVALID_PARAM and the
+/// transaction rolls back with nothing written.
+class InvalidTextParameter : public http::MatrixError {
+ public:
+  InvalidTextParameter()
+      : http::MatrixError(400, "M_INVALID_PARAM", "Text values may not contain NUL (\\u0000)") {}
 };
 
 }  // namespace eltrix::storage

@@ -329,17 +329,17 @@ std::map<std::string, UnreadCounts> unread_counts(Transaction& tx, std::string_v
   // One statement for all rooms. Per room, the newest `cap` events after the
   // receipt are read through events_room_stream; "own" is the user's latest
   // event among them (sending counts as reading up to there, as the spec's
-  // "Marking notifications as read" says). Only counted rows get their PDU
-  // parsed for highlights.
+  // "Marking notifications as read" says). Highlights read events.sql_content,
+  // never a jsonb cast of the PDU (rooms/event_sql_content.h).
   auto result = tx.exec(
       "SELECT r.room_id, "
       "  count(x.stream_ordering) FILTER (WHERE x.notify AND x.stream_ordering > x.own), "
       "  count(x.stream_ordering) FILTER (WHERE x.notify AND x.stream_ordering > x.own AND ("
-      "    ($4 <> '' AND coalesce((x.pdu::jsonb -> 'content' ->> 'body') ~* $4, false)) OR "
-      "    coalesce((x.pdu::jsonb -> 'content' -> 'm.mentions' -> 'user_ids') ? $2, false))) "
+      "    ($4 <> '' AND coalesce((x.sql_content ->> 'body') ~* $4, false)) OR "
+      "    coalesce((x.sql_content -> 'm.mentions' -> 'user_ids') ? $2, false))) "
       "FROM unnest($1::text[]) AS r(room_id) "
       "LEFT JOIN LATERAL ("
-      "  SELECT e.stream_ordering, e.pdu, "
+      "  SELECT e.stream_ordering, e.sql_content, "
       "    coalesce(max(e.stream_ordering) FILTER (WHERE e.sender = $2) OVER (), 0) AS own, "
       "    (e.sender <> $2 AND e.state_key IS NULL AND e.redacted_by IS NULL "
       "     AND e.type IN ('m.room.message', 'm.room.encrypted', 'm.sticker')) AS notify "

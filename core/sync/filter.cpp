@@ -199,6 +199,9 @@ std::optional<std::vector<std::string>> string_list(const json& obj, std::string
   for (const auto& item : *value) {
     if (!item.is_string()) bad(path, "an array of strings");
     const auto& text = item.get_ref<const std::string&>();
+    // Filter strings reach SQL parameters, which cannot carry a NUL (the
+    // storage layer would refuse the whole sync): refuse the filter instead.
+    if (text.find('\0') != std::string::npos) bad(path, "an array of strings without NUL");
     if (kind == IdKind::room && !matrix::is_valid_room_id(text)) {
       bad(path, "an array of room IDs");
     }
