@@ -10,6 +10,7 @@
 #include "matrix/signing.h"
 #include "notify/notifier.h"
 #include "rooms/event_sql_content.h"
+#include "rooms/restricted_join.h"
 #include "rooms/server_keys.h"
 #include "storage/stream.h"
 
@@ -124,6 +125,13 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
     } else {
       pdu["redacts"] = *event.redacts;
     }
+  }
+
+  // Only this server names who authorised a restricted join, whatever the
+  // client sent (rooms/restricted_join.h).
+  if (event.type == "m.room.member" && event.state_key) {
+    authorise_local_join(tx, room, *version, event.sender, *event.state_key, pdu["content"],
+                         server_name_);
   }
 
   // prev_events: local events form a chain, so the room's forward extremity
