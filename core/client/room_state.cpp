@@ -67,17 +67,8 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
     wake.clear();
     auto room = rooms::load_room(tx, room_id, /*lock=*/true);
     if (!room) throw forbidden("You are not in room " + room_id);
-    if (type == "m.room.canonical_alias") {
-      // Permission first: someone who may not set the alias learns nothing
-      // about which aliases exist (403, not 400 M_BAD_ALIAS).
-      auto levels_event = rooms::current_state_event(tx, room_id, "m.room.power_levels", "");
-      auto levels = matrix::PowerLevels::parse(
-          levels_event ? &levels_event->pdu["content"] : nullptr, room->creator);
-      if (!levels || levels->user_level(who.user_id) < levels->event_level(type, true)) {
-        throw forbidden("You don't have permission to set the room's canonical alias");
-      }
-      storage::validate_canonical_alias(tx, room_id, req.json());
-    }
+    // Content checks, and the canonical alias's directory check, are made by
+    // send_in for every way a state event is sent.
     rooms::NewEvent event{
         .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
     return rooms.send_in(tx, *room, event, wake);
