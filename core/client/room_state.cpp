@@ -4,24 +4,26 @@
 #include "client/rate_limit.h"
 #include "client/room_access.h"
 #include "matrix/power_levels.h"
+#include "rooms/visibility.h"
 #include "storage/directory.h"
 
 namespace eltrix::client {
 
 namespace {
 
-/// The state the requester may read: the current state for members, the
-/// state when they left for former members (spec: GET /state).
+/// The state the requester may read (spec: GET /state): the current state
+/// for members and in world-readable rooms, the state when they left for
+/// former members, 403 for everyone else (rooms/visibility.h).
 std::vector<rooms::StoredEvent> visible_state(storage::Transaction& tx, const std::string& room_id,
                                               const std::string& user_id) {
-  auto membership = rooms::membership_of(tx, room_id, user_id);
-  if (membership && membership->membership == "join") return rooms::current_state(tx, room_id);
   rooms::Visibility visibility(tx, room_id, user_id);
-  if (!visibility.any()) {
+  auto position = visibility.state_position();
+  if (!position) {
+    tx.need_primary();  // a replica may not have replayed the membership yet
     throw forbidden("You are not a member of room " + room_id);
   }
-  if (visibility.upto() == INT64_MAX) return rooms::current_state(tx, room_id);
-  return rooms::state_at(tx, room_id, visibility.upto());
+  if (*position == rooms::kCurrentState) return rooms::current_state(tx, room_id);
+  return rooms::state_at(tx, room_id, *position);
 }
 
 http::Response get_all_state(Context& ctx, http::Request& req) {
