@@ -162,6 +162,8 @@ ClientApi::ClientApi(const config::Config& config, storage::Database& db,
       .media = s.media,
       .thumbnails = s.thumbnails,
       .nodes = s.nodes.get(),
+      .max_events_scanned =
+          static_cast<std::size_t>(config.get_int(keys::kRoomsMaxEventsScanned, 2000)),
   });
   s.presence_sweeper = std::make_unique<client::PresenceSweeper>(*context_);
   if (s.nodes) {

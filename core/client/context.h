@@ -4,6 +4,7 @@
 
 #include <eltrix/plugin/cache.h>
 
+#include <cstddef>
 #include <string>
 
 namespace eltrix::config {
@@ -55,6 +56,9 @@ struct Context {
   /// With a cluster: this node's id and which nodes are alive (presence rows
   /// are tied to the node that refreshed them). nullptr without a cluster.
   cluster::NodeRegistry* nodes = nullptr;
+  /// rooms.max_events_scanned: rows one request reads from a room through a
+  /// filter (rooms/room_scan.h).
+  std::size_t max_events_scanned = 2000;
 };
 
 }  // namespace eltrix::client

@@ -6,6 +6,7 @@
 #include "matrix/ids.h"
 #include "matrix/power_levels.h"
 #include "rooms/room_service.h"
+#include "rooms/visibility.h"
 #include "storage/database.h"
 #include "storage/directory.h"
 
@@ -145,13 +146,10 @@ http::Response get_room_aliases(Context& ctx, http::Request& req) {
   auto aliases = ctx.db.write([&](storage::Transaction& tx) {
     // Unknown rooms answer like rooms one is not in, so the answer does not
     // reveal which room IDs exist.
-    bool allowed = storage::membership_of(tx, room_id, who.user_id) == "join";
-    if (!allowed) {
-      auto visibility =
-          storage::current_state_content(tx, room_id, "m.room.history_visibility", "");
-      allowed = visibility &&
-                visibility->value("history_visibility", nlohmann::json()) == "world_readable";
-    }
+    // Members and, in a world-readable room, anyone: those who may read the
+    // current state (the one visibility check, rooms/visibility.h).
+    bool allowed =
+        rooms::Visibility(tx, room_id, who.user_id).state_position() == rooms::kCurrentState;
     if (!allowed && who.admin) allowed = storage::get_directory_room(tx, room_id).has_value();
     if (!allowed) throw forbidden("You are not a member of the room");
     return storage::room_aliases(tx, room_id);

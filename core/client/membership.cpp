@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
+#include "rooms/visibility.h"
 #include "storage/directory.h"
 #include "sync/token.h"
 
@@ -113,19 +114,6 @@ http::Response joined_rooms(Context& ctx, http::Request& req) {
       200, nlohmann::json{{"joined_rooms", ctx.rooms.joined_rooms(who.user_id)}});
 }
 
-/// The position whose state a member list shows: now for members, the
-/// moment they left for former members.
-std::int64_t member_list_position(storage::Transaction& tx, const std::string& room_id,
-                                  const std::string& user_id) {
-  auto current = rooms::membership_of(tx, room_id, user_id);
-  if (current && current->membership == "join") return INT64_MAX;
-  if (current && (current->membership == "leave" || current->membership == "ban")) {
-    rooms::Visibility visibility(tx, room_id, user_id);
-    if (visibility.any()) return current->stream;
-  }
-  throw forbidden("You are not a member of room " + room_id);
-}
-
 http::Response members(Context& ctx, http::Request& req) {
   const Requester who = ctx.auth.authenticate(req);
   const std::string room_id = room_id_param(req);
@@ -139,10 +127,18 @@ http::Response members(Context& ctx, http::Request& req) {
   }
   const auto now = rooms::now_ms();
   auto chunk = room_service(ctx).db().read([&](storage::Transaction& tx) {
-    std::int64_t position = member_list_position(tx, room_id, who.user_id);
-    if (at) position = std::min(position, *at);
-    auto state = position == INT64_MAX ? rooms::current_state(tx, room_id)
-                                       : rooms::state_at(tx, room_id, position);
+    // The same rule as GET /state (rooms/visibility.h): now for members, the
+    // moment they left for former members; an earlier `at` only where the
+    // user could see the room then.
+    rooms::Visibility visibility(tx, room_id, who.user_id);
+    auto visible = visibility.state_position();
+    if (!visible || (at && *at < *visible && !visibility.can_see_state_at(*at))) {
+      tx.need_primary();  // a replica may not have replayed the membership yet
+      throw forbidden("You are not a member of room " + room_id);
+    }
+    std::int64_t position = at ? std::min(*visible, *at) : *visible;
+    auto state = position == rooms::kCurrentState ? rooms::current_state(tx, room_id)
+                                                  : rooms::state_at(tx, room_id, position);
     nlohmann::json out = nlohmann::json::array();
     for (const auto& event : state) {
       if (event.type() != "m.room.member") continue;

@@ -4,6 +4,8 @@
 #include "client/rate_limit.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
+#include "rooms/room_scan.h"
+#include "rooms/visibility.h"
 #include "storage/stream.h"
 #include "sync/filter.h"
 #include "sync/token.h"
@@ -18,8 +20,6 @@ namespace {
 
 constexpr std::size_t kDefaultLimit = 10;
 constexpr std::size_t kMaxLimit = 1000;
-/// Rows read per batch while filling a filtered page.
-constexpr std::size_t kBatch = 200;
 
 std::string event_id_param(const http::Request& req) {
   std::string id(req.path_param("eventId"));
@@ -77,12 +77,12 @@ http::Response get_event(Context& ctx, http::Request& req) {
     // does not leak (spec: 404 "not found or no permission").
     // Not found on a replica may only mean "not replayed yet" (the client
     // may have been shown the event by another node): ask the primary.
-    if (!event || event->pdu.value("room_id", "") != room_id) {
+    if (!event || !event->pdu.contains("room_id") || event->pdu["room_id"] != room_id) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
     rooms::Visibility visibility(tx, room_id, who.user_id);
-    if (!visibility.can_see(*event, tx)) {
+    if (!visibility.can_see(*event)) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
@@ -113,64 +113,39 @@ std::size_t limit_param(const http::Request& req) {
   return std::min(limit, kMaxLimit);
 }
 
-/// Reads up to `limit` events of `room_id` visible to the user and matching
-/// `filter`, walking from `from` in `backwards` order and stopping at `to`.
-/// Returns the events and the position pagination should continue from.
-struct Page {
-  std::vector<rooms::StoredEvent> events;
-  std::int64_t end = 0;
-  bool exhausted = false;
-};
-
-Page paginate(storage::Transaction& tx, const std::string& room_id, std::int64_t from,
-              std::optional<std::int64_t> to, bool backwards, std::size_t limit,
-              const sync::RoomEventFilter& filter, const rooms::Visibility& visibility) {
-  static const std::string back_sql = rooms::select_events(
-      "WHERE e.room_id = $1 AND e.stream_ordering <= $2 AND e.stream_ordering > $3 "
-      "ORDER BY e.stream_ordering DESC LIMIT $4");
-  static const std::string forward_sql = rooms::select_events(
-      "WHERE e.room_id = $1 AND e.stream_ordering > $2 AND e.stream_ordering <= $3 "
-      "ORDER BY e.stream_ordering ASC LIMIT $4");
-  Page page;
-  std::int64_t cursor = from;
-  // Tokens name the gap after an event: going back from P reads events <= P
-  // and continues from (oldest read - 1); going forward from P reads > P.
-  const std::int64_t bound = backwards ? to.value_or(0) : to.value_or(INT64_MAX);
-  while (page.events.size() < limit) {
-    auto rows = tx.exec(backwards ? back_sql : forward_sql, room_id, cursor, bound,
-                        static_cast<std::int64_t>(kBatch));
-    for (const auto& row : rows) {
-      auto event = rooms::read_event(row);
-      cursor = backwards ? event.stream - 1 : event.stream;
-      if (filter.matches(event.pdu) && visibility.can_see(event, tx)) {
-        page.events.push_back(std::move(event));
-        if (page.events.size() == limit) break;
-      }
-    }
-    // A full page may end exactly at the last event; the client then gets one
-    // more, empty page, which is what the spec allows.
-    if (page.events.size() == limit) break;
-    if (rows.size() < kBatch) {
-      page.exhausted = true;
-      break;
-    }
-  }
-  if (limit == 0) page.exhausted = false;
-  page.end = cursor;
-  return page;
+/// Up to `limit` events of the room visible to the user and matching
+/// `filter`, walking from `from` and stopping at `to` or when the row budget
+/// (rooms.max_events_scanned) runs out; the cursor is where a next page
+/// continues.
+rooms::ScanResult paginate(Context& ctx, storage::Transaction& tx, const std::string& room_id,
+                           std::int64_t from, std::optional<std::int64_t> to, bool backwards,
+                           std::size_t limit, const sync::RoomEventFilter& filter,
+                           rooms::Visibility& visibility) {
+  rooms::ScanRequest request{.room_id = room_id,
+                             .from = from,
+                             .bound = backwards ? to.value_or(0) : to.value_or(INT64_MAX),
+                             .backwards = backwards,
+                             .limit = limit,
+                             .max_rows = ctx.max_events_scanned};
+  return rooms::scan_room(
+      tx, request, [&](const rooms::StoredEvent& event) { return filter.matches(event.pdu); },
+      visibility);
 }
 
-/// The member events of the page's senders, for lazy-loading clients.
+/// The member events of the senders of `events`, for lazy-loading clients,
+/// from the state the user may see: the current state for members, the state
+/// when they left for former members, none otherwise.
 nlohmann::json lazy_members(storage::Transaction& tx, const std::string& room_id,
                             const std::vector<rooms::StoredEvent>& events, const Requester& who,
-                            std::int64_t now) {
+                            rooms::Visibility& visibility, std::int64_t now) {
+  nlohmann::json state = nlohmann::json::array();
+  auto position = visibility.state_position();
+  if (!position) return state;
   std::set<std::string> senders;
   for (const auto& event : events) senders.insert(event.sender());
-  nlohmann::json state = nlohmann::json::array();
-  for (const auto& sender : senders) {
-    if (auto member = rooms::current_state_event(tx, room_id, "m.room.member", sender)) {
-      state.push_back(rooms::client_event(*member, who.user_id, who.device_id, now));
-    }
+  for (const auto& member : rooms::member_events_at(
+           tx, room_id, std::vector<std::string>(senders.begin(), senders.end()), *position)) {
+    state.push_back(rooms::client_event(member, who.user_id, who.device_id, now));
   }
   return state;
 }
@@ -199,23 +174,25 @@ http::Response messages(Context& ctx, http::Request& req) {
 
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
     rooms::Visibility visibility(tx, room_id, who.user_id);
-    if (!visibility.any()) {
+    if (!visibility.may_read_history()) {
       tx.need_primary();  // a replica may not have replayed the membership yet
       throw forbidden("You are not a member of room " + room_id);
     }
     // A token from a newer snapshot (a replica behind what the client was shown).
     if (from && !tx.on_primary() && *from > storage::current_stream(tx)) tx.need_primary();
     std::int64_t start = from.value_or(backwards ? storage::current_stream(tx) : 0);
-    Page page = paginate(tx, room_id, start, to, backwards, limit, filter, visibility);
+    auto page = paginate(ctx, tx, room_id, start, to, backwards, limit, filter, visibility);
     nlohmann::json chunk = nlohmann::json::array();
     for (const auto& event : page.events) {
       chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
     }
     nlohmann::json result = {{"start", sync::format_stream_token(start)}, {"chunk", chunk}};
     // No "end" once there is nothing more in that direction (spec).
-    if (!page.exhausted) result["end"] = sync::format_stream_token(page.end);
+    // A filter matching little may end a page early (row budget spent): the
+    // client continues from "end" (spec: fewer events than limit is fine).
+    if (!page.exhausted) result["end"] = sync::format_stream_token(page.cursor);
     if (filter.lazy_load_members) {
-      result["state"] = lazy_members(tx, room_id, page.events, who, now);
+      result["state"] = lazy_members(tx, room_id, page.events, who, visibility, now);
     }
     return result;
   });
@@ -233,22 +210,22 @@ http::Response context(Context& ctx, http::Request& req) {
     auto event = rooms::load_event(tx, event_id);
     // Not found on a replica may only mean "not replayed yet" (the client
     // may have been shown the event by another node): ask the primary.
-    if (!event || event->pdu.value("room_id", "") != room_id) {
+    if (!event || !event->pdu.contains("room_id") || event->pdu["room_id"] != room_id) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
     rooms::Visibility visibility(tx, room_id, who.user_id);
-    if (!visibility.can_see(*event, tx)) {
+    if (!visibility.can_see(*event)) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
     // The spec splits the limit between both sides.
     const std::size_t before_limit = limit / 2;
     const std::size_t after_limit = limit - before_limit;
-    Page before = paginate(tx, room_id, event->stream - 1, std::nullopt, true, before_limit, filter,
-                           visibility);
-    Page after =
-        paginate(tx, room_id, event->stream, std::nullopt, false, after_limit, filter, visibility);
+    auto before = paginate(ctx, tx, room_id, event->stream - 1, std::nullopt, true, before_limit,
+                           filter, visibility);
+    auto after = paginate(ctx, tx, room_id, event->stream, std::nullopt, false, after_limit, filter,
+                          visibility);
     auto format = [&](const std::vector<rooms::StoredEvent>& events) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : events)
@@ -260,8 +237,10 @@ http::Response context(Context& ctx, http::Request& req) {
       std::vector<rooms::StoredEvent> all = before.events;
       all.push_back(*event);
       all.insert(all.end(), after.events.begin(), after.events.end());
-      state = lazy_members(tx, room_id, all, who, now);
-    } else {
+      state = lazy_members(tx, room_id, all, who, visibility, now);
+    } else if (visibility.can_see_state_at(event->stream)) {
+      // Seeing an event is not always seeing the room around it: a user's
+      // own membership event (a ban, a rejected invite) shows no state.
       for (const auto& e : rooms::state_at(tx, room_id, event->stream)) {
         state.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
       }
@@ -269,8 +248,8 @@ http::Response context(Context& ctx, http::Request& req) {
     return nlohmann::json{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
                           {"events_before", format(before.events)},
                           {"events_after", format(after.events)},
-                          {"start", sync::format_stream_token(before.end)},
-                          {"end", sync::format_stream_token(after.end)},
+                          {"start", sync::format_stream_token(before.cursor)},
+                          {"end", sync::format_stream_token(after.cursor)},
                           {"state", state}};
   });
   return http::Response::json(200, out);

@@ -4,24 +4,26 @@
 #include "client/rate_limit.h"
 #include "client/room_access.h"
 #include "matrix/power_levels.h"
+#include "rooms/visibility.h"
 #include "storage/directory.h"
 
 namespace eltrix::client {
 
 namespace {
 
-/// The state the requester may read: the current state for members, the
-/// state when they left for former members (spec: GET /state).
+/// The state the requester may read (spec: GET /state): the current state
+/// for members and in world-readable rooms, the state when they left for
+/// former members, 403 for everyone else (rooms/visibility.h).
 std::vector<rooms::StoredEvent> visible_state(storage::Transaction& tx, const std::string& room_id,
                                               const std::string& user_id) {
-  auto membership = rooms::membership_of(tx, room_id, user_id);
-  if (membership && membership->membership == "join") return rooms::current_state(tx, room_id);
   rooms::Visibility visibility(tx, room_id, user_id);
-  if (!visibility.any()) {
+  auto position = visibility.state_position();
+  if (!position) {
+    tx.need_primary();  // a replica may not have replayed the membership yet
     throw forbidden("You are not a member of room " + room_id);
   }
-  if (visibility.upto() == INT64_MAX) return rooms::current_state(tx, room_id);
-  return rooms::state_at(tx, room_id, visibility.upto());
+  if (*position == rooms::kCurrentState) return rooms::current_state(tx, room_id);
+  return rooms::state_at(tx, room_id, *position);
 }
 
 http::Response get_all_state(Context& ctx, http::Request& req) {
@@ -67,17 +69,8 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
     wake.clear();
     auto room = rooms::load_room(tx, room_id, /*lock=*/true);
     if (!room) throw forbidden("You are not in room " + room_id);
-    if (type == "m.room.canonical_alias") {
-      // Permission first: someone who may not set the alias learns nothing
-      // about which aliases exist (403, not 400 M_BAD_ALIAS).
-      auto levels_event = rooms::current_state_event(tx, room_id, "m.room.power_levels", "");
-      auto levels = matrix::PowerLevels::parse(
-          levels_event ? &levels_event->pdu["content"] : nullptr, room->creator);
-      if (!levels || levels->user_level(who.user_id) < levels->event_level(type, true)) {
-        throw forbidden("You don't have permission to set the room's canonical alias");
-      }
-      storage::validate_canonical_alias(tx, room_id, req.json());
-    }
+    // Content checks, and the canonical alias's directory check, are made by
+    // send_in for every way a state event is sent.
     rooms::NewEvent event{
         .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
     return rooms.send_in(tx, *room, event, wake);

@@ -110,6 +110,15 @@ void add_client_keys(Schema& schema) {
        .env = "ELTRIX_SYNC_MAX_TIMEOUT",
        .min_value = 0,
        .max_value = 600000},
+      {.name = keys::kRoomsMaxEventsScanned,
+       .type = ConfigType::integer,
+       .default_value = "2000",
+       .help = "Most room events one /messages, /context or /sync room timeline reads while "
+               "looking for events its filter matches and the user may see. When reached, "
+               "the response carries what was found and a token to continue from.",
+       .env = "ELTRIX_ROOMS_MAX_EVENTS_SCANNED",
+       .min_value = 10,
+       .max_value = 1000000},
   };
   for (const auto& spec : specs) schema.add(spec, "core");
 }

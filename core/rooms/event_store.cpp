@@ -1,5 +1,6 @@
 #include "rooms/event_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <limits>
 
@@ -8,14 +9,33 @@ namespace eltrix::rooms {
 namespace {
 const std::string kEmpty;
 
-std::string member_membership_at(storage::Transaction& tx, std::string_view room_id,
-                                 std::string_view user_id, std::int64_t position) {
-  auto row = tx.exec_optional(
-      "SELECT membership FROM events WHERE room_id = $1 AND type = 'm.room.member' "
-      "AND state_key = $2 AND stream_ordering <= $3 ORDER BY stream_ordering DESC LIMIT 1",
-      room_id, user_id, position);
-  return row ? (*row)[0].as<std::string>() : std::string();
+/// obj[key] when obj is an object holding a string there; else "". Stored
+/// events may come from other servers with any JSON in them: reading one
+/// never throws.
+std::string string_field(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
+
+/// A timestamp field: a JSON integer in [0, 2^53] (canonical JSON's range),
+/// else 0, so arithmetic on it cannot overflow.
+std::int64_t timestamp_field(const nlohmann::json& obj, std::string_view key) {
+  constexpr std::int64_t kMax = (std::int64_t{1} << 53);
+  if (!obj.is_object()) return 0;
+  auto it = obj.find(key);
+  if (it == obj.end() || !it->is_number_integer()) return 0;
+  if (it->is_number_unsigned()) {
+    return static_cast<std::int64_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), kMax));
+  }
+  return std::clamp<std::int64_t>(it->get<std::int64_t>(), 0, kMax);
+}
+
+nlohmann::json content_field(const nlohmann::json& pdu) {
+  auto it = pdu.find("content");
+  return it != pdu.end() && it->is_object() ? *it : nlohmann::json::object();
+}
+
 }  // namespace
 
 const std::string& StoredEvent::type() const {
@@ -29,13 +49,13 @@ const std::string& StoredEvent::sender() const {
 }
 
 std::string StoredEvent::state_key() const {
-  return pdu.value("state_key", std::string());
+  return string_field(pdu, "state_key");
 }
 
 std::string StoredEvent::membership() const {
   if (type() != "m.room.member") return {};
-  const auto& content = pdu["content"];
-  return content.is_object() ? content.value("membership", std::string()) : std::string();
+  auto content = pdu.find("content");
+  return content != pdu.end() ? string_field(*content, "membership") : std::string();
 }
 
 StoredEvent read_event(const pqxx::row& row) {
@@ -69,8 +89,8 @@ nlohmann::json sync_event(const StoredEvent& event, std::string_view requester,
   nlohmann::json out = {{"type", event.type()},
                         {"sender", event.sender()},
                         {"event_id", event.event_id},
-                        {"content", pdu.value("content", nlohmann::json::object())},
-                        {"origin_server_ts", pdu.value("origin_server_ts", std::int64_t{0})}};
+                        {"content", content_field(pdu)},
+                        {"origin_server_ts", timestamp_field(pdu, "origin_server_ts")}};
   if (auto it = pdu.find("state_key"); it != pdu.end()) out["state_key"] = *it;
   // v1-v10 keep "redacts" at the top level; clients still read it there.
   if (auto it = pdu.find("redacts"); it != pdu.end()) out["redacts"] = *it;
@@ -85,7 +105,7 @@ nlohmann::json sync_event(const StoredEvent& event, std::string_view requester,
     because.pdu = *event.redaction;
     because.event_id = event.redacted_by.value_or("");
     unsigned_data["redacted_because"] = sync_event(because, "", "", now);
-    unsigned_data["redacted_because"]["room_id"] = pdu.value("room_id", "");
+    unsigned_data["redacted_because"]["room_id"] = string_field(pdu, "room_id");
   }
   out["unsigned"] = std::move(unsigned_data);
   return out;
@@ -94,7 +114,7 @@ nlohmann::json sync_event(const StoredEvent& event, std::string_view requester,
 nlohmann::json client_event(const StoredEvent& event, std::string_view requester,
                             std::string_view device_id, std::int64_t now) {
   nlohmann::json out = sync_event(event, requester, device_id, now);
-  out["room_id"] = event.pdu.value("room_id", "");
+  out["room_id"] = string_field(event.pdu, "room_id");
   return out;
 }
 
@@ -102,7 +122,7 @@ nlohmann::json stripped_event(const StoredEvent& event) {
   return {{"type", event.type()},
           {"state_key", event.state_key()},
           {"sender", event.sender()},
-          {"content", event.pdu.value("content", nlohmann::json::object())}};
+          {"content", content_field(event.pdu)}};
 }
 
 std::string pg_text_array(const std::vector<std::string>& values) {
@@ -185,47 +205,6 @@ std::optional<Membership> membership_of(storage::Transaction& tx, std::string_vi
   if (!row) return std::nullopt;
   return Membership{(*row)[0].as<std::string>(), (*row)[1].as<std::int64_t>(),
                     (*row)[2].as<std::string>(), (*row)[3].as<bool>()};
-}
-
-Visibility::Visibility(storage::Transaction& tx, std::string_view room_id, std::string_view user_id)
-    : room_id_(room_id), user_id_(user_id) {
-  auto visibility = current_state_event(tx, room_id, "m.room.history_visibility", "");
-  if (visibility) {
-    world_readable_ =
-        visibility->pdu["content"].value("history_visibility", "") == "world_readable";
-  }
-  auto membership = membership_of(tx, room_id, user_id);
-  if (membership && membership->membership == "join") {
-    any_ = true;
-    upto_ = std::numeric_limits<std::int64_t>::max();
-  } else if (membership && (membership->membership == "leave" || membership->membership == "ban")) {
-    // Only a former member sees history up to when they left; someone whose
-    // invite was rejected never joined.
-    auto joined = tx.exec_optional(
-        "SELECT 1 FROM events WHERE room_id = $1 AND type = 'm.room.member' AND state_key = $2 "
-        "AND membership = 'join' LIMIT 1",
-        room_id, user_id);
-    any_ = joined.has_value();
-    upto_ = membership->stream;
-  }
-  if (world_readable_) {
-    any_ = true;
-    upto_ = std::numeric_limits<std::int64_t>::max();
-  }
-}
-
-bool Visibility::can_see(const StoredEvent& event, storage::Transaction& tx) const {
-  if (world_readable_) return true;
-  if (!any_ || event.stream > upto_) return false;
-  // The visibility in force when the event was sent decides (spec: "History
-  // visibility"): "shared" shows everything to members, "invited"/"joined"
-  // only what was sent while the user was invited/joined.
-  auto at = state_at_key(tx, room_id_, "m.room.history_visibility", event.stream);
-  std::string rule = at ? at->pdu["content"].value("history_visibility", "shared") : "shared";
-  if (rule == "shared" || rule == "world_readable") return true;
-  std::string membership = member_membership_at(tx, room_id_, user_id_, event.stream);
-  if (membership == "join") return true;
-  return rule == "invited" && membership == "invite";
 }
 
 std::optional<StoredEvent> state_at_key(storage::Transaction& tx, std::string_view room_id,

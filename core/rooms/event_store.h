@@ -94,25 +94,7 @@ struct Membership {
 std::optional<Membership> membership_of(storage::Transaction& tx, std::string_view room_id,
                                         std::string_view user_id);
 
-/// The events of a room visible to `user_id` (spec: history visibility),
-/// given their membership now. Events after a leave are hidden, events
-/// before a join are hidden unless history is shared or world readable.
-class Visibility {
- public:
-  /// Loads what is needed to decide for `user_id` in `room_id`.
-  Visibility(storage::Transaction& tx, std::string_view room_id, std::string_view user_id);
-  /// False when the user has never been in the room (and it is not world readable).
-  [[nodiscard]] bool any() const { return any_; }
-  /// Highest stream position the user may see (leave/ban position when not joined).
-  [[nodiscard]] std::int64_t upto() const { return upto_; }
-  [[nodiscard]] bool can_see(const StoredEvent& event, storage::Transaction& tx) const;
-
- private:
-  std::string room_id_;
-  std::string user_id_;
-  bool any_ = false;
-  bool world_readable_ = false;
-  std::int64_t upto_ = 0;
-};
+/// History visibility, the one check every read path uses, is in
+/// rooms/visibility.h.
 
 }  // namespace eltrix::rooms

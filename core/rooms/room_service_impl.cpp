@@ -8,10 +8,12 @@
 #include "matrix/redaction.h"
 #include "matrix/room_version.h"
 #include "matrix/signing.h"
+#include "matrix/state_content.h"
 #include "notify/notifier.h"
 #include "rooms/event_sql_content.h"
 #include "rooms/restricted_join.h"
 #include "rooms/server_keys.h"
+#include "storage/directory.h"
 #include "storage/stream.h"
 
 #include <fmt/format.h>
@@ -19,8 +21,6 @@
 namespace eltrix::rooms {
 
 namespace {
-
-const std::array<std::string_view, 5> kMemberships{"join", "invite", "leave", "ban", "knock"};
 
 /// Content checks the authorization rules do not make, so a malformed event
 /// is refused with M_BAD_JSON before anything is stored.
@@ -45,14 +45,15 @@ void check_content(const NewEvent& event) {
   if (event.state_key && event.state_key->find('\0') != std::string::npos) {
     throw http::MatrixError(400, "M_BAD_JSON", "State key must not contain NUL (\\u0000)");
   }
-  if (event.type == "m.room.member") {
-    const auto it = event.content.find("membership");
-    if (it == event.content.end() || !it->is_string() ||
-        std::find(kMemberships.begin(), kMemberships.end(), it->get<std::string>()) ==
-            kMemberships.end()) {
-      throw http::MatrixError(400, "M_BAD_JSON",
-                              "m.room.member content.membership must be one of join, invite, "
-                              "leave, ban, knock");
+  if (event.type == "m.room.member" && !event.state_key) {
+    throw http::MatrixError(400, "M_BAD_JSON", "m.room.member must be a state event");
+  }
+  // The state events the server interprets must have the shape it reads
+  // (issue 10, finding 9): a malformed one would otherwise be stored and
+  // misread by every later request.
+  if (event.state_key) {
+    if (auto why = matrix::invalid_state_content(event.type, event.content)) {
+      throw http::MatrixError(400, "M_BAD_JSON", *why);
     }
   }
 }
@@ -167,13 +168,19 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
   if (auto verdict = matrix::check_auth(pdu, state, *version); !verdict) {
     throw http::MatrixError(403, "M_FORBIDDEN", verdict.reason);
   }
+  // Only aliases of this room may be named canonical, whichever way the event
+  // comes (PUT /state or createRoom's initial_state). After the auth check:
+  // someone who may not set it learns nothing about which aliases exist.
+  if (event.type == "m.room.canonical_alias" && event.state_key && event.state_key->empty()) {
+    storage::validate_canonical_alias(tx, room.room_id, event.content);
+  }
 
   // Redactions: the rules admit any redaction at auth time in v3+; applying
   // one needs the redact power level, or the sender redacting their own event.
   std::optional<StoredEvent> target;
   if (event.type == "m.room.redaction" && event.redacts) {
     target = load_event(tx, *event.redacts);
-    if (!target || target->pdu.value("room_id", "") != room.room_id) {
+    if (!target || !target->pdu.contains("room_id") || target->pdu["room_id"] != room.room_id) {
       throw http::MatrixError(404, "M_NOT_FOUND", "Unknown event " + *event.redacts);
     }
     if (target->sender() != event.sender) {

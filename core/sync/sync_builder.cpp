@@ -3,6 +3,8 @@
 #include "client/typing.h"
 #include "notify/notifier.h"
 #include "rooms/event_store.h"
+#include "rooms/room_scan.h"
+#include "rooms/visibility.h"
 #include "storage/stream.h"
 #include "sync/sections.h"
 
@@ -17,7 +19,6 @@ using rooms::StoredEvent;
 
 constexpr std::size_t kDefaultTimelineLimit = 10;
 constexpr std::size_t kMaxTimelineLimit = 500;
-constexpr std::size_t kBatch = 200;
 constexpr std::size_t kMaxHeroes = 5;
 
 /// The state types shown to invitees (spec: "Stripped state").
@@ -176,33 +177,56 @@ class Builder {
   }
 
   /// The newest `limit_` events of the room in (after, upto] matching the
-  /// timeline filter, oldest first.
-  Timeline timeline(const std::string& room_id, std::int64_t after, std::int64_t upto) {
-    static const std::string sql = rooms::select_events(
-        "WHERE e.room_id = $1 AND e.stream_ordering > $2 AND e.stream_ordering <= $3 "
-        "ORDER BY e.stream_ordering DESC LIMIT $4");
-    Timeline out;
+  /// timeline filter, oldest first, back to the first event the user may not
+  /// see (history visibility: what lies before it is for /messages). Reads at most
+  /// rooms.max_events_scanned rows: when that runs out first the timeline is
+  /// limited and prev_batch is the point reached, so the client pages on
+  /// with /messages.
+  Timeline timeline(const std::string& room_id, std::int64_t after, std::int64_t upto,
+                    rooms::Visibility& visibility) {
     const auto& filter = request_.filter.room.timeline;
-    std::int64_t cursor = upto;
-    bool more = true;
-    while (more && out.events.size() <= limit_) {
-      auto rows = tx_.exec(sql, room_id, after, cursor, static_cast<std::int64_t>(kBatch));
-      more = rows.size() == kBatch;
-      for (const auto& row : rows) {
-        auto event = rooms::read_event(row);
-        cursor = event.stream - 1;
-        if (!filter.matches(event.pdu)) continue;
-        if (out.events.size() == limit_) {
-          out.limited = true;  // one more matching event than fits
-          more = false;
-          break;
-        }
-        out.events.push_back(std::move(event));
-      }
-    }
+    rooms::ScanRequest request{.room_id = room_id,
+                               .from = upto,
+                               .bound = after,
+                               .backwards = true,
+                               .limit = limit_,
+                               .max_rows = ctx_.max_events_scanned,
+                               .probe_one_more = true,
+                               .stop_at_hidden = true};
+    auto scan = rooms::scan_room(
+        tx_, request, [&](const StoredEvent& event) { return filter.matches(event.pdu); },
+        visibility);
+    Timeline out;
+    out.events = std::move(scan.events);
     std::reverse(out.events.begin(), out.events.end());
-    out.prev_batch = out.events.empty() ? upto : out.events.front().stream - 1;
+    out.limited = scan.more || scan.budget_spent || scan.hidden;
+    if (scan.budget_spent || scan.hidden) {
+      out.prev_batch = scan.cursor;
+    } else {
+      out.prev_batch = out.events.empty() ? upto : out.events.front().stream - 1;
+    }
     return out;
+  }
+
+  /// Whether the state section may be shown (rooms/visibility.h). The state
+  /// goes with the timeline's start; when the user may see the first events
+  /// but not the room's state there (their own invite or knock before they
+  /// joined a "joined" room), those events are left to pagination so the
+  /// state shown is the one at their join. When no event qualifies (a room
+  /// the user never joined) the timeline stays and no state is shown.
+  /// `empty_at` is the point checked when the timeline is empty.
+  bool show_state(Timeline& line, std::int64_t empty_at, rooms::Visibility& visibility) {
+    if (line.events.empty()) return visibility.can_see_state_at(empty_at);
+    for (std::size_t i = 0; i < line.events.size(); ++i) {
+      if (!visibility.can_see_state_at(line.events[i].stream - 1)) continue;
+      if (i != 0) {
+        line.events.erase(line.events.begin(), line.events.begin() + static_cast<long>(i));
+        line.limited = true;
+        line.prev_batch = line.events.front().stream - 1;
+      }
+      return true;
+    }
+    return false;
   }
 
   nlohmann::json format(const std::vector<StoredEvent>& events) {
@@ -216,9 +240,12 @@ class Builder {
 
   /// The state section: `full` gives the whole state at the timeline's start,
   /// otherwise only what changed between `from_` and the timeline's start.
+  /// `upto` is where the room ends for this user (now, or their leave);
+  /// `members_at` is the state lazy-loaded members come from (none: none).
   std::vector<StoredEvent> state_before(const std::string& room_id, const Timeline& timeline,
-                                        bool full) {
-    const std::int64_t before = timeline.events.empty() ? to_ : timeline.events.front().stream - 1;
+                                        bool full, std::int64_t upto,
+                                        std::optional<std::int64_t> members_at) {
+    const std::int64_t before = timeline.events.empty() ? upto : timeline.events.front().stream - 1;
     std::vector<StoredEvent> state;
     if (full) {
       state = rooms::state_at(tx_, room_id, before);
@@ -246,9 +273,9 @@ class Builder {
       }
       out.push_back(std::move(event));
     }
-    if (filter.lazy_load_members && !full) {
+    if (filter.lazy_load_members && !full && members_at) {
       // Members of senders the client may not know yet (their member event
-      // is neither in this state nor in the timeline).
+      // is neither in this state nor in the timeline), in one query.
       std::set<std::string> known;
       for (const auto& event : out) {
         if (event.type() == "m.room.member") known.insert(event.state_key());
@@ -256,11 +283,12 @@ class Builder {
       for (const auto& event : timeline.events) {
         if (event.type() == "m.room.member") known.insert(event.state_key());
       }
+      std::vector<std::string> missing;
       for (const auto& sender : senders) {
-        if (known.count(sender) != 0) continue;
-        if (auto member = rooms::current_state_event(tx_, room_id, "m.room.member", sender)) {
-          if (member->stream <= to_) out.push_back(std::move(*member));
-        }
+        if (known.count(sender) == 0) missing.push_back(sender);
+      }
+      for (auto& member : rooms::member_events_at(tx_, room_id, missing, *members_at)) {
+        out.push_back(std::move(member));
       }
     }
     return out;
@@ -284,11 +312,15 @@ class Builder {
   }
 
   nlohmann::json joined_room(const RoomMembership& m, bool full) {
+    rooms::Visibility visibility(tx_, m.room_id, request_.who.user_id, m.membership, m.stream);
     // A room joined inside the window starts at the join: the client knows
-    // nothing of it, so it gets the full state (spec: "Syncing").
-    Timeline line =
-        timeline(m.room_id, full && request_.since && m.stream > from_ ? 0 : from_, to_);
-    auto state = state_before(m.room_id, line, full);
+    // nothing of it, so it gets the full state (spec: "Syncing"), and the
+    // timeline only what the user may see (a "joined" room hides what came
+    // before their join).
+    Timeline line = timeline(m.room_id, full && request_.since && m.stream > from_ ? 0 : from_, to_,
+                             visibility);
+    std::vector<StoredEvent> state;
+    if (show_state(line, to_, visibility)) state = state_before(m.room_id, line, full, to_, to_);
     return {{"timeline",
              {{"events", format(line.events)},
               {"limited", line.limited},
@@ -309,9 +341,19 @@ class Builder {
   }
 
   nlohmann::json left_room(const RoomMembership& m) {
-    // Everything up to and including the leave, nothing after it.
-    Timeline line = timeline(m.room_id, request_.since ? from_ : 0, m.stream);
-    auto state = state_before(m.room_id, line, !request_.since || request_.full_state);
+    // Up to and including the leave, nothing after it, and of that only what
+    // the user may see: a former member sees the room until they left; a
+    // user who never joined (knocked and withdrew, rejected an invite, was
+    // banned) sees their own membership events and no state.
+    rooms::Visibility visibility(tx_, m.room_id, request_.who.user_id, m.membership, m.stream);
+    Timeline line = timeline(m.room_id, request_.since ? from_ : 0, m.stream, visibility);
+    std::vector<StoredEvent> state;
+    if (show_state(line, m.stream - 1, visibility)) {
+      std::optional<std::int64_t> members_at;
+      if (visibility.can_see_state_at(m.stream - 1)) members_at = m.stream;
+      state = state_before(m.room_id, line, !request_.since || request_.full_state, m.stream,
+                           members_at);
+    }
     return {{"timeline",
              {{"events", format(line.events)},
               {"limited", line.limited},
