@@ -58,10 +58,10 @@ struct Server {
 
   /// The value of one rendered series ("name{labels}"), 0 when absent.
   double metric(const std::string& series) {
-    const std::string text = registry.render();
-    const auto at = text.find(series + " ");
+    const std::string text = "\n" + registry.render();
+    const auto at = text.find("\n" + series + " ");  // a sample line, not # HELP
     if (at == std::string::npos) return 0;
-    return std::stod(text.substr(at + series.size() + 1));
+    return std::stod(text.substr(at + series.size() + 2));
   }
 
   bool wait_delivered(std::size_t n) {
