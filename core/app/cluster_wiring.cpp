@@ -1,12 +1,14 @@
 #include "app/cluster_wiring.h"
 
 #include "client/typing_impl.h"
+#include "cluster/bind_address.h"
 #include "cluster/handshake.h"
 #include "cluster/messages.h"
 #include "cluster/node_registry.h"
 #include "config/cluster_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
+#include "log/log.h"
 #include "notify/notifier.h"
 #include "plugins/guarded_cache.h"
 
@@ -14,15 +16,41 @@ namespace eltrix::app {
 
 namespace keys = config::keys;
 
+namespace {
+
+const log::Logger& logger() {
+  static const log::Logger instance("cluster");
+  return instance;
+}
+
+/// cluster.bind_address, or a loopback/private default (bind_address.h).
+cluster::BindChoice mesh_bind(const config::Config& config) {
+  return cluster::choose_bind_address(config.get_string(keys::kClusterBindAddress, ""),
+                                      config.get_string(keys::kHttpBindAddress, ""),
+                                      cluster::interface_addresses());
+}
+
+}  // namespace
+
 std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::Registry& metrics) {
   cluster::MeshOptions options;
   std::string secret = config.get_string(keys::kClusterSecret, "");
   if (secret.empty()) secret = config.get_string(keys::kSecretKey);
   options.key = cluster::derive_cluster_key(secret);
   options.node_id = cluster::random_node_id();
-  std::string bind = config.get_string(keys::kClusterBindAddress, "");
-  if (bind.empty()) bind = config.get_string(keys::kHttpBindAddress, "0.0.0.0");
-  options.listener.bind_address = bind;
+  const cluster::BindChoice bind = mesh_bind(config);
+  if (bind.warn) {
+    logger().warn("cluster mesh listens on every interface",
+                  {{"address", bind.address}, {"reason", bind.reason}});
+  } else {
+    logger().info("cluster mesh address chosen",
+                  {{"address", bind.address}, {"reason", bind.reason}});
+  }
+  options.listener.bind_address = bind.address;
+  options.listener.handshake_timeout =
+      std::chrono::milliseconds(config.get_int(keys::kClusterHandshakeTimeout, 2000));
+  options.listener.max_handshakes_per_address =
+      static_cast<std::size_t>(config.get_int(keys::kClusterMaxHandshakesPerAddress, 8));
   const auto port = static_cast<std::uint16_t>(config.get_int(keys::kClusterPort, 8009));
   options.listener.port = port;
   options.default_peer_port = port;
@@ -37,9 +65,8 @@ std::unique_ptr<cluster::NodeRegistry> make_node_registry(const config::Config& 
                                                           metrics::Registry& metrics) {
   cluster::NodeRegistryOptions options;
   options.node_id = node_id;
-  std::string bind = config.get_string(keys::kClusterBindAddress, "");
-  if (bind.empty()) bind = config.get_string(keys::kHttpBindAddress, "0.0.0.0");
-  options.address = bind + ":" + std::to_string(config.get_int(keys::kClusterPort, 8009));
+  options.address =
+      mesh_bind(config).address + ":" + std::to_string(config.get_int(keys::kClusterPort, 8009));
   options.heartbeat_interval =
       std::chrono::seconds(config.get_int(keys::kClusterHeartbeatInterval, 5));
   options.node_timeout = std::chrono::seconds(config.get_int(keys::kClusterNodeTimeout, 15));

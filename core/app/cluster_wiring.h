@@ -32,8 +32,8 @@ class GuardedCache;
 namespace eltrix::app {
 
 /// The mesh of this node: cluster key from cluster.secret (else
-/// server.secret_key), listening on cluster.bind_address (else
-/// http.bind_address) and cluster.port, a fresh node id.
+/// server.secret_key), listening on cluster.bind_address (else a loopback or
+/// private address, cluster/bind_address.h) and cluster.port, a fresh node id.
 std::unique_ptr<cluster::Mesh> make_mesh(const config::Config& config, metrics::Registry& metrics);
 
 /// This node's heartbeat (cluster.heartbeat_interval, cluster.node_timeout)

@@ -3,16 +3,14 @@
 //
 //   frame = u32 big-endian length of body, body
 //   body  = u8 type, payload                       (handshake frames)
-//   body  = u8 type, payload, 32-byte tag          (every later frame)
-//   tag   = HMAC-SHA-256(session key, u64 big-endian sequence, type, payload)
+//   body  = secretstream ciphertext of (type, payload)   (every later frame,
+//           see secure_stream.h)
 //
-// The sequence number is not sent: each side counts the frames of the
-// connection from 0, so a frame replayed, dropped or reordered within a
-// connection fails its tag, and one from another connection (another session
-// key) fails too.
+// Before a peer has proved the cluster key, a frame body may be at most
+// kMaxHandshakeFrameBytes: the handshake frames are about a hundred bytes,
+// and anyone who can reach the port may send them. Only an authenticated
+// connection may send frames up to kMaxFrameBytes.
 #pragma once
-
-#include "cluster/cluster_key.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,49 +21,50 @@
 
 namespace eltrix::cluster {
 
-/// Largest body accepted; a peer announcing more is cut off.
+/// Largest body accepted on an authenticated connection.
 inline constexpr std::size_t kMaxFrameBytes = 1U << 20U;
-inline constexpr std::size_t kTagBytes = 32;
+/// Largest body accepted before authentication (HELLO is 106 bytes, PROOF 57).
+inline constexpr std::size_t kMaxHandshakeFrameBytes = 256;
 
 struct Frame {
   std::uint8_t type = 0;
   std::string payload;
 };
 
-/// A length-prefixed frame without a tag (handshake only).
+/// A length-prefixed frame without encryption (handshake only).
 std::string encode_plain_frame(std::uint8_t type, std::string_view payload);
 
-/// A length-prefixed frame authenticated with `session` as frame `sequence`.
-std::string seal_frame(const Key& session, std::uint64_t sequence, std::uint8_t type,
-                       std::string_view payload);
-
-/// Checks the tag of `body` (a frame without its length prefix) as frame
-/// `sequence` of the connection keyed with `session`. nullopt when the tag
-/// does not verify (constant-time) or the body is too short.
-std::optional<Frame> open_frame(const Key& session, std::uint64_t sequence, std::string_view body);
-
-/// The handshake frame in `body` (no tag). nullopt when empty.
+/// The handshake frame in `body` (no length prefix). nullopt when empty.
 std::optional<Frame> plain_frame(std::string_view body);
 
-/// A peer broke the framing (a length beyond kMaxFrameBytes or zero).
+/// A peer broke the framing (a length of zero or beyond the reader's limit).
 class FrameError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-/// Splits a byte stream into frame bodies. Bytes arrive in any pieces.
+/// Splits a byte stream into frame bodies. Bytes arrive in any pieces. This
+/// is the parser of untrusted mesh bytes (fuzz it through feed() and next()).
 class FrameReader {
  public:
+  /// `max_body`: the largest body accepted; a longer announced length throws
+  /// as soon as the 4-byte prefix has arrived, before any body is buffered.
+  explicit FrameReader(std::size_t max_body = kMaxFrameBytes) : max_body_(max_body) {}
+
   /// Appends received bytes.
   void feed(std::string_view bytes);
   /// The next complete body, if one has arrived. Throws FrameError on a bad length.
   std::optional<std::string> next();
   /// Bytes received and not yet returned.
   [[nodiscard]] std::size_t buffered() const { return buffer_.size() - offset_; }
+  /// Changes the limit (raised once the peer is authenticated).
+  void set_max_body(std::size_t max_body) { max_body_ = max_body; }
+  [[nodiscard]] std::size_t max_body() const { return max_body_; }
 
  private:
   std::string buffer_;
   std::size_t offset_ = 0;
+  std::size_t max_body_;
 };
 
 }  // namespace eltrix::cluster

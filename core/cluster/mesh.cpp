@@ -1,5 +1,6 @@
 #include "cluster/mesh.h"
 
+#include "cluster/secure_stream.h"
 #include "log/log.h"
 
 #include <fmt/format.h>
@@ -74,6 +75,15 @@ std::uint16_t Mesh::port() const {
 }
 
 void Mesh::publish(MessageType type, std::string payload) {
+  if (payload.size() > kMaxPayloadBytes) {
+    // A peer would cut the connection on such a frame; the hint is lost
+    // instead (the database recheck covers it).
+    metrics_.dropped("too_large");
+    logger().warn("cluster message too large to send; dropped",
+                  {{"type", std::string(message_type_name(static_cast<std::uint8_t>(type)))},
+                   {"bytes", std::to_string(payload.size())}});
+    return;
+  }
   auto message = std::make_shared<const OutMessage>(
       OutMessage{static_cast<std::uint8_t>(type), std::move(payload)});
   std::lock_guard lock(mutex_);

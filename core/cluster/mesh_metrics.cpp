@@ -12,7 +12,8 @@ constexpr std::string_view kReceivedHelp = "Authenticated mesh messages received
 constexpr std::string_view kDroppedHelp =
     "Mesh messages not sent (they are hints; the database recheck covers them), by reason.";
 constexpr std::string_view kAuthHelp =
-    "Mesh connections closed because the peer failed authentication, by reason.";
+    "Mesh connections closed because the peer failed the handshake or sent a frame that "
+    "does not authenticate, by reason.";
 }  // namespace
 
 MeshMetrics::MeshMetrics(metrics::Registry& registry)
@@ -24,9 +25,10 @@ MeshMetrics::MeshMetrics(metrics::Registry& registry)
                              "Authenticated connections from peers to this node.")),
       queued(registry.gauge("eltrix_cluster_queue_depth",
                             "Mesh messages waiting to be sent, all peers together.")),
-      refused_connections(
-          registry.counter("eltrix_cluster_connections_refused_total",
-                           "Inbound mesh connections closed at once: too many open.")) {
+      refused_connections(registry.counter(
+          "eltrix_cluster_connections_refused_total",
+          "Inbound mesh connections closed at once: too many handshakes (from one address or "
+          "in all) or authenticated connections.")) {
   // Every series is registered up front: dashboards see zeros, not gaps, and
   // counting never takes the registry's lock.
   for (std::size_t type = 0; type < sent_.size(); ++type) {
@@ -36,11 +38,11 @@ MeshMetrics::MeshMetrics(metrics::Registry& registry)
     received_[type] = &registry.counter("eltrix_cluster_messages_received_total", kReceivedHelp,
                                         {{"type", name}});
   }
-  for (const char* reason : {"queue_full", "not_connected"}) {
+  for (const char* reason : {"queue_full", "not_connected", "too_large"}) {
     dropped_[reason] = &registry.counter("eltrix_cluster_messages_dropped_total", kDroppedHelp,
                                          {{"reason", reason}});
   }
-  for (const char* reason : {"bad_proof", "bad_frame", "malformed"}) {
+  for (const char* reason : {"bad_proof", "bad_frame", "malformed", "old_version", "timeout"}) {
     auth_failures_[reason] =
         &registry.counter("eltrix_cluster_auth_failures_total", kAuthHelp, {{"reason", reason}});
   }

@@ -17,10 +17,13 @@ class MeshMetrics {
 
   void sent(std::uint8_t type);
   void received(std::uint8_t type);
-  /// reason: queue_full, not_connected
+  /// reason: queue_full, not_connected, too_large
   void dropped(std::string_view reason);
   /// reason: bad_proof (the peer does not hold the cluster key), bad_frame
-  /// (a tag that does not verify: tampered or replayed), malformed
+  /// (after the handshake, a frame that does not decrypt or a bad length:
+  /// tampered or replayed), malformed (a handshake frame too long, of the
+  /// wrong type or unparsable), old_version (a plaintext protocol v1 peer),
+  /// timeout (the handshake did not finish in time)
   void auth_failure(std::string_view reason);
 
   metrics::Gauge& peers;

@@ -9,6 +9,8 @@
 #include <Poco/Exception.h>
 #include <Poco/Net/SocketAddress.h>
 
+#include <sodium.h>
+
 #include <vector>
 
 namespace eltrix::cluster {
@@ -176,19 +178,33 @@ bool PeerLink::connect_and_handshake(Poco::Net::StreamSocket& socket) {
   socket.setReceiveTimeout(timespan(std::chrono::milliseconds(250)));
   const auto deadline = std::chrono::steady_clock::now() + options_.handshake_timeout;
 
+  const EphemeralKey ephemeral;
   Transcript t;
-  t.dialer_nonce = random_nonce();
+  t.dialer_key = ephemeral.public_key;
   t.dialer_id = self_id_;
-  send_all(socket, encode_plain_frame(kHelloFrame, encode_hello({t.dialer_nonce, self_id_})));
+  send_all(socket, encode_plain_frame(kHelloFrame, encode_hello({t.dialer_key, self_id_})));
 
-  FrameReader reader;
-  auto frame = plain_frame(read_frame(socket, reader, deadline, stopping_));
+  // The acceptor's answers are small too: a peer (or impostor) cannot make
+  // this side buffer more than the handshake's limit either.
+  FrameReader reader(kMaxHandshakeFrameBytes);
+  std::optional<Frame> frame;
+  try {
+    frame = plain_frame(read_frame(socket, reader, deadline, stopping_));
+  } catch (const FrameError& e) {
+    throw AuthFailure("malformed", std::string("the peer's answer to HELLO: ") + e.what());
+  } catch (const ConnectionClosed& e) {
+    if (stopping_.load()) throw;
+    // An older node (plaintext protocol v1) hangs up on a v2 HELLO.
+    throw ConnectionClosed(std::string(e.what()) +
+                           " before answering HELLO (a node running an older, plaintext mesh "
+                           "protocol does that; or it is not an Eltrix mesh port)");
+  }
   if (!frame || frame->type != kChallengeFrame) {
     throw AuthFailure("malformed", "expected a CHALLENGE frame");
   }
   auto challenge = decode_challenge(frame->payload);
   if (!challenge) throw AuthFailure("malformed", "malformed CHALLENGE");
-  t.acceptor_nonce = challenge->nonce;
+  t.acceptor_key = challenge->key;
   t.acceptor_id = challenge->node_id;
   const Mac expected = acceptor_mac(key_, t);
   if (!mac_equal(expected, std::string_view(reinterpret_cast<const char*>(challenge->mac.data()),
@@ -197,24 +213,29 @@ bool PeerLink::connect_and_handshake(Poco::Net::StreamSocket& socket) {
   }
   if (challenge->node_id == self_id_) return false;
 
-  const Mac proof = dialer_mac(key_, t);
-  send_all(socket, encode_plain_frame(kProofFrame,
-                                      std::string_view(reinterpret_cast<const char*>(proof.data()),
-                                                       proof.size())));
-  auto welcome = plain_frame(read_frame(socket, reader, deadline, stopping_));
+  auto key = stream_key(key_, t, ephemeral, true);
+  if (!key) throw AuthFailure("malformed", "the peer's ephemeral key is unusable");
+  auto stream = std::make_unique<SendStream>(*key);
+  sodium_memzero(key->data(), key->size());
+  send_all(socket,
+           encode_plain_frame(kProofFrame, encode_proof({dialer_mac(key_, t), stream->header()})));
+  std::optional<Frame> welcome;
+  try {
+    welcome = plain_frame(read_frame(socket, reader, deadline, stopping_));
+  } catch (const FrameError& e) {
+    throw AuthFailure("malformed", std::string("the peer's answer to PROOF: ") + e.what());
+  }
   if (!welcome || welcome->type != kWelcomeFrame ||
       !mac_equal(welcome_mac(key_, t), welcome->payload)) {
-    // The acceptor hung up or answered wrongly: it did not accept our proof.
     throw AuthFailure("bad_proof", "the peer did not accept this node's proof");
   }
+  stream_ = std::move(stream);
   std::lock_guard lock(mutex_);
   peer_id_ = challenge->node_id;
-  session_ = session_key(key_, t);
   return true;
 }
 
 void PeerLink::send_loop(Poco::Net::StreamSocket& socket) {
-  std::uint64_t sequence = 0;
   std::vector<std::shared_ptr<const OutMessage>> batch;
   std::string bytes;
   while (true) {
@@ -233,13 +254,13 @@ void PeerLink::send_loop(Poco::Net::StreamSocket& socket) {
     }
     bytes.clear();
     if (batch.empty()) {
-      bytes = seal_frame(session_, sequence++, static_cast<std::uint8_t>(MessageType::ping), "");
+      stream_->seal(bytes, static_cast<std::uint8_t>(MessageType::ping), "");
       send_all(socket, bytes);
       metrics_.sent(static_cast<std::uint8_t>(MessageType::ping));
       continue;
     }
     for (const auto& message : batch) {
-      bytes += seal_frame(session_, sequence++, message->type, message->payload);
+      stream_->seal(bytes, message->type, message->payload);
     }
     send_all(socket, bytes);
     for (const auto& message : batch) metrics_.sent(message->type);

@@ -13,6 +13,7 @@
 #include "cluster/cluster_key.h"
 #include "cluster/mesh_metrics.h"
 #include "cluster/peer_set.h"
+#include "cluster/secure_stream.h"
 
 #include <Poco/Net/StreamSocket.h>
 
@@ -31,6 +32,7 @@ namespace eltrix::cluster {
 struct LinkOptions {
   std::size_t queue_limit = 10000;
   std::chrono::milliseconds connect_timeout{2000};
+  /// Longer than the acceptor's (2 s): the acceptor's deadline decides.
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds min_backoff{100};
   std::chrono::milliseconds max_backoff{5000};
@@ -76,6 +78,7 @@ class PeerLink {
  private:
   void run();
   /// Dials and authenticates; returns false when the address is this node.
+  /// On success stream_ is the connection's (encrypting) stream.
   bool connect_and_handshake(Poco::Net::StreamSocket& socket);
   void send_loop(Poco::Net::StreamSocket& socket);
   void set_connected(bool value);
@@ -93,8 +96,8 @@ class PeerLink {
   std::condition_variable wake_;
   std::deque<std::shared_ptr<const OutMessage>> queue_;
   std::string peer_id_;
-  Key session_{};
-  Poco::Net::StreamSocket socket_;  ///< the current one, to shut down from stop()
+  std::unique_ptr<SendStream> stream_;  ///< the current connection's; link thread only
+  Poco::Net::StreamSocket socket_;      ///< the current one, to shut down from stop()
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::atomic<bool> self_{false};

@@ -13,8 +13,10 @@ using plugin::kConfigSecret;
 void add_cluster_keys(Schema& schema) {
   schema.add({.name = keys::kClusterBindAddress,
               .default_value = "",
-              .help = "Address the cluster mesh listens on (port cluster.port). Empty: the same "
-                      "as http.bind_address. Peers must reach it; keep it off public networks.",
+              .help = "Address the cluster mesh listens on (port cluster.port). Empty: "
+                      "http.bind_address if that is a loopback or private address, else the "
+                      "node's first private address, else 127.0.0.1; never every interface "
+                      "unless set to 0.0.0.0 or :: here (logged as a warning).",
               .env = "ELTRIX_CLUSTER_BIND_ADDRESS"},
              "core", [](std::string_view v) -> std::optional<std::string> {
                if (v.empty()) return std::nullopt;
@@ -55,6 +57,25 @@ void add_cluster_keys(Schema& schema) {
               .env = "ELTRIX_CLUSTER_NODE_TIMEOUT",
               .min_value = 2,
               .max_value = 86400},
+             "core");
+  schema.add({.name = keys::kClusterHandshakeTimeout,
+              .type = ConfigType::integer,
+              .default_value = "2000",
+              .help = "Milliseconds an inbound mesh connection has to complete its handshake "
+                      "(a round trip and two MACs between real peers) before it is closed.",
+              .env = "ELTRIX_CLUSTER_HANDSHAKE_TIMEOUT",
+              .min_value = 100,
+              .max_value = 60000},
+             "core");
+  schema.add({.name = keys::kClusterMaxHandshakesPerAddress,
+              .type = ConfigType::integer,
+              .default_value = "8",
+              .help = "Inbound mesh connections one source address may have in their handshake "
+                      "at once; more are refused (eltrix_cluster_connections_refused_total). "
+                      "Raise it when many nodes reach this one through one NAT address.",
+              .env = "ELTRIX_CLUSTER_MAX_HANDSHAKES_PER_ADDRESS",
+              .min_value = 1,
+              .max_value = 256},
              "core");
   schema.add({.name = keys::kSyncRecheckInterval,
               .type = ConfigType::integer,

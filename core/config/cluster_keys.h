@@ -17,6 +17,8 @@ inline constexpr const char* kClusterQueueSize = "cluster.queue_size";
 inline constexpr const char* kClusterHeartbeatInterval = "cluster.heartbeat_interval";
 inline constexpr const char* kClusterNodeTimeout = "cluster.node_timeout";
 inline constexpr const char* kSyncRecheckInterval = "sync.recheck_interval";
+inline constexpr const char* kClusterHandshakeTimeout = "cluster.handshake_timeout";
+inline constexpr const char* kClusterMaxHandshakesPerAddress = "cluster.max_handshakes_per_address";
 }  // namespace keys
 
 }  // namespace eltrix::config

@@ -5,51 +5,29 @@
 using namespace eltrix::cluster;
 
 namespace {
-Key key_of(char c) {
-  Key key{};
-  key.fill(static_cast<std::uint8_t>(c));
-  return key;
-}
-/// A sealed frame without its 4-byte length prefix.
-std::string body_of(const std::string& frame) {
-  return frame.substr(4);
+std::string length_prefix(std::uint32_t length) {
+  std::string out;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((length >> static_cast<unsigned>(shift)) & 0xFFU));
+  }
+  return out;
 }
 }  // namespace
 
-TEST_CASE("cluster frames: seal and open", "[cluster][frame]") {
-  const Key key = key_of('k');
-  const std::string frame = seal_frame(key, 7, 32, R"({"k":["room:!a:x"]})");
-  auto opened = open_frame(key, 7, body_of(frame));
-  REQUIRE(opened);
-  CHECK(opened->type == 32);
-  CHECK(opened->payload == R"({"k":["room:!a:x"]})");
-  // Empty payloads (pings) too.
-  auto ping = open_frame(key, 0, body_of(seal_frame(key, 0, 16, "")));
-  REQUIRE(ping);
-  CHECK(ping->payload.empty());
-}
-
-TEST_CASE("cluster frames: a wrong key, a tampered byte or another sequence fails",
-          "[cluster][frame]") {
-  const Key key = key_of('k');
-  const std::string body = body_of(seal_frame(key, 3, 32, "payload"));
-  CHECK_FALSE(open_frame(key_of('x'), 3, body));  // another key
-  CHECK_FALSE(open_frame(key, 2, body));          // replayed at another position
-  CHECK_FALSE(open_frame(key, 4, body));
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    std::string tampered = body;
-    tampered[i] = static_cast<char>(tampered[i] ^ 0x01);
-    CHECK_FALSE(open_frame(key, 3, tampered));  // type, payload or tag
-  }
-  CHECK_FALSE(open_frame(key, 3, body.substr(0, 10)));  // shorter than a tag
-  CHECK_FALSE(open_frame(key, 3, ""));
+TEST_CASE("cluster frames: plain frames round-trip", "[cluster][frame]") {
+  const std::string frame = encode_plain_frame(1, "hello");
+  CHECK(frame == length_prefix(6) + "\x01hello");
+  auto parsed = plain_frame(frame.substr(4));
+  REQUIRE(parsed);
+  CHECK(parsed->type == 1);
+  CHECK(parsed->payload == "hello");
+  CHECK_FALSE(plain_frame(""));
 }
 
 TEST_CASE("cluster frames: the reader reassembles any split and refuses bad lengths",
           "[cluster][frame]") {
-  const Key key = key_of('k');
-  const std::string stream = seal_frame(key, 0, 32, "one") + seal_frame(key, 1, 33, "two") +
-                             encode_plain_frame(1, "hello");
+  const std::string stream =
+      encode_plain_frame(32, "one") + encode_plain_frame(33, "two") + encode_plain_frame(1, "");
   // Byte by byte.
   FrameReader reader;
   std::vector<std::string> bodies;
@@ -58,9 +36,9 @@ TEST_CASE("cluster frames: the reader reassembles any split and refuses bad leng
     while (auto body = reader.next()) bodies.push_back(*body);
   }
   REQUIRE(bodies.size() == 3);
-  CHECK(open_frame(key, 0, bodies[0])->payload == "one");
-  CHECK(open_frame(key, 1, bodies[1])->payload == "two");
-  CHECK(plain_frame(bodies[2])->type == 1);
+  CHECK(plain_frame(bodies[0])->payload == "one");
+  CHECK(plain_frame(bodies[1])->type == 33);
+  CHECK(bodies[2] == "\x01");
   CHECK(reader.buffered() == 0);
 
   FrameReader oversized;
@@ -69,4 +47,31 @@ TEST_CASE("cluster frames: the reader reassembles any split and refuses bad leng
   FrameReader empty;
   empty.feed(std::string("\0\0\0\0", 4));
   CHECK_THROWS_AS(empty.next(), FrameError);
+}
+
+TEST_CASE(
+    "cluster frames: before authentication a frame is cut at the handshake limit, as soon "
+    "as its length arrives",
+    "[cluster][frame]") {
+  FrameReader reader(kMaxHandshakeFrameBytes);
+  CHECK(reader.max_body() == kMaxHandshakeFrameBytes);
+  // The largest handshake frame passes.
+  reader.feed(encode_plain_frame(1, std::string(kMaxHandshakeFrameBytes - 1, 'h')));
+  CHECK(reader.next()->size() == kMaxHandshakeFrameBytes);
+  // One byte more is refused on its 4-byte prefix alone: none of the
+  // announced body is waited for or buffered.
+  reader.feed(length_prefix(kMaxHandshakeFrameBytes + 1));
+  CHECK_THROWS_AS(reader.next(), FrameError);
+  FrameReader big(kMaxHandshakeFrameBytes);
+  big.feed(length_prefix(kMaxFrameBytes));
+  CHECK_THROWS_AS(big.next(), FrameError);
+
+  // Once authenticated, the limit is raised for the same reader.
+  FrameReader raised(kMaxHandshakeFrameBytes);
+  raised.set_max_body(kMaxFrameBytes);
+  raised.feed(length_prefix(kMaxFrameBytes) + "x");
+  CHECK_FALSE(raised.next());  // waits for the rest
+  CHECK(raised.buffered() == 5);
+  FrameReader default_limit;
+  CHECK(default_limit.max_body() == kMaxFrameBytes);
 }

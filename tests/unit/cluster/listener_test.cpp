@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 
 using namespace eltrix;
@@ -43,14 +44,25 @@ struct Server {
   std::mutex mutex;
   std::condition_variable cv;
   std::vector<std::pair<std::uint8_t, std::string>> delivered;
-  Listener listener{ListenerOptions{.bind_address = "127.0.0.1", .port = 0}, kKey, "server-node",
-                    metrics, [this](std::uint8_t type, std::string_view payload) {
-                      std::lock_guard lock(mutex);
-                      delivered.emplace_back(type, std::string(payload));
-                      cv.notify_all();
-                    }};
+  Listener listener;
 
-  Server() { listener.start(); }
+  explicit Server(ListenerOptions options = {.bind_address = "127.0.0.1", .port = 0})
+      : listener(std::move(options), kKey, "server-node", metrics,
+                 [this](std::uint8_t type, std::string_view payload) {
+                   std::lock_guard lock(mutex);
+                   delivered.emplace_back(type, std::string(payload));
+                   cv.notify_all();
+                 }) {
+    listener.start();
+  }
+
+  /// The value of one rendered series ("name{labels}"), 0 when absent.
+  double metric(const std::string& series) {
+    const std::string text = "\n" + registry.render();
+    const auto at = text.find("\n" + series + " ");  // a sample line, not # HELP
+    if (at == std::string::npos) return 0;
+    return std::stod(text.substr(at + series.size() + 2));
+  }
 
   bool wait_delivered(std::size_t n) {
     std::unique_lock lock(mutex);
@@ -59,14 +71,21 @@ struct Server {
   bool wait_metric(const std::string& line) { return wait_rendered(registry, line); }
 };
 
-/// A dialer driven step by step.
+/// A dialer driven step by step, optionally from a given source address.
 struct RawDialer {
   Poco::Net::StreamSocket socket;
   FrameReader reader;
   std::atomic<bool> stopping{false};
   Transcript t;
+  std::unique_ptr<EphemeralKey> ephemeral;
+  std::unique_ptr<SendStream> stream;
 
-  explicit RawDialer(std::uint16_t port) {
+  explicit RawDialer(std::uint16_t port, const std::string& source = "") {
+    if (!source.empty()) {
+      // Bind the source address first: the listener's caps are per address.
+      socket = Poco::Net::StreamSocket(Poco::Net::SocketAddress::IPv4);
+      socket.impl()->bind(Poco::Net::SocketAddress(source, 0), false);
+    }
     socket.connect(Poco::Net::SocketAddress("127.0.0.1", port), Poco::Timespan(2, 0));
     socket.setReceiveTimeout(Poco::Timespan(0, 100000));
   }
@@ -75,15 +94,18 @@ struct RawDialer {
   }
   /// Runs the handshake proving `key`; returns whether the server welcomed us.
   bool handshake(const Key& key) {
-    t.dialer_nonce = random_nonce();
+    ephemeral = std::make_unique<EphemeralKey>();
+    t.dialer_key = ephemeral->public_key;
     t.dialer_id = "raw-dialer";
-    send_all(socket, encode_plain_frame(kHelloFrame, encode_hello({t.dialer_nonce, t.dialer_id})));
+    send_all(socket, encode_plain_frame(kHelloFrame, encode_hello({t.dialer_key, t.dialer_id})));
     auto challenge = decode_challenge(plain_frame(read())->payload);
     REQUIRE(challenge);
-    t.acceptor_nonce = challenge->nonce;
+    t.acceptor_key = challenge->key;
     t.acceptor_id = challenge->node_id;
-    const Mac proof = dialer_mac(key, t);
-    send_all(socket, encode_plain_frame(kProofFrame, std::string(proof.begin(), proof.end())));
+    // The stream key is derived with the key we claim: a wrong one differs.
+    stream = std::make_unique<SendStream>(*stream_key(key, t, *ephemeral, true));
+    send_all(socket,
+             encode_plain_frame(kProofFrame, encode_proof({dialer_mac(key, t), stream->header()})));
     try {
       auto welcome = plain_frame(read());
       return welcome && welcome->type == kWelcomeFrame &&
@@ -92,16 +114,33 @@ struct RawDialer {
       return false;
     }
   }
+  void send(std::uint8_t type, std::string_view payload) {
+    std::string bytes;
+    stream->seal(bytes, type, payload);
+    send_all(socket, bytes);
+  }
   /// True once the server has closed the connection.
   bool closed_by_server() {
     try {
       read();
     } catch (const ConnectionClosed& e) {
       return std::string(e.what()) == "closed by the peer";
+    } catch (const Poco::Exception&) {
+      return true;  // reset
     }
     return false;
   }
 };
+
+/// Threads of this process (the listener must not add one per handshake).
+std::size_t thread_count() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator("/proc/self/task")) {
+    ++n;
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -155,21 +194,28 @@ TEST_CASE("mesh: a tampered or replayed frame closes the connection", "[cluster]
   Server server;
   RawDialer dialer(server.listener.port());
   REQUIRE(dialer.handshake(kKey));
-  const Key session = session_key(kKey, dialer.t);
-  const std::string first = seal_frame(session, 0, 32, encode_wake({"room:a"}));
+  std::string first;
+  dialer.stream->seal(first, 32, encode_wake({"room:a"}));
   send_all(dialer.socket, first);
   REQUIRE(server.wait_delivered(1));
 
   SECTION("tampered") {
-    std::string second = seal_frame(session, 1, 32, encode_wake({"room:b"}));
+    std::string second;
+    dialer.stream->seal(second, 32, encode_wake({"room:b"}));
     second[8] = static_cast<char>(second[8] ^ 0x20);
     send_all(dialer.socket, second);
   }
   SECTION("replayed") {
-    send_all(dialer.socket, first);  // valid bytes, but frame 1 is expected now
+    send_all(dialer.socket, first);  // valid bytes, but the stream has moved on
   }
-  SECTION("sealed with the cluster key instead of the session key") {
-    send_all(dialer.socket, seal_frame(kKey, 1, 32, encode_wake({"room:c"})));
+  SECTION("sealed in another stream") {
+    SendStream other(kKey);
+    std::string bytes;
+    other.seal(bytes, 32, encode_wake({"room:c"}));
+    send_all(dialer.socket, bytes);
+  }
+  SECTION("a bad length after the handshake") {
+    send_all(dialer.socket, std::string("\x7f\xff\xff\xff", 4));
   }
   CHECK(server.wait_metric("eltrix_cluster_auth_failures_total{reason=\"bad_frame\"} 1"));
   CHECK(dialer.closed_by_server());
@@ -196,4 +242,92 @@ TEST_CASE("mesh: something that is not a mesh peer is refused", "[cluster][socke
   CHECK(dialer.closed_by_server());
   // "GET " is read as a length beyond the limit: the connection is dropped.
   CHECK(server.delivered.empty());
+  CHECK(server.wait_metric("eltrix_cluster_auth_failures_total{reason=\"malformed\"} 1"));
+}
+
+TEST_CASE("mesh: before authentication a frame beyond a few hundred bytes is cut off at once",
+          "[cluster][socket]") {
+  Server server;
+  RawDialer dialer(server.listener.port());
+  const auto started = std::chrono::steady_clock::now();
+  SECTION("a 1 MiB HELLO, half sent") {
+    send_all(dialer.socket, std::string("\x00\x10\x00\x00\x01", 5) + std::string(1000, 'x'));
+  }
+  SECTION("a HELLO one byte over the handshake limit") {
+    send_all(dialer.socket,
+             encode_plain_frame(kHelloFrame, std::string(kMaxHandshakeFrameBytes, 'x')));
+  }
+  CHECK(dialer.closed_by_server());
+  CHECK(std::chrono::steady_clock::now() - started < 1s);  // not at the handshake deadline
+  CHECK(server.wait_metric("eltrix_cluster_auth_failures_total{reason=\"malformed\"} 1"));
+}
+
+TEST_CASE("mesh: a plaintext version 1 peer is refused and counted as old_version",
+          "[cluster][socket]") {
+  Server server;
+  RawDialer dialer(server.listener.port());
+  std::string hello_v1 = "ELTRIXC1" + std::string(32, 'n');
+  hello_v1 += static_cast<char>(3);
+  hello_v1 += "old";
+  send_all(dialer.socket, encode_plain_frame(kHelloFrame, hello_v1));
+  CHECK(dialer.closed_by_server());
+  CHECK(server.wait_metric("eltrix_cluster_auth_failures_total{reason=\"old_version\"} 1"));
+}
+
+TEST_CASE("mesh: a handshake that does not finish in time is closed and counted",
+          "[cluster][socket]") {
+  Server server({.bind_address = "127.0.0.1", .port = 0, .handshake_timeout = 300ms});
+  RawDialer dialer(server.listener.port());
+  send_all(dialer.socket, std::string("\x00\x00\x00\x40\x01ELTRIX", 11));  // half a HELLO
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(dialer.closed_by_server());
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  CHECK(elapsed >= 200ms);
+  CHECK(elapsed < 2s);
+  CHECK(server.wait_metric("eltrix_cluster_auth_failures_total{reason=\"timeout\"} 1"));
+}
+
+TEST_CASE("mesh: pending handshakes hold no thread, and one address cannot lock a peer out",
+          "[cluster][socket]") {
+  Server server({.bind_address = "127.0.0.1",
+                 .port = 0,
+                 .max_handshakes_per_address = 64,
+                 .handshake_timeout = 10s});
+  const std::size_t threads_before = thread_count();
+  std::vector<std::unique_ptr<RawDialer>> flood;
+  for (int i = 0; i < 64; ++i) {
+    flood.push_back(std::make_unique<RawDialer>(server.listener.port(), "127.0.0.9"));
+    send_all(flood.back()->socket, std::string("\x00\x00\x00\x40\x01", 5));
+  }
+  std::this_thread::sleep_for(200ms);
+  CHECK(thread_count() == threads_before);
+  // The 65th from that address is refused at once.
+  RawDialer one_more(server.listener.port(), "127.0.0.9");
+  CHECK(one_more.closed_by_server());
+  CHECK(server.metric("eltrix_cluster_connections_refused_total") >= 1);
+  // A real peer (another address) still gets in, at once.
+  RawDialer peer(server.listener.port(), "127.0.0.8");
+  CHECK(peer.handshake(kKey));
+  peer.send(32, encode_wake({"room:x"}));
+  CHECK(server.wait_delivered(1));
+  // Only the authenticated connection got a thread.
+  CHECK(thread_count() == threads_before + 1);
+}
+
+TEST_CASE("mesh: when every handshake slot is taken, a newcomer evicts one of the busiest address",
+          "[cluster][socket]") {
+  Server server({.bind_address = "127.0.0.1",
+                 .port = 0,
+                 .max_handshakes = 4,
+                 .max_handshakes_per_address = 4,
+                 .handshake_timeout = 10s});
+  std::vector<std::unique_ptr<RawDialer>> flood;
+  for (int i = 0; i < 4; ++i) {
+    flood.push_back(std::make_unique<RawDialer>(server.listener.port(), "127.0.0.9"));
+  }
+  std::this_thread::sleep_for(100ms);
+  RawDialer peer(server.listener.port(), "127.0.0.8");
+  CHECK(peer.handshake(kKey));
+  CHECK(flood.front()->closed_by_server());  // the oldest of the busiest address
+  CHECK(server.metric("eltrix_cluster_connections_refused_total") == 1);
 }
