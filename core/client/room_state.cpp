@@ -3,9 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit.h"
 #include "client/room_access.h"
-#include "matrix/power_levels.h"
 #include "rooms/visibility.h"
-#include "storage/directory.h"
 
 namespace eltrix::client {
 

@@ -77,15 +77,11 @@ def test_a_nul_in_a_public_rooms_topic_does_not_break_public_rooms(node):
     assert entry and entry[0]["join_rule"] == "public"
     assert entry[0]["topic"].startswith("top") and entry[0]["name"].startswith("Na")
     # A search that scans the topic, too.
-    status, out = http_json("POST", node.url(CS + "/publicRooms"),
-                            body=json.dumps({"filter": {"generic_search_term": "top"}}).encode(),
-                            headers={"Content-Type": "application/json"})
-    assert status == 200 and [r["room_id"] for r in out["chunk"]] == [room], out
+    out = bob.ok("POST", "/publicRooms", {"filter": {"generic_search_term": "top"}})
+    assert [r["room_id"] for r in out["chunk"]] == [room], out
 
     # A NUL in the request's own filter is the caller's error, not a 500.
-    status, out = http_json("POST", node.url(CS + "/publicRooms"),
-                            body=json.dumps({"filter": {"room_types": ["m.space\x00"]}}).encode(),
-                            headers={"Content-Type": "application/json"})
+    status, out = bob.call("POST", "/publicRooms", {"filter": {"room_types": ["m.space\x00"]}})
     assert status == 400, out
 
     # The user directory reads the join rules of the rooms users share.
