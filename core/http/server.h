@@ -47,7 +47,7 @@ struct ServerOptions {
   std::size_t max_head_bytes = 32 * 1024;
   /// Open connections per client address (IPv6: per /64); beyond it new
   /// connections from that address are closed at once. 0: no limit.
-  std::size_t max_connections_per_address = 256;
+  std::size_t max_connections_per_address = 0;
   /// Addresses or blocks ("10.0.0.0/8") not limited by
   /// max_connections_per_address: load balancers and reverse proxies.
   std::vector<std::string> connection_limit_exempt;
