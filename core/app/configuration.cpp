@@ -1,6 +1,7 @@
 #include "app/configuration.h"
 
 #include "build_info.h"
+#include "config/client_keys.h"
 #include "config/core_keys.h"
 
 #include <fmt/format.h>
@@ -68,6 +69,30 @@ void validate_plugins(plugins::Registry& registry, LoadedConfiguration& out) {
   }
 }
 
+/// Limits that only make sense together. Each key is valid alone; the pair
+/// is checked here, once both have their final values.
+void check_combined_limits(LoadedConfiguration& out) {
+  const auto has_problem = [&](const char* key) {
+    return std::any_of(out.problems.begin(), out.problems.end(),
+                       [&](const config::Problem& p) { return p.key == key; });
+  };
+  using config::keys::kHttpMaxParked;
+  using config::keys::kSyncMaxWaiting;
+  if (has_problem(kSyncMaxWaiting) || has_problem(kHttpMaxParked)) return;
+  // A waiting sync is a parked request: beyond http.max_parked the server
+  // would answer 503 where the sync should have answered at once (200).
+  const auto waiting = out.config.get_int(kSyncMaxWaiting, 20000);
+  const auto parked = out.config.get_int(kHttpMaxParked, 20000);
+  if (waiting > parked) {
+    out.problems.push_back(
+        {kSyncMaxWaiting,
+         fmt::format("{} = {} exceeds {} = {}: waiting syncs are parked requests; expected "
+                     "{} at most {} (lower it, or raise {})",
+                     kSyncMaxWaiting, waiting, kHttpMaxParked, parked, kSyncMaxWaiting, parked,
+                     kHttpMaxParked)});
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<LoadedConfiguration> load_configuration(const CliOptions& options,
@@ -100,6 +125,7 @@ std::unique_ptr<LoadedConfiguration> load_configuration(const CliOptions& option
   out->problems.insert(out->problems.end(), problems.begin(), problems.end());
   out->problems.insert(out->problems.end(), load_problems.begin(), load_problems.end());
   validate_plugins(registry, *out);
+  check_combined_limits(*out);
   out->warnings = config::unknown_keys(out->schema, settings);
   return out;
 }

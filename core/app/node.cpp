@@ -1,6 +1,7 @@
 #include "app/node.h"
 
 #include "app/client_api.h"
+#include "app/open_files.h"
 #include "app/systemd.h"
 #include "build_info.h"
 #include "config/core_keys.h"
@@ -322,6 +323,15 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
       static_cast<std::size_t>(config.get_int(keys::kHttpMaxBodySize, 1 << 20));
   http_options.keep_alive_timeout =
       std::chrono::seconds(config.get_int(keys::kHttpKeepAliveTimeout, 15));
+  http_options.header_timeout = std::chrono::seconds(config.get_int(keys::kHttpHeaderTimeout, 10));
+  http_options.max_connections_per_address =
+      static_cast<std::size_t>(config.get_int(keys::kHttpMaxConnectionsPerAddress, 256));
+  http_options.connection_limit_exempt = config.get_list(keys::kHttpConnectionLimitExempt);
+  http_options.max_parked = static_cast<std::size_t>(config.get_int(keys::kHttpMaxParked, 20000));
+  // Parked requests, those served and queued, the database pools, the mesh
+  // and files: a rough need, for the warning only.
+  raise_open_file_limit(http_options.max_parked + http_options.max_queued + http_options.workers +
+                        1024);
 
   http::Server server(http_options, router, metrics);
   try {

@@ -19,23 +19,16 @@ namespace eltrix::client {
 
 namespace {
 
-http::Response download(Context& ctx, http::Request& req, bool authenticated, bool named) {
-  if (authenticated) (void)ctx.auth.authenticate(req);
-  const std::string_view server = req.path_param("serverName");
-  const std::string_view media_id = req.path_param("mediaId");
-  std::string file_name;
-  if (named) {
-    file_name = std::string(req.path_param("fileName"));
-    if (!media::is_acceptable_file_name(file_name)) {
-      throw http::MatrixError(400, "M_INVALID_PARAM",
-                              "The file name must be 1-255 bytes of UTF-8 without control "
-                              "characters, '/' or '\\'");
-    }
-  }
-  const media::MediaRecord record = ctx.media.find_uploaded(server, media_id, download_wait(req));
+/// The response for media that is uploaded (504 M_NOT_YET_UPLOADED while
+/// pending, 404 if unknown). Owns its arguments: it may run later, on
+/// another worker, once a parked download's upload arrived.
+http::Response download_response(Context& ctx, const std::string& server,
+                                 const std::string& media_id, std::string file_name,
+                                 const std::optional<std::string>& range_header) {
+  const media::MediaRecord record = ctx.media.find_uploaded(server, media_id);
   if (file_name.empty()) file_name = record.upload_name;
 
-  const media::RangeRequest range = media::parse_range(req.header("Range"), record.size);
+  const media::RangeRequest range = media::parse_range(range_header, record.size);
   if (range.kind == media::RangeRequest::Kind::unsatisfiable) {
     auto out = http::Response::error(
         http::MatrixError(416, "M_UNKNOWN", "The requested range is not satisfiable"));
@@ -52,6 +45,27 @@ http::Response download(Context& ctx, http::Request& req, bool authenticated, bo
   out.headers.emplace_back("Accept-Ranges", "bytes");
   if (partial) out.headers.emplace_back("Content-Range", media::content_range(bytes, record.size));
   return out;
+}
+
+http::Response download(Context& ctx, http::Request& req, bool authenticated, bool named) {
+  if (authenticated) (void)ctx.auth.authenticate(req);
+  std::string server(req.path_param("serverName"));
+  std::string media_id(req.path_param("mediaId"));
+  std::string file_name;
+  if (named) {
+    file_name = std::string(req.path_param("fileName"));
+    if (!media::is_acceptable_file_name(file_name)) {
+      throw http::MatrixError(400, "M_INVALID_PARAM",
+                              "The file name must be 1-255 bytes of UTF-8 without control "
+                              "characters, '/' or '\\'");
+    }
+  }
+  std::optional<std::string> range_header = req.header("Range");
+  return when_uploaded(ctx, req, media_id,
+                       [&ctx, server, media_id, file_name = std::move(file_name),
+                        range_header = std::move(range_header)] {
+                         return download_response(ctx, server, media_id, file_name, range_header);
+                       });
 }
 
 }  // namespace

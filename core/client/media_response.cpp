@@ -1,8 +1,13 @@
 #include "client/media_response.h"
 
+#include "client/context.h"
+#include "http/deferred.h"
 #include "media/content_headers.h"
+#include "media/media_service.h"
 
+#include <atomic>
 #include <charconv>
+#include <mutex>
 
 namespace eltrix::client {
 
@@ -21,6 +26,69 @@ class StoreBody final : public http::StreamedBody {
 };
 
 constexpr std::int64_t kDefaultWaitMs = 20000;
+
+http::Response not_yet_uploaded() {
+  return http::Response::error(
+      http::MatrixError(504, "M_NOT_YET_UPLOADED", "The media has not been uploaded yet"));
+}
+
+/// A download parked until its media is uploaded: holds a connection, no
+/// thread. The answer is built on a worker (Response::on_worker), because it
+/// opens the media store and streams from it.
+class UploadWait final : public http::Deferred, public std::enable_shared_from_this<UploadWait> {
+ public:
+  UploadWait(media::MediaService& media, std::string media_id, std::chrono::milliseconds wait,
+             std::function<http::Response()> build)
+      : media_(media), media_id_(std::move(media_id)), wait_(wait), build_(std::move(build)) {}
+
+  void start(std::function<void(http::Response)> complete) override {
+    std::unique_lock lock(mutex_);
+    complete_ = std::move(complete);
+    std::weak_ptr<UploadWait> weak = shared_from_this();
+    lock.unlock();
+    const auto id = media_.wait_for_upload(media_id_, wait_, [weak] {
+      if (auto self = weak.lock()) self->ready();
+    });
+    lock.lock();
+    if (id == 0) {
+      // Too many downloads wait already: answer at once, as a timeout would.
+      finish_locked(lock, not_yet_uploaded());
+      return;
+    }
+    waiter_ = id;
+  }
+
+  void cancel() override {
+    std::unique_lock lock(mutex_);
+    if (done_ || waiter_ == 0) return;
+    media_.cancel_wait(waiter_);
+    finish_locked(lock, not_yet_uploaded());  // the client is gone or the node drains
+  }
+
+ private:
+  void ready() {
+    std::unique_lock lock(mutex_);
+    // Uploaded, gone or timed out: the worker's find_uploaded() tells which.
+    finish_locked(lock, http::Response::on_worker(build_));
+  }
+
+  void finish_locked(std::unique_lock<std::mutex>& lock, http::Response response) {
+    if (done_) return;
+    done_ = true;
+    auto complete = std::move(complete_);
+    lock.unlock();
+    if (complete) complete(std::move(response));
+  }
+
+  media::MediaService& media_;
+  const std::string media_id_;
+  const std::chrono::milliseconds wait_;
+  const std::function<http::Response()> build_;
+  std::mutex mutex_;
+  std::function<void(http::Response)> complete_;
+  std::uint64_t waiter_ = 0;
+  bool done_ = false;
+};
 
 }  // namespace
 
@@ -44,6 +112,19 @@ std::chrono::milliseconds download_wait(const http::Request& req) {
                             "timeout_ms must be a non-negative integer (milliseconds)");
   }
   return std::chrono::milliseconds(value);
+}
+
+http::Response when_uploaded(Context& ctx, const http::Request& req, std::string_view media_id,
+                             std::function<http::Response()> build) {
+  const auto wait = download_wait(req);
+  try {
+    // Uploaded (or unknown) media is answered at once: one lookup, as before.
+    return build();
+  } catch (const http::MatrixError& e) {
+    if (e.errcode() != "M_NOT_YET_UPLOADED" || wait.count() == 0) throw;
+  }
+  return http::Response::deferred(
+      std::make_shared<UploadWait>(ctx.media, std::string(media_id), wait, std::move(build)));
 }
 
 }  // namespace eltrix::client

@@ -47,12 +47,15 @@ http::Response thumbnail(Context& ctx, http::Request& req, bool authenticated) {
   const int width = dimension(req, "width");
   const int height = dimension(req, "height");
   const media::ThumbnailMethod how = method(req);
-  auto served = ctx.thumbnails.get(req.path_param("serverName"), req.path_param("mediaId"), width,
-                                   height, how, download_wait(req));
-  auto out = media_stream_response(200, served.content_type, std::move(served.body), served.size);
-  out.headers.emplace_back("Content-Disposition",
-                           media::content_disposition(served.content_type, ""));
-  return out;
+  std::string server(req.path_param("serverName"));
+  std::string media_id(req.path_param("mediaId"));
+  return when_uploaded(ctx, req, media_id, [&ctx, server, media_id, width, height, how] {
+    auto served = ctx.thumbnails.get(server, media_id, width, height, how);
+    auto out = media_stream_response(200, served.content_type, std::move(served.body), served.size);
+    out.headers.emplace_back("Content-Disposition",
+                             media::content_disposition(served.content_type, ""));
+    return out;
+  });
 }
 
 }  // namespace

@@ -81,7 +81,7 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
     // its answer already includes.
     waiter_ = ctx_.notifier.wait(
         last_.wake_keys, deadline_, [self](bool timed_out) { self->woken(timed_out); },
-        last_.next.stream);
+        last_.next.stream, request_.who.user_id);
     if (waiter_ == 0) {
       // At capacity (sync.max_waiting): answer now, the client syncs again.
       done_ = true;

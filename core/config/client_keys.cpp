@@ -100,9 +100,19 @@ void add_client_keys(Schema& schema) {
        .type = ConfigType::integer,
        .default_value = "20000",
        .help = "Most /sync requests waiting for events at once on this node; beyond it a "
-               "sync answers at once instead of waiting. Waiting syncs hold no thread.",
+               "sync answers at once instead of waiting. Waiting syncs hold no thread. At most "
+               "http.max_parked.",
        .env = "ELTRIX_SYNC_MAX_WAITING",
        .min_value = 0},
+      {.name = keys::kSyncMaxWaitingPerUser,
+       .type = ConfigType::integer,
+       .default_value = "64",
+       .help = "Most /sync requests one user may have waiting at once on this node (all their "
+               "devices together). A new one beyond it makes the user's oldest waiting sync "
+               "answer at once (with what it has, usually nothing new), as a client that "
+               "reconnected leaves its old request behind. 0: no limit.",
+       .min_value = 0,
+       .max_value = 1000000},
       {.name = keys::kSyncMaxTimeout,
        .type = ConfigType::integer,
        .default_value = "60000",

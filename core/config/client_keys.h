@@ -26,6 +26,7 @@ inline constexpr const char* kRateLimitRegisterBurst = "ratelimit.register_burst
 inline constexpr const char* kRateLimitSendPerMinute = "ratelimit.send_per_minute";
 inline constexpr const char* kRateLimitSendBurst = "ratelimit.send_burst";
 inline constexpr const char* kSyncMaxWaiting = "sync.max_waiting";
+inline constexpr const char* kSyncMaxWaitingPerUser = "sync.max_waiting_per_user";
 inline constexpr const char* kSyncMaxTimeout = "sync.max_timeout";
 inline constexpr const char* kRoomsMaxEventsScanned = "rooms.max_events_scanned";
 }  // namespace keys

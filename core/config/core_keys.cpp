@@ -93,6 +93,28 @@ std::optional<std::string> check_database_url(std::string_view value) {
          "keyword/value string (host=... dbname=...)";
 }
 
+std::optional<std::string> check_address_blocks(std::string_view value) {
+  for (const auto& item : plugin::Config::split_list(value)) {
+    std::string_view text = item;
+    std::string_view bits;
+    if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+      bits = text.substr(slash + 1);
+      text = text.substr(0, slash);
+    }
+    std::int64_t n = 0;
+    const bool v4 = is_ipv4(std::string(text));
+    const bool v6 = !v4 && is_ipv6(std::string(text));
+    const bool bits_ok = item.find('/') == std::string::npos ||
+                         (parse_int(bits, n) && n >= 0 && n <= (v4 ? 32 : 128));
+    if ((!v4 && !v6) || !bits_ok) {
+      return "expected IP addresses or CIDR blocks separated by commas, e.g. "
+             "10.0.0.0/8, 192.0.2.10, fd00::/8 ('" +
+             item + "' is not one)";
+    }
+  }
+  return std::nullopt;
+}
+
 void add_core_keys(Schema& schema) {
   auto check_each_url = [](std::string_view value) -> std::optional<std::string> {
     for (const auto& url : plugin::Config::split_list(value)) {
@@ -182,15 +204,18 @@ void add_core_keys(Schema& schema) {
       {{.name = keys::kHttpWorkers,
         .default_value = "auto",
         .help = "Request worker threads of this process ('auto': 16 per CPU core, at least 32). "
-                "Each open connection, idle keep-alive ones included, holds one while it "
-                "lasts. Unlike the original system, this is threads, not processes.",
+                "A connection holds one only while a request of it is being handled: "
+                "connections waiting for a request head, idle keep-alive ones and parked "
+                "requests (waiting syncs) hold none. Unlike the original system, this is "
+                "threads, not processes.",
         .env = "ELTRIX_WORKERS"},
        check_workers},
       {{.name = keys::kHttpMaxQueued,
         .type = ConfigType::integer,
         .default_value = "256",
-        .help = "Accepted connections that may wait for a worker; beyond this new connections "
-                "are refused.",
+        .help = "Requests (complete heads) that may wait in the queue for a worker. Beyond it "
+                "they wait in the connection poller, without a thread, and are closed if no "
+                "worker takes them within http.keep_alive_timeout.",
         .min_value = 1,
         .max_value = 100000},
        {}},
@@ -204,10 +229,45 @@ void add_core_keys(Schema& schema) {
       {{.name = keys::kHttpKeepAliveTimeout,
         .type = ConfigType::integer,
         .default_value = "15",
-        .help = "Seconds an idle keep-alive connection stays open (it holds a worker thread "
-                "meanwhile, so keep this short).",
+        .help = "Seconds an idle keep-alive connection stays open (it holds a socket, not a "
+                "thread, meanwhile).",
         .min_value = 1,
         .max_value = 3600},
+       {}},
+      {{.name = keys::kHttpHeaderTimeout,
+        .type = ConfigType::integer,
+        .default_value = "10",
+        .help = "Seconds a client has to send a request's line and headers (and a body of up "
+                "to 16 KiB), from its first byte; slower connections are closed. Heads are "
+                "read without a worker thread, so slow clients cost a socket, not a thread.",
+        .min_value = 1,
+        .max_value = 300},
+       {}},
+      {{.name = keys::kHttpMaxConnectionsPerAddress,
+        .type = ConfigType::integer,
+        .default_value = "256",
+        .help = "Open connections per client address (IPv6: per /64); beyond it new "
+                "connections from that address are closed at once. 0: no limit. Behind a "
+                "load balancer or reverse proxy every connection comes from its address: "
+                "list it in http.connection_limit_exempt (or set 0) and limit per client "
+                "there.",
+        .min_value = 0,
+        .max_value = 1000000},
+       {}},
+      {{.name = keys::kHttpConnectionLimitExempt,
+        .type = ConfigType::list,
+        .default_value = "",
+        .help = "IP addresses or CIDR blocks (e.g. 10.0.0.0/8) of load balancers and reverse "
+                "proxies, not limited by http.max_connections_per_address."},
+       check_address_blocks},
+      {{.name = keys::kHttpMaxParked,
+        .type = ConfigType::integer,
+        .default_value = "20000",
+        .help = "Requests parked without a thread at once (waiting syncs and media "
+                "downloads), each holding a connection; beyond it they answer 503. "
+                "sync.max_waiting must not exceed it.",
+        .min_value = 1,
+        .max_value = 1000000},
        {}},
       {{.name = keys::kMediaStore,
         .default_value = "local",

@@ -25,6 +25,10 @@ inline constexpr const char* kHttpWorkers = "http.workers";
 inline constexpr const char* kHttpMaxQueued = "http.max_queued";
 inline constexpr const char* kHttpMaxBodySize = "http.max_body_size";
 inline constexpr const char* kHttpKeepAliveTimeout = "http.keep_alive_timeout";
+inline constexpr const char* kHttpHeaderTimeout = "http.header_timeout";
+inline constexpr const char* kHttpMaxConnectionsPerAddress = "http.max_connections_per_address";
+inline constexpr const char* kHttpConnectionLimitExempt = "http.connection_limit_exempt";
+inline constexpr const char* kHttpMaxParked = "http.max_parked";
 inline constexpr const char* kMediaStore = "media.store";
 inline constexpr const char* kMediaMaxUploadSize = "media.max_upload_size";
 inline constexpr const char* kCacheBackend = "cache.backend";
@@ -43,5 +47,7 @@ std::optional<std::string> check_server_name(std::string_view value);
 std::optional<std::string> check_ip_address(std::string_view value);
 std::optional<std::string> check_workers(std::string_view value);
 std::optional<std::string> check_database_url(std::string_view value);
+/// A comma-separated list of IP addresses or CIDR blocks ("10.0.0.0/8").
+std::optional<std::string> check_address_blocks(std::string_view value);
 
 }  // namespace eltrix::config

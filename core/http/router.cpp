@@ -78,6 +78,13 @@ Response Response::deferred(std::shared_ptr<Deferred> d) {
   return r;
 }
 
+Response Response::on_worker(std::function<Response()> build) {
+  if (!build) throw std::invalid_argument("http::Response::on_worker: empty function");
+  Response r;
+  r.continuation = std::move(build);
+  return r;
+}
+
 // ---------------------------------------------------------------------------
 // Request
 

@@ -159,13 +159,21 @@ struct Response {
   /// Set by deferred(); the other fields are then unused.
   std::shared_ptr<Deferred> deferral;
 
-  /// Set by streamed(); `body` is then unused. Not allowed on a deferred
-  /// response (a parked request answers with an ordinary body).
+  /// Set by streamed(); `body` is then unused. A Deferred may complete with
+  /// one: the server then sends it from a worker thread.
   std::shared_ptr<StreamedBody> streamed_body;
   std::uint64_t streamed_length = 0;
   /// A response whose `length`-byte body is read from `body` while sending.
   static Response streamed(int status, std::string content_type, std::shared_ptr<StreamedBody> body,
                            std::uint64_t length);
+  /// Set by on_worker(); the other fields are then unused.
+  std::function<Response()> continuation;
+  /// A response to be built on a worker thread: for a Deferred whose answer
+  /// needs blocking work (opening a media file) once it has waited without a
+  /// thread. The server runs `build` on a worker (exceptions become error
+  /// responses as for handlers) and sends its result. Throws
+  /// std::invalid_argument for an empty `build`.
+  static Response on_worker(std::function<Response()> build);
   /// Bytes of the body (streamed_length for a streamed response).
   [[nodiscard]] std::uint64_t body_size() const {
     return streamed_body ? streamed_length : body.size();

@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include "http/address_limit.h"
 #include "http/body.h"
 #include "http/parked.h"
 #include "http/request_id.h"
@@ -39,6 +40,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -68,6 +70,16 @@ constexpr std::string_view kParkedHelp =
     "their response is written.";
 constexpr std::string_view kParkedLimitHelp =
     "Maximum number of parked requests (ServerOptions::max_parked).";
+constexpr std::string_view kReadingHeadHelp =
+    "Connections waiting, without a thread, for their next request head (new or keep-alive).";
+constexpr std::string_view kHeadTimeoutsHelp =
+    "Connections closed because their request head did not arrive within http.header_timeout.";
+constexpr std::string_view kHeadTooLargeHelp =
+    "Request heads refused (431) for exceeding the head size limit.";
+constexpr std::string_view kOpenHelp = "Open client connections, in every state.";
+constexpr std::string_view kPerAddressRefusedHelp =
+    "Connections closed at once because their client address had "
+    "http.max_connections_per_address open already.";
 
 /// Longest a rejected body is read (and thrown away) so the client sees the
 /// response instead of a connection reset.
@@ -214,6 +226,9 @@ class HttpConnection final : public Poco::Net::HTTPServerConnection {
 
   /// Set by Impl::park() on this connection's thread.
   std::optional<PendingPark> pending;
+  /// Set by Impl::handle() after a keep-alive response: the connection goes
+  /// back to the parking lot to wait for its next request without a thread.
+  std::optional<Poco::Net::StreamSocket> idle;
   /// A request is being handled (Impl::handle() runs).
   std::atomic<bool> busy{false};
 
@@ -306,6 +321,12 @@ class Server::Impl {
 
   metrics::Gauge* parked_gauge_;
   std::unique_ptr<detail::ParkingLot> lot_;
+  std::shared_ptr<AddressLimiter> limiter_;
+  metrics::Counter* per_address_refused_;
+  // Parked requests whose response a worker sends, by their socket, between
+  // hand_back() and serve().
+  std::mutex handoffs_mutex_;
+  std::map<const Poco::Net::SocketImpl*, std::shared_ptr<detail::HandOff>> handoffs_;
 
  private:
   class Parked;
@@ -326,7 +347,10 @@ class Server::Impl {
             const std::string& route_label, RouteMetrics& metrics, bool close_connection,
             std::chrono::steady_clock::time_point started);
   void accept_loop();
-  detail::HandBack hand_back(const Poco::Net::StreamSocket& socket);
+  detail::HandBack hand_back(const Poco::Net::StreamSocket& socket,
+                             std::shared_ptr<detail::HandOff> job);
+  /// Sends a parked request's response on this worker thread (HandOff).
+  void serve_handoff(Poco::Net::StreamSocket socket, const std::shared_ptr<detail::HandOff>& job);
   /// What HTTPServer::stopAll() does to live connections (see HttpConnection);
   /// graceful: waits for each one's current request.
   void stop_connections(bool abort_current);
@@ -400,16 +424,75 @@ class Server::Impl::Parked final : public detail::ParkedRequest {
         started_(started) {}
 
   std::string finish(Response out, bool keep_alive) override {
-    if (out.deferral || out.streamed_body) {
-      // A Deferred must complete with a final response, not another deferral.
-      impl_.logger_.error("a Deferred completed with a deferred or streamed response",
+    if (out.deferral || out.streamed_body || out.continuation) {
+      // A Deferred must complete with a final response, not another deferral
+      // (streamed and on_worker responses go through send()).
+      impl_.logger_.error("a Deferred completed with a deferred response",
                           {{"request_id", request_id_}, {"route", route_label_}});
       out = matrix_error(500, "M_UNKNOWN", "Internal server error");
     }
     impl_.account(metrics_, method_, path_, route_label_, request_id_, out.status, out.body.size(),
                   started_, true);
-    // The same status line and headers as the normal path, which Poco writes
-    // from an HTTPServerResponse; here an HTTPResponse writes them to a string.
+    std::string bytes = head_bytes(out, keep_alive);
+    const bool no_content = out.status == 204 || out.status == 304;
+    if (!head_ && !no_content) bytes += out.body;
+    return bytes;
+  }
+
+  bool send(Poco::Net::StreamSocket& socket, Response out, bool keep_alive) override {
+    if (out.continuation) {
+      const auto build = std::move(out.continuation);
+      try {
+        out = build();
+      } catch (const MatrixError& e) {
+        out = Response::error(e);
+      } catch (const std::exception& e) {
+        impl_.logger_.error(
+            "request failed",
+            {{"request_id", request_id_}, {"route", route_label_}, {"error", e.what()}});
+        out = matrix_error(500, "M_UNKNOWN", "Internal server error");
+      }
+    }
+    if (out.deferral || out.continuation) {
+      impl_.logger_.error("a deferred response completed with another deferral",
+                          {{"request_id", request_id_}, {"route", route_label_}});
+      out = matrix_error(500, "M_UNKNOWN", "Internal server error");
+    }
+    impl_.account(metrics_, method_, path_, route_label_, request_id_, out.status,
+                  static_cast<std::size_t>(out.body_size()), started_, true);
+    const bool no_content = out.status == 204 || out.status == 304;
+    try {
+      send_all(socket, head_bytes(out, keep_alive));
+      if (head_ || no_content) return true;
+      if (!out.streamed_body) {
+        send_all(socket, out.body);
+        return true;
+      }
+      // One fixed buffer, as on the normal path (Impl::send_streamed).
+      std::vector<char> buffer(kStreamBufferSize);
+      std::uint64_t left = out.streamed_length;
+      while (left > 0) {
+        const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
+        const std::size_t got = std::min(out.streamed_body->read(buffer.data(), want), want);
+        if (got == 0)
+          throw std::runtime_error("the body ended " + std::to_string(left) + " bytes early");
+        send_all(socket, std::string_view(buffer.data(), got));
+        left -= got;
+      }
+      return true;
+    } catch (const std::exception& e) {
+      // The status line may be out already: cutting the connection is the
+      // only honest signal left.
+      impl_.logger_.debug("could not send a deferred response",
+                          {{"request_id", request_id_}, {"error", e.what()}});
+      return false;
+    }
+  }
+
+ private:
+  /// The same status line and headers as the normal path, which Poco writes
+  /// from an HTTPServerResponse; here an HTTPResponse writes them to a string.
+  std::string head_bytes(const Response& out, bool keep_alive) const {
     Poco::Net::HTTPResponse response;
     response.setVersion(version_);
     response.setDate(Poco::Timestamp());
@@ -419,10 +502,16 @@ class Server::Impl::Parked final : public detail::ParkedRequest {
     response.setKeepAlive(keep_alive);
     std::ostringstream head;
     response.write(head);
-    std::string bytes = std::move(head).str();
-    const bool no_content = out.status == 204 || out.status == 304;
-    if (!head_ && !no_content) bytes += out.body;
-    return bytes;
+    return std::move(head).str();
+  }
+
+  static void send_all(Poco::Net::StreamSocket& socket, std::string_view bytes) {
+    while (!bytes.empty()) {
+      const int n = socket.sendBytes(
+          bytes.data(), static_cast<int>(std::min<std::size_t>(bytes.size(), 1U << 30)));
+      if (n <= 0) throw std::runtime_error("the connection closed");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
   }
 
  private:
@@ -488,12 +577,39 @@ Server::Impl::Impl(ServerOptions options, const Router& router, metrics::Registr
   parked_gauge_ = &registry_.gauge("eltrix_http_parked_requests", kParkedHelp);
   registry_.gauge("eltrix_http_parked_requests_limit", kParkedLimitHelp)
       .set(static_cast<double>(options_.max_parked));
+  std::vector<AddressBlock> exempt;
+  for (const auto& text : options_.connection_limit_exempt) {
+    auto block = AddressBlock::parse(text);
+    if (!block) throw std::invalid_argument("not an address or address block: " + text);
+    exempt.push_back(*block);
+  }
+  limiter_ =
+      std::make_shared<AddressLimiter>(options_.max_connections_per_address, std::move(exempt));
+  per_address_refused_ = &registry_.counter("eltrix_http_connections_per_address_refused_total",
+                                            kPerAddressRefusedHelp);
+  auto& open_gauge = registry_.gauge("eltrix_http_connections_open", kOpenHelp);
+  std::weak_ptr<AddressLimiter> weak_limiter = limiter_;
+  registry_.add_collector([weak_limiter, &open_gauge] {
+    if (auto limiter = weak_limiter.lock()) open_gauge.set(static_cast<double>(limiter->open()));
+  });
+
   detail::ParkingOptions parking;
   parking.max_parked = options_.max_parked;
   parking.keep_alive_timeout = options_.keep_alive_timeout;
   parking.send_timeout = options_.send_timeout;
+  parking.header_timeout = options_.header_timeout;
+  parking.max_head_bytes = std::max<std::size_t>(options_.max_head_bytes, 1024);
+  parking.reading_head_gauge =
+      &registry_.gauge("eltrix_http_connections_reading_head", kReadingHeadHelp);
+  parking.head_timeouts = &registry_.counter("eltrix_http_head_timeouts_total", kHeadTimeoutsHelp);
+  parking.refused = collector_->refused;
+  parking.heads_too_large =
+      &registry_.counter("eltrix_http_heads_too_large_total", kHeadTooLargeHelp);
   lot_ = std::make_unique<detail::ParkingLot>(
-      parking, [this](const Poco::Net::StreamSocket& s) { return hand_back(s); },
+      parking,
+      [this](const Poco::Net::StreamSocket& s, std::shared_ptr<detail::HandOff> job) {
+        return hand_back(s, std::move(job));
+      },
       [this] {
         // Under the lock, so drain() cannot miss the wake-up between its
         // check and its wait.
@@ -607,6 +723,11 @@ void Server::Impl::stop_accepting() {
     dispatch_open_ = false;
     dispatcher_->stop();
   }
+  {
+    // Their sockets were dropped from the queue with it.
+    std::lock_guard lock(handoffs_mutex_);
+    handoffs_.clear();
+  }
   logger_.info("stopped accepting connections", {{"in_flight", std::to_string(in_flight_.load())},
                                                  {"parked", std::to_string(lot_->parked())}});
   // Each connection closes after its current request (idle keep-alive
@@ -647,21 +768,40 @@ void Server::Impl::accept_loop() {
     }
     if (fds[1].revents != 0) return;
     if ((fds[0].revents & POLLIN) == 0) continue;
-    try {
-      Poco::Net::StreamSocket connection = socket_.acceptConnection();
-      connection.setNoDelay(true);  // as Poco's TCPServer does: responses go out at once
-      std::lock_guard lock(dispatch_mutex_);
-      if (dispatch_open_) dispatcher_->enqueue(connection);
-    } catch (const Poco::Exception& e) {
-      if (e.code() == EAGAIN || e.code() == EWOULDBLOCK || e.code() == ECONNABORTED) continue;
-      logger_.warn("accept failed", {{"error", e.displayText()}});
+    sockaddr_storage peer{};
+    socklen_t peer_size = sizeof(peer);
+    const int fd =
+        ::accept4(fds[0].fd, reinterpret_cast<sockaddr*>(&peer), &peer_size, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED || errno == EINTR) {
+        continue;
+      }
+      logger_.warn("accept failed", {{"error", std::strerror(errno)}});
       // Out of file descriptors, most likely: give the server time to close some.
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    std::string key;
+    if (!limiter_->acquire(peer, key)) {
+      // Closed without a word: the client has enough connections open.
+      per_address_refused_->inc();
+      ::close(fd);
+      continue;
+    }
+    try {
+      Poco::Net::StreamSocket connection = tracked_socket(fd, limiter_, std::move(key));
+      connection.setNoDelay(true);  // as Poco's TCPServer does: responses go out at once
+      // The poller reads the request head; a worker gets the connection only
+      // once the head is complete (parked.h).
+      lot_->watch_head(connection, true);
+    } catch (const Poco::Exception& e) {
+      logger_.debug("accepted connection failed", {{"error", e.displayText()}});
     }
   }
 }
 
-detail::HandBack Server::Impl::hand_back(const Poco::Net::StreamSocket& socket) {
+detail::HandBack Server::Impl::hand_back(const Poco::Net::StreamSocket& socket,
+                                         std::shared_ptr<detail::HandOff> job) {
   std::lock_guard lock(dispatch_mutex_);
   if (!dispatch_open_) return detail::HandBack::refused;
   // enqueue() would drop a connection beyond the queue limit; the lot keeps
@@ -670,11 +810,61 @@ detail::HandBack Server::Impl::hand_back(const Poco::Net::StreamSocket& socket) 
   if (static_cast<std::size_t>(dispatcher_->queuedConnections()) >= options_.max_queued) {
     return detail::HandBack::later;
   }
+  if (job) {
+    // serve() finds it by the socket it travels with.
+    std::lock_guard jobs_lock(handoffs_mutex_);
+    handoffs_[socket.impl()] = std::move(job);
+  }
   dispatcher_->enqueue(socket);
   return detail::HandBack::taken;
 }
 
+void Server::Impl::serve_handoff(Poco::Net::StreamSocket socket,
+                                 const std::shared_ptr<detail::HandOff>& job) {
+  in_flight_.fetch_add(1);
+  in_flight_gauge_->add(1);
+  bool reusable = false;
+  try {
+    socket.setBlocking(true);
+    socket.setSendTimeout(Poco::Timespan(static_cast<long>(options_.send_timeout.count()), 0));
+    reusable = job->request->send(socket, std::move(job->response), job->keep_alive);
+  } catch (const std::exception& e) {
+    logger_.debug("sending a deferred response failed", {{"error", e.what()}});
+  }
+  job->request.reset();
+  if (reusable && job->keep_alive && !draining_.load()) {
+    lot_->watch_head(socket, false);
+  } else {
+    try {
+      socket.shutdown();
+    } catch (...) {
+    }
+    try {
+      socket.close();
+    } catch (...) {
+    }
+  }
+  in_flight_gauge_->add(-1);
+  {
+    std::lock_guard lock(state_mutex_);
+    in_flight_.fetch_sub(1);
+  }
+  state_cv_.notify_all();
+}
+
 void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
+  std::shared_ptr<detail::HandOff> job;
+  {
+    std::lock_guard lock(handoffs_mutex_);
+    if (auto it = handoffs_.find(socket.impl()); it != handoffs_.end()) {
+      job = std::move(it->second);
+      handoffs_.erase(it);
+    }
+  }
+  if (job) {
+    serve_handoff(socket, job);
+    return;
+  }
   std::shared_ptr<HttpConnection> connection;
   try {
     connection = std::make_shared<HttpConnection>(socket, params_, handler_factory_);
@@ -707,6 +897,8 @@ void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
   if (auto& pending = connection->pending) {
     lot_->park(pending->socket, std::move(pending->deferred), std::move(pending->request),
                pending->keep_alive);
+  } else if (connection->idle) {
+    lot_->watch_head(*connection->idle, false);
   }
 }
 
@@ -880,6 +1072,8 @@ Response Server::Impl::dispatch(Poco::Net::HTTPServerRequest& request,
   }
 
   Response out = route.handler(req);
+  // Already on a worker: an on_worker response is simply built now.
+  while (out.continuation) out = std::move(out.continuation)();
 
   if (mode == BodyMode::stream && req.body_truncated()) {
     // The client went away mid-body: whatever the handler made of the partial
@@ -1063,10 +1257,34 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
       out.status,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 
+  // A keep-alive connection goes back to the poller after this response
+  // rather than wait for its next request on this thread (HTTPServerSession
+  // would, for keep_alive_timeout). Bytes already read past this request (a
+  // pipelined one) cannot go back to the kernel, so such a connection closes
+  // after this response instead; HTTP/1.1 clients retry unanswered requests.
+  auto* request_impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
+  bool give_back = false;
+  if (!close_connection && !linger && !draining_.load() && response.getKeepAlive() &&
+      request_impl != nullptr && t_connection != nullptr) {
+    Poco::Buffer<char> unread(0);
+    request_impl->session().drainBuffer(unread);
+    if (unread.size() != 0) {
+      close_connection = true;
+    } else {
+      give_back = true;
+    }
+  }
+
   bool sent = false;
   try {
     send(request, response, out, request_id, close_connection);
     sent = true;
+    if (give_back && response.getKeepAlive()) {
+      t_connection->idle.emplace(request_impl->detachSocket());
+      // The connection object outlives this request by a little; its copy of
+      // the socket must not be shut down by a stop in that window.
+      t_connection->forget_socket();
+    }
     if (linger) {
       // The client may still be sending the body we refused. Signal the end of
       // our response, then read a little so that closing does not reset the
@@ -1197,6 +1415,14 @@ std::size_t Server::in_flight() const {
 
 bool Server::draining() const {
   return impl_->draining_.load();
+}
+
+std::size_t Server::reading_head() const {
+  return impl_->lot_->reading_head();
+}
+
+std::size_t Server::connections() const {
+  return impl_->limiter_->open();
 }
 
 std::size_t Server::parked() const {

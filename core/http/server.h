@@ -1,7 +1,10 @@
 // The HTTP server: Poco's HTTP connection handling on a thread pool, with our
 // router, Matrix errors, CORS, request IDs, body limits, access logs, metrics,
 // graceful draining, and deferred responses (http/deferred.h) that park a
-// long-poll without holding a thread.
+// long-poll without holding a thread. Connections between requests (new ones
+// and keep-alive ones) wait in the parking lot's poller too, until a whole
+// request head has arrived: a worker thread only ever serves a request that
+// is there (docs/decisions.md, D10 and the slowloris entry).
 #pragma once
 
 #include "http/router.h"
@@ -12,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace eltrix::http {
 
@@ -35,6 +39,18 @@ struct ServerOptions {
   /// A deferred response the client stops reading for this long is abandoned
   /// and its connection closed.
   std::chrono::seconds send_timeout{30};
+  /// A connection's request head (request line and headers, and a body of
+  /// up to 16 KiB) must arrive within this long of its first byte. Heads are
+  /// read without a thread (parked.h), so slow clients hold sockets only.
+  std::chrono::milliseconds header_timeout{10000};
+  /// Largest request head; larger ones get 431.
+  std::size_t max_head_bytes = 32 * 1024;
+  /// Open connections per client address (IPv6: per /64); beyond it new
+  /// connections from that address are closed at once. 0: no limit.
+  std::size_t max_connections_per_address = 0;
+  /// Addresses or blocks ("10.0.0.0/8") not limited by
+  /// max_connections_per_address: load balancers and reverse proxies.
+  std::vector<std::string> connection_limit_exempt;
 };
 
 class Server {
@@ -66,6 +82,10 @@ class Server {
   [[nodiscard]] bool draining() const;
   /// Requests parked by Response::deferred and not yet answered.
   [[nodiscard]] std::size_t parked() const;
+  /// Connections waiting for a request head (new or keep-alive).
+  [[nodiscard]] std::size_t reading_head() const;
+  /// Open client connections (every state).
+  [[nodiscard]] std::size_t connections() const;
   /// False when a deferred response would be refused now (max_parked reached,
   /// or draining); a handler may then answer at once instead.
   [[nodiscard]] bool can_park() const;

@@ -6,7 +6,7 @@
 
 #include <eltrix/plugin/error.h>
 
-#include <thread>
+#include <algorithm>
 
 namespace eltrix::media {
 
@@ -20,8 +20,6 @@ const log::Logger& logger() {
 /// A claim on a pending upload older than this is taken as abandoned (the
 /// node that held it died mid-upload).
 constexpr std::chrono::hours kStaleClaim{1};
-/// How often a download waiting for a pending upload looks again.
-constexpr std::chrono::milliseconds kPendingPoll{250};
 
 http::MatrixError not_found() {
   return {404, "M_NOT_FOUND", "Media not found"};
@@ -30,7 +28,28 @@ http::MatrixError not_found() {
 }  // namespace
 
 MediaService::MediaService(storage::Database& db, Store& store, MediaSettings settings)
-    : db_(db), store_(store), settings_(std::move(settings)) {}
+    : db_(db),
+      store_(store),
+      settings_(std::move(settings)),
+      waits_(
+          [this](const std::vector<std::string>& ids) {
+            // On the primary: an upload through another node must be seen
+            // whatever a replica's lag.
+            std::vector<std::string> settled;
+            const std::int64_t now = now_ms();
+            db_.write([&](storage::Transaction& tx) {
+              for (const auto& id : ids) {
+                const auto record = find_media(tx, settings_.server_name, id);
+                if (!record || record->uploaded_ts ||
+                    (record->unused_expires_ts && *record->unused_expires_ts <= now)) {
+                  settled.push_back(id);
+                }
+              }
+            });
+            return settled;
+          },
+          static_cast<std::size_t>(std::max<std::int64_t>(settings_.max_download_waiters, 0)),
+          settings_.pending_poll) {}
 
 std::int64_t MediaService::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -187,6 +206,7 @@ void MediaService::upload_pending(const UploadRequest& request, std::string_view
     throw http::MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA",
                             "This media has already been uploaded");
   }
+  waits_.wake(media_id);  // downloads waiting here answer now
   logger().info("media uploaded", {{"media_id", std::string(media_id)},
                                    {"uploader", request.uploader},
                                    {"size", std::to_string(meta.size)},
@@ -203,38 +223,21 @@ std::optional<MediaRecord> MediaService::lookup(std::string_view media_id) {
       [&](storage::Transaction& tx) { return find_media(tx, settings_.server_name, media_id); });
 }
 
-MediaRecord MediaService::find_uploaded(std::string_view server, std::string_view media_id,
-                                        std::chrono::milliseconds wait) {
+MediaRecord MediaService::find_uploaded(std::string_view server, std::string_view media_id) {
   check_media_address(server, media_id);
+  auto record = lookup(media_id);
+  if (!record) throw not_found();
+  if (record->uploaded_ts) return std::move(*record);
+  if (record->unused_expires_ts && *record->unused_expires_ts <= now_ms()) throw not_found();
+  throw http::MatrixError(504, "M_NOT_YET_UPLOADED", "The media has not been uploaded yet");
+}
+
+std::uint64_t MediaService::wait_for_upload(std::string_view media_id,
+                                            std::chrono::milliseconds wait,
+                                            std::function<void()> ready) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::min(wait, settings_.max_download_wait);
-  bool waiting = false;
-  struct Waiter {
-    std::atomic<std::int64_t>* count = nullptr;
-    ~Waiter() {
-      if (count != nullptr) count->fetch_sub(1);
-    }
-  } waiter;
-  while (true) {
-    auto record = lookup(media_id);
-    if (!record) throw not_found();
-    if (record->uploaded_ts) return std::move(*record);
-    if (record->unused_expires_ts && *record->unused_expires_ts <= now_ms()) throw not_found();
-    if (std::chrono::steady_clock::now() >= deadline) break;
-    if (!waiting) {
-      // A bounded number of requests may hold their thread while waiting
-      // (the wait is short and rare: a client fetching an mxc:// URI it was
-      // just given); beyond that the client is told to come back.
-      if (waiters_.fetch_add(1) >= settings_.max_download_waiters) {
-        waiters_.fetch_sub(1);
-        break;
-      }
-      waiter.count = &waiters_;
-      waiting = true;
-    }
-    std::this_thread::sleep_for(kPendingPoll);
-  }
-  throw http::MatrixError(504, "M_NOT_YET_UPLOADED", "The media has not been uploaded yet");
+  return waits_.wait(std::string(media_id), deadline, std::move(ready));
 }
 
 std::unique_ptr<plugin::ByteSource> MediaService::open(std::string_view key, std::uint64_t offset,

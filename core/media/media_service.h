@@ -12,11 +12,13 @@
 #include "media/media_repository.h"
 #include "media/store.h"
 #include "media/upload_source.h"
+#include "media/upload_waits.h"
 #include "storage/database.h"
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,7 +36,10 @@ struct MediaSettings {
   /// Longest a download waits for a pending upload (timeout_ms is capped).
   std::chrono::milliseconds max_download_wait{std::chrono::seconds(20)};
   /// Downloads waiting for a pending upload at once; more get 504 at once.
-  std::int64_t max_download_waiters = 64;
+  /// They wait without a thread (UploadWaits), each holding a connection.
+  std::int64_t max_download_waiters = 1024;
+  /// How often waiting downloads look for uploads made through other nodes.
+  std::chrono::milliseconds pending_poll{250};
 };
 
 struct UploadRequest {
@@ -70,10 +75,17 @@ class MediaService {
                       std::string_view media_id, UploadSource& body);
 
   /// The uploaded media behind a request's server name and media ID, after
-  /// checking both (check_media_address). Waits up to `wait` (capped at
-  /// max_download_wait) for a pending upload, then 504 M_NOT_YET_UPLOADED.
-  MediaRecord find_uploaded(std::string_view server, std::string_view media_id,
-                            std::chrono::milliseconds wait);
+  /// checking both (check_media_address). 504 M_NOT_YET_UPLOADED while it is
+  /// pending, 404 M_NOT_FOUND when unknown or expired. Never waits: a
+  /// handler that should wait calls wait_for_upload() first, and parks.
+  MediaRecord find_uploaded(std::string_view server, std::string_view media_id);
+
+  /// Calls `ready` (on another thread; it must not block) once the media is
+  /// no longer pending or `wait` (capped at max_download_wait) has passed.
+  /// 0 when max_download_waiters wait already (answer 504 at once).
+  std::uint64_t wait_for_upload(std::string_view media_id, std::chrono::milliseconds wait,
+                                std::function<void()> ready);
+  void cancel_wait(std::uint64_t id) { waits_.cancel(id); }
 
   /// A stream over the stored bytes (or a range of them); 404 M_NOT_FOUND
   /// when the object is gone from the store although its row exists.
@@ -99,7 +111,7 @@ class MediaService {
   storage::Database& db_;
   Store& store_;
   MediaSettings settings_;
-  std::atomic<std::int64_t> waiters_{0};
+  UploadWaits waits_;
 };
 
 }  // namespace eltrix::media

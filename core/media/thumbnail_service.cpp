@@ -65,9 +65,8 @@ ThumbnailService::ThumbnailService(MediaService& media, ThumbnailLimits limits,
 }
 
 ThumbnailService::Served ThumbnailService::get(std::string_view server, std::string_view media_id,
-                                               int width, int height, ThumbnailMethod method,
-                                               std::chrono::milliseconds wait) {
-  const MediaRecord record = media_.find_uploaded(server, media_id, wait);
+                                               int width, int height, ThumbnailMethod method) {
+  const MediaRecord record = media_.find_uploaded(server, media_id);
   const ThumbnailSize size = choose_size(width, height, method);
   const std::string_view name = method_name(size.method);
   const std::string key = thumbnail_key(server, media_id, size.width, size.height, name);

@@ -32,8 +32,10 @@ class ThumbnailService {
   /// those of MediaService::find_uploaded, 400 M_UNKNOWN when the media is not
   /// an image this server can thumbnail (or cannot be decoded), 413
   /// M_TOO_LARGE over the source-size or pixel limits.
+  /// Never waits for a pending upload (504 M_NOT_YET_UPLOADED): the handler
+  /// parks the request first (MediaService::wait_for_upload).
   Served get(std::string_view server, std::string_view media_id, int width, int height,
-             ThumbnailMethod method, std::chrono::milliseconds wait);
+             ThumbnailMethod method);
 
  private:
   Served generate(const MediaRecord& record, const ThumbnailSize& size, const std::string& key);

@@ -11,6 +11,8 @@ namespace {
 constexpr std::string_view kWaitingHelp = "Sync requests currently waiting for events.";
 constexpr std::string_view kLimitHelp =
     "Maximum number of sync requests waiting at once on this node (further ones answer at once).";
+constexpr std::string_view kEvictedHelp =
+    "Waiting syncs answered early because their user had sync.max_waiting_per_user waiting.";
 constexpr std::string_view kRefusedHelp =
     "Sync waits refused because the limit of waiting syncs was reached.";
 
@@ -33,9 +35,12 @@ std::string user_key(std::string_view user_id) {
   return key;
 }
 
-Notifier::Notifier(metrics::Registry& metrics, std::size_t max_waiting, std::size_t threads)
+Notifier::Notifier(metrics::Registry& metrics, std::size_t max_waiting, std::size_t threads,
+                   std::size_t max_per_owner)
     : max_waiting_(max_waiting),
+      max_per_owner_(max_per_owner),
       waiting_gauge_(metrics.gauge("eltrix_sync_connections", kWaitingHelp)),
+      evicted_(metrics.counter("eltrix_sync_waits_evicted_total", kEvictedHelp)),
       refused_(metrics.counter("eltrix_sync_waits_refused_total", kRefusedHelp)) {
   metrics.gauge("eltrix_sync_connections_limit", kLimitHelp).set(static_cast<double>(max_waiting));
   waiting_gauge_.set(0);
@@ -62,10 +67,30 @@ Notifier::~Notifier() {
 }
 
 std::uint64_t Notifier::wait(std::vector<std::string> keys, Clock::time_point deadline,
-                             Callback callback, std::int64_t position) {
+                             Callback callback, std::int64_t position, std::string owner) {
   std::unique_lock lock(mutex_);
-  if (stopping_ || waiters_.size() >= max_waiting_) {
+  if (stopping_) {
     lock.unlock();
+    refused_.inc();
+    return 0;
+  }
+  bool evicted = false;
+  if (max_per_owner_ != 0 && !owner.empty()) {
+    // The owner's oldest waiter answers now (with what it has), so the new
+    // one, which is the one the client is waiting on, can wait.
+    auto o = by_owner_.find(owner);
+    if (o != by_owner_.end() && o->second.size() >= max_per_owner_) {
+      auto oldest = waiters_.find(*o->second.begin());
+      if (oldest != waiters_.end()) {
+        wake_locked(oldest, true);
+        evicted = true;
+      }
+    }
+  }
+  if (waiters_.size() >= max_waiting_) {
+    waiting_gauge_.set(static_cast<double>(waiters_.size()));
+    lock.unlock();
+    if (evicted) work_cv_.notify_one();
     refused_.inc();
     return 0;
   }
@@ -77,9 +102,15 @@ std::uint64_t Notifier::wait(std::vector<std::string> keys, Clock::time_point de
   for (const auto& key : keys) by_key_[key].insert(id);
   const bool earliest = deadlines_.empty() || deadline < deadlines_.begin()->first;
   deadlines_.emplace(deadline, id);
-  waiters_.emplace(id, Waiter{std::move(keys), deadline, std::move(callback), position});
+  if (max_per_owner_ != 0 && !owner.empty()) by_owner_[owner].insert(id);
+  waiters_.emplace(
+      id, Waiter{std::move(keys), deadline, std::move(callback), position, std::move(owner)});
   waiting_gauge_.set(static_cast<double>(waiters_.size()));
   lock.unlock();
+  if (evicted) {
+    evicted_.inc();
+    work_cv_.notify_one();
+  }
   if (earliest) timer_cv_.notify_one();
   return id;
 }
@@ -194,6 +225,13 @@ void Notifier::unindex_locked(std::uint64_t id, const Waiter& waiter) {
     if (k->second.empty()) by_key_.erase(k);
   }
   deadlines_.erase({waiter.deadline, id});
+  if (!waiter.owner.empty()) {
+    auto o = by_owner_.find(waiter.owner);
+    if (o != by_owner_.end()) {
+      o->second.erase(id);
+      if (o->second.empty()) by_owner_.erase(o);
+    }
+  }
 }
 
 void Notifier::wake_locked(std::unordered_map<std::uint64_t, Waiter>::iterator it, bool timed_out) {

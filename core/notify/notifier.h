@@ -68,7 +68,12 @@
 //
 // Capacity: max_waiting is the node's limit on waiting syncs. wait() returns 0
 // beyond it and the handler answers at once, so keep max_waiting at or below
-// the HTTP server's max_parked (which would otherwise answer 503).
+// the HTTP server's max_parked (which would otherwise answer 503; the
+// configuration refuses sync.max_waiting > http.max_parked).
+// max_per_owner caps one owner's (user's) waiters: a new one beyond it wakes
+// that owner's oldest waiter at once (timed_out = true), so one account cannot
+// take the node's capacity, and a client that reconnected does not leave its
+// abandoned request holding a place.
 #pragma once
 
 #include "metrics/registry.h"
@@ -104,7 +109,9 @@ class Notifier {
   /// Registers eltrix_sync_connections (waiting now), eltrix_sync_connections_limit
   /// and eltrix_sync_waits_refused_total in `metrics`, which must outlive it.
   /// `threads` (at least 1) run the callbacks; one more thread keeps the deadlines.
-  explicit Notifier(metrics::Registry& metrics, std::size_t max_waiting, std::size_t threads = 2);
+  /// `max_per_owner` 0: no per-owner limit.
+  explicit Notifier(metrics::Registry& metrics, std::size_t max_waiting, std::size_t threads = 2,
+                    std::size_t max_per_owner = 0);
   /// Stops threads; outstanding waiters get their callback with timed_out = true
   /// (wait() returns 0 from then on, so a callback cannot re-register).
   ~Notifier();
@@ -120,9 +127,12 @@ class Notifier {
   /// A deadline already past fires at once. Ids are never reused.
   /// `position`: the stream position the waiter's answer was built at; only
   /// wake_changed() reads it (the default is older than every change).
+  /// `owner` (a user ID; empty: none) is what max_per_owner counts: at the
+  /// limit, the owner's oldest waiter is woken (timed_out = true) first.
   std::uint64_t wait(std::vector<std::string> keys, std::chrono::steady_clock::time_point deadline,
                      Callback callback,
-                     std::int64_t position = std::numeric_limits<std::int64_t>::min());
+                     std::int64_t position = std::numeric_limits<std::int64_t>::min(),
+                     std::string owner = {});
   /// True if the waiter was still registered (its callback will not run).
   /// False if it was already woken (its callback runs or has run) or unknown.
   bool cancel(std::uint64_t id);
@@ -155,6 +165,7 @@ class Notifier {
     Clock::time_point deadline;
     Callback callback;
     std::int64_t position;
+    std::string owner;
   };
 
   /// Removes `it` from every index and queues its callback. Lock held.
@@ -165,7 +176,9 @@ class Notifier {
   void run_worker();
 
   const std::size_t max_waiting_;
+  const std::size_t max_per_owner_;
   metrics::Gauge& waiting_gauge_;
+  metrics::Counter& evicted_;
   metrics::Counter& refused_;
 
   mutable std::mutex mutex_;
@@ -174,6 +187,8 @@ class Notifier {
   std::unordered_map<std::uint64_t, Waiter> waiters_;
   std::unordered_map<std::string, std::unordered_set<std::uint64_t>> by_key_;
   std::set<std::pair<Clock::time_point, std::uint64_t>> deadlines_;
+  /// Waiter ids by owner, oldest (smallest) first; only with max_per_owner.
+  std::unordered_map<std::string, std::set<std::uint64_t>> by_owner_;
   std::deque<std::pair<Callback, bool>> ready_;  // callbacks to run, in wake order
   std::uint64_t next_id_ = 0;
   bool stopping_ = false;
