@@ -14,6 +14,7 @@
 #include "config/core_keys.h"
 #include "config/media_keys.h"
 #include "media/media_service.h"
+#include "media/orphan_sweep.h"
 #include "media/store.h"
 #include "media/thumbnail_service.h"
 #include "notify/notifier.h"
@@ -68,6 +69,16 @@ std::unique_ptr<storage::WritePositions> make_write_positions(
       cache.get(), [&cache] { return cache.serialize(); }, options);
 }
 
+/// media.orphan_sweep_* (media/orphan_sweep.h).
+media::OrphanSweepOptions orphan_sweep_options(
+    const config::Config& config, const plugins::Instance<plugin::MediaStore>& media_instance) {
+  media::OrphanSweepOptions options;
+  options.interval = std::chrono::seconds(config.get_int(keys::kMediaOrphanSweepInterval, 21600));
+  options.min_age = std::chrono::seconds(config.get_int(keys::kMediaOrphanMinAge, 3600));
+  options.shared_store = (media_instance.info().capabilities & plugin::kMediaShared) != 0;
+  return options;
+}
+
 }  // namespace
 
 struct ClientApi::Services {
@@ -80,8 +91,11 @@ struct ClientApi::Services {
         cache(cache_instance, metrics),
         media_store(
             *media_instance, media_instance.info().name,
-            [&media_instance] { return media_instance.serialize(); }, metrics),
+            [&media_instance] { return media_instance.serialize(); }, metrics,
+            media_instance.info().abi_minor),
         media(db, media_store, media_settings(config)),
+        orphan_sweeper(db, media_store, config.get_string(keys::kServerName),
+                       orphan_sweep_options(config, media_instance), metrics),
         thumbnails(media, thumbnail_limits(config), metrics),
         positions(make_write_positions(config, cache_instance)),
         notifier(metrics, static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaiting, 20000)), 2,
@@ -128,6 +142,7 @@ struct ClientApi::Services {
   plugins::GuardedCache cache;
   media::Store media_store;
   media::MediaService media;
+  media::OrphanSweeper orphan_sweeper;
   media::ThumbnailService thumbnails;
   std::unique_ptr<storage::WritePositions> positions;
   notify::Notifier notifier;
@@ -184,6 +199,7 @@ void ClientApi::add_routes(http::Router& router) {
 
 void ClientApi::start() {
   services_->presence_sweeper->start();
+  services_->orphan_sweeper.start();
   services_->recheck.start();
   if (services_->nodes) services_->nodes->start();
   if (services_->mesh) services_->mesh->start(services_->strategy);
@@ -195,6 +211,7 @@ void ClientApi::stop() {
   if (services_->nodes) services_->nodes->stop();
   services_->recheck.stop();
   services_->presence_sweeper->stop();
+  services_->orphan_sweeper.stop();
   services_->notifier.wake_all();
 }
 

@@ -3,6 +3,7 @@
 #include "client/auth.h"
 #include "client/auth_impl.h"
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/uia.h"
 #include "crypto/password.h"
 #include "log/log.h"
@@ -32,7 +33,8 @@ http::Response change_password(Context& ctx, http::Request& req) {
                        {.operation = "POST /account/password",
                         .flows = {{std::string(kStagePassword)}},
                         .params = nlohmann::json::object(),
-                        .user_id = requester.user_id});
+                        .user_id = requester.user_id,
+                        .client_address = client_address(req)});
   if (uia.challenge) return *uia.challenge;
 
   const std::string hash = crypto::hash_password(new_password);  // no transaction open

@@ -84,7 +84,7 @@ class TokenAuthenticator final : public Authenticator {
       owner = db_.read_latest(
           [&](storage::Transaction& tx) { return storage::find_access_token(tx, hash); });
       if (!owner) throw unknown_token(false);
-      remember(key, *owner, now);
+      remember(hash, *owner, now);
     }
     if (owner->expires_ts && *owner->expires_ts <= now) throw unknown_token(true);
     note_last_seen(request, hash, *owner, now);
@@ -103,21 +103,14 @@ class TokenAuthenticator final : public Authenticator {
     }
   }
 
-  void remember(const std::string& key, const storage::TokenOwner& owner, std::int64_t now) {
+  void remember(const std::string& hash, const storage::TokenOwner& owner, std::int64_t now) {
     auto ttl = cache_ttl_;
     if (owner.expires_ts) {
       const std::int64_t remaining_s = (*owner.expires_ts - now) / 1000;
       if (remaining_s < 1) return;  // about to expire: not worth caching
       ttl = std::min(ttl, std::chrono::seconds(remaining_s));
     }
-    try {
-      // A logout that ran between our database read and now has left its
-      // marker: caching the stale answer would revive the token.
-      if (cache_.get(key) == kRevokedMarker) return;
-      cache_.set(key, encode(owner), ttl);
-    } catch (...) {
-      // Caching is an optimisation; the next request reads the database.
-    }
+    fill_token_cache(cache_, hash, encode(owner), ttl);
   }
 
   void note_last_seen(http::Request& request, const std::string& hash,
@@ -169,16 +162,47 @@ std::string token_cache_key(std::string_view token_hash) {
   return "tok:" + std::string(token_hash);
 }
 
+std::string token_revocation_key(std::string_view token_hash) {
+  return "tokrev:" + std::string(token_hash);
+}
+
 void forget_cached_tokens(plugin::Cache& cache, const std::vector<std::string>& token_hashes) {
   for (const auto& hash : token_hashes) {
     try {
-      // A marker rather than an erase: a request that read the token from
-      // the database just before it was deleted must not cache it again.
-      // TTL 0 is cache.ttl, the longest any lookup is cached.
+      // The tombstone first, then the marker over the lookup: a fill that
+      // wrote its stale value after our marker reads the tombstone after
+      // that (see fill_token_cache), and one that read no tombstone wrote
+      // before it, so before our marker too. TTL 0 is cache.ttl, the longest
+      // any lookup is cached.
+      cache.set(token_revocation_key(hash), kRevokedMarker, std::chrono::seconds(0));
       cache.set(token_cache_key(hash), kRevokedMarker, std::chrono::seconds(0));
     } catch (...) {
       logger().warn("could not mark a cached access token revoked; it expires with its TTL");
     }
+  }
+}
+
+void fill_token_cache(plugin::Cache& cache, std::string_view token_hash, std::string_view value,
+                      std::chrono::seconds ttl) {
+  const std::string key = token_cache_key(token_hash);
+  const std::string revocation = token_revocation_key(token_hash);
+  try {
+    // The database said the token exists, but a logout may have deleted it
+    // since and already written its markers. Checking the marker before
+    // writing (as this once did) leaves a window between the check and the
+    // write in which the logout's marker is overwritten, reviving the token
+    // for the whole TTL (an hour with Redis). So: write, then look for the
+    // logout's tombstone, which no fill ever overwrites, and undo the write
+    // if it is there. Linearisable on one shared cache: either this check
+    // sees the tombstone, or the write came before the logout's marker.
+    cache.set(key, value, ttl);
+    if (cache.get(revocation).has_value()) {
+      cache.set(key, kRevokedMarker, std::chrono::seconds(0));
+    }
+  } catch (...) {
+    // Caching is an optimisation; the next request reads the database. (A
+    // write that landed before the failure is no worse than the race the
+    // tombstone closes: the logout's own marker still follows it.)
   }
 }
 

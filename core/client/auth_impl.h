@@ -7,10 +7,12 @@
 // (a replica may still hold a token that was just logged out), and the answer
 // is cached. Each cached entry keeps the token's expiry and is checked on
 // every request, and its TTL is min(cache.ttl, the token's remaining
-// lifetime). Removing tokens deletes the rows and replaces their cache
-// entries with a "revoked" marker (forget_cached_tokens), which a lookup
-// racing with the removal will not overwrite: with a shared cache the removal
-// takes effect on every node at once. With a per-node cache, entries live at most
+// lifetime). Removing tokens deletes the rows, writes a revocation tombstone
+// ("tokrev:<hash>") and replaces their cache entries with a "revoked" marker
+// (forget_cached_tokens); a lookup racing with the removal checks the
+// tombstone after writing its entry and restores the marker
+// (fill_token_cache): with a shared cache the removal takes effect on every
+// node at once. With a per-node cache, entries live at most
 // kUnsharedTokenCacheTtl: the cluster mesh relays the revoked marker to the
 // peers at once (GuardedCache), and the TTL bounds how long a logout can take
 // to reach a node that missed that message.
@@ -63,10 +65,25 @@ inline constexpr std::string_view kRevokedMarker = plugins::kTombstone;
 /// The cache key of a token lookup: "tok:" + the token's SHA-256 hex.
 std::string token_cache_key(std::string_view token_hash);
 
+/// The cache key of a token's revocation tombstone: "tokrev:" + its SHA-256
+/// hex. Written by forget_cached_tokens, read (never written) by
+/// fill_token_cache.
+std::string token_revocation_key(std::string_view token_hash);
+
 /// Replaces the cached lookups of these tokens (after their rows are
-/// deleted) with kRevokedMarker, for cache.ttl. Never throws: a cache
-/// failure leaves entries to expire on their own.
+/// deleted) with kRevokedMarker, for cache.ttl, having first written each
+/// one's revocation tombstone. Never throws: a cache failure leaves entries
+/// to expire on their own.
 void forget_cached_tokens(plugin::Cache& cache, const std::vector<std::string>& token_hashes);
+
+/// Caches a token lookup read from the database (under token_cache_key of
+/// `token_hash`; `value` is the encoded owner) unless the token was revoked meanwhile: writes
+/// it, then reads the revocation tombstone and, if present, writes the
+/// revoked marker back. This closes the race in which a logout between the
+/// database read and the cache write re-cached a revoked token for the whole
+/// TTL. Never throws.
+void fill_token_cache(plugin::Cache& cache, std::string_view token_hash, std::string_view value,
+                      std::chrono::seconds ttl);
 
 /// The policy of auth.password_min_length and auth.password_require_special.
 crypto::PasswordPolicy password_policy(const config::Config& config);

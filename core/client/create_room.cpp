@@ -1,6 +1,7 @@
 #include "client/create_room.h"
 
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
 #include "matrix/power_levels.h"
@@ -56,6 +57,10 @@ std::vector<InitialState> parse_initial_state(const nlohmann::json& body) {
 
 http::Response create_room(Context& ctx, http::Request& req) {
   const Requester who = ctx.auth.authenticate(req);
+  // Before any work: a room costs a dozen events and their state.
+  if (auto limited = rate_limited(ctx, RateLimitedAction::create_room, who.user_id)) {
+    return *limited;
+  }
   const nlohmann::json& body = req.json();
   auto& rooms = room_service(ctx);
 

@@ -3,6 +3,7 @@
 #include "client/auth.h"
 #include "client/auth_impl.h"
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/uia.h"
 #include "http/body.h"
 #include "log/log.h"
@@ -44,14 +45,15 @@ http::MatrixError no_such_device() {
 }
 
 /// Deletes `device_ids` of the requester once user-interactive auth is done.
-http::Response delete_with_uia(Context& ctx, const Requester& requester, const nlohmann::json& body,
-                               const std::string& operation,
+http::Response delete_with_uia(Context& ctx, http::Request& req, const Requester& requester,
+                               const nlohmann::json& body, const std::string& operation,
                                const std::vector<std::string>& device_ids) {
   auto uia = check_uia(ctx, body,
                        {.operation = operation,
                         .flows = {{std::string(kStagePassword)}},
                         .params = nlohmann::json::object(),
-                        .user_id = requester.user_id});
+                        .user_id = requester.user_id,
+                        .client_address = client_address(req)});
   if (uia.challenge) return *uia.challenge;
   auto revoked = ctx.db.write([&](storage::Transaction& tx) {
     return storage::delete_devices(tx, requester.user_id, device_ids);
@@ -116,7 +118,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
                const std::string device_id(req.path_param("deviceId"));
                // The session is bound to this device: authenticating the deletion
                // of one device must not authorise deleting another.
-               return delete_with_uia(ctx, requester, body_or_empty(req),
+               return delete_with_uia(ctx, req, requester, body_or_empty(req),
                                       "DELETE /devices/" + device_id, {device_id});
              },
              {.body = http::BodyMode::raw});
@@ -134,7 +136,8 @@ void add_device_routes(http::Router& router, Context& ctx) {
                  if (!item.is_string()) throw_bad_json("devices", "an array of strings");
                  device_ids.push_back(item.get<std::string>());
                }
-               return delete_with_uia(ctx, requester, body, "POST /delete_devices", device_ids);
+               return delete_with_uia(ctx, req, requester, body, "POST /delete_devices",
+                                      device_ids);
              },
              {.body = http::BodyMode::json});
 }

@@ -84,6 +84,9 @@ void add_login_routes(http::Router& router, Context& ctx) {
         const auto device_id = requested_device_id(body);
         const auto device_name = requested_device_name(body);
 
+        // Per account as well as per address, before any hash: /login is
+        // also the place to guess one account's password from many addresses.
+        if (auto limited = password_attempt_limited(ctx, user_id, ip)) return *limited;
         if (!user_id) {
           crypto::burn_verification_time(password);
           throw invalid_credentials();

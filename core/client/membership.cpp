@@ -1,6 +1,7 @@
 #include "client/membership.h"
 
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
 #include "rooms/visibility.h"
@@ -62,6 +63,7 @@ std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
 
 http::Response join(Context& ctx, http::Request& req, const std::string& room_id) {
   const Requester who = ctx.auth.authenticate(req);
+  if (auto limited = rate_limited(ctx, RateLimitedAction::join, who.user_id)) return *limited;
   send_membership(ctx, who, room_id, who.user_id, "join", req.json());
   return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
 }
@@ -70,6 +72,8 @@ http::Response join(Context& ctx, http::Request& req, const std::string& room_id
 http::Response act_on_user(Context& ctx, http::Request& req, const std::string& membership,
                            bool unban = false) {
   const Requester who = ctx.auth.authenticate(req);
+  // Each is an event in the room, like a /send.
+  if (auto limited = rate_limited(ctx, RateLimitedAction::send, who.user_id)) return *limited;
   const std::string room_id = room_id_param(req);
   const std::string target = checked_user_id(require_string(req.json(), "user_id"));
   if (membership == "leave" && !unban && target == who.user_id) {

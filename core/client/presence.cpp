@@ -33,16 +33,6 @@ void wake_presence(Context& ctx, const std::string& user_id) {
   wake(ctx, keys);
 }
 
-bool share_a_room(storage::Transaction& tx, const std::string& a, const std::string& b) {
-  return tx
-      .exec_optional(
-          "SELECT 1 FROM room_memberships x JOIN room_memberships y ON y.room_id = x.room_id "
-          "WHERE x.user_id = $1 AND x.membership = 'join' AND y.user_id = $2 "
-          "AND y.membership = 'join' LIMIT 1",
-          a, b)
-      .has_value();
-}
-
 /// With a cluster, whether `presence` is tied to this node or a live one; a
 /// row tied to a dead (or no) node must be claimed by this one, or the dead
 /// node's sweep would take a user offline who is still syncing here.

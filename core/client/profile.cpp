@@ -1,7 +1,11 @@
 #include "client/profile.h"
 
+#include "client/auth.h"
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/user_data_common.h"
+#include "config/client_keys.h"
+#include "config/config.h"
 #include "log/log.h"
 #include "notify/notifier.h"
 #include "rooms/room_service.h"
@@ -43,6 +47,33 @@ storage::Profile require_profile(Context& ctx, const std::string& user_id) {
   // unknown, like local users that do not exist.
   if (!profile) throw not_found("Profile not found");
   return *profile;
+}
+
+/// Who may read whose profile (profile.require_auth_for_profile_requests and
+/// profile.limit_profile_requests_to_users_who_share_rooms), read once.
+struct ProfileReadPolicy {
+  bool require_auth = false;
+  bool shared_rooms_only = false;
+};
+
+/// The profile of `user_id` as the caller of `req` may see it. With either
+/// option on, anonymous callers get 401 M_MISSING_TOKEN: the shared-rooms
+/// check needs to know the caller, and without a token it would be skipped
+/// (as Synapse does, which makes that option alone leak what it means to
+/// hide). A caller who shares no room gets 403 M_FORBIDDEN whether or not
+/// the user exists, so the answer does not tell existing accounts apart.
+storage::Profile readable_profile(Context& ctx, const ProfileReadPolicy& policy, http::Request& req,
+                                  const std::string& user_id) {
+  if (policy.require_auth || policy.shared_rooms_only) {
+    const Requester who = ctx.auth.authenticate(req);
+    // A replica may serve this; the requester's own joins are read-your-writes.
+    if (policy.shared_rooms_only && who.user_id != user_id &&
+        !ctx.db.read(
+            [&](storage::Transaction& tx) { return share_a_room(tx, who.user_id, user_id); })) {
+      throw http::MatrixError(403, "M_FORBIDDEN", "Profile isn't available");
+    }
+  }
+  return require_profile(ctx, user_id);
 }
 
 enum class Field { displayname, avatar_url };
@@ -95,8 +126,23 @@ std::size_t propagate_to(Context& ctx, const std::string& user_id,
                          const std::vector<std::string>& rooms,
                          const std::optional<std::string>& displayname,
                          const std::optional<std::string>& avatar_url) {
+  // One member event per room is the spec's way to announce a profile, but
+  // a user in thousands of rooms would make one request write thousands of
+  // events: the work of one change is capped (the profile itself always
+  // changes; rooms past the cap keep the old name in their member list).
+  const auto cap =
+      static_cast<std::size_t>(ctx.config.get_int(config::keys::kProfileMaxRoomUpdates, 500));
+  if (rooms.size() > cap) {
+    logger().warn("profile change not propagated to every room",
+                  {{"user_id", user_id},
+                   {"rooms", std::to_string(rooms.size())},
+                   {"updated", std::to_string(cap)},
+                   {"limit_key", config::keys::kProfileMaxRoomUpdates}});
+  }
   std::size_t updated = 0;
+  std::size_t attempted = 0;
   for (const auto& room_id : rooms) {
+    if (attempted++ == cap) break;
     try {
       nlohmann::json content = nlohmann::json::object();
       if (auto current = ctx.rooms.current_state_event(room_id, "m.room.member", user_id)) {
@@ -165,37 +211,46 @@ std::size_t propagate_profile(Context& ctx, const std::string& user_id,
 }
 
 void add_profile_routes(http::Router& router, Context& ctx) {
-  // The GETs need no access token (the spec lists no security for them).
-  router.add("GET", "/_matrix/client/v3/profile/{userId}", [&ctx](http::Request& req) {
+  // The GETs need no access token (the spec lists no security for them)
+  // unless the operator asks for one.
+  const ProfileReadPolicy policy{
+      .require_auth = ctx.config.get_bool(config::keys::kProfileRequireAuth, false),
+      .shared_rooms_only = ctx.config.get_bool(config::keys::kProfileLimitToSharedRooms, false)};
+  router.add("GET", "/_matrix/client/v3/profile/{userId}", [&ctx, policy](http::Request& req) {
     std::string user_id = require_user_id(req.path_param("userId"));
-    auto profile = require_profile(ctx, user_id);
+    auto profile = readable_profile(ctx, policy, req, user_id);
     nlohmann::json out = nlohmann::json::object();
     if (profile.displayname) out["displayname"] = *profile.displayname;
     if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
     return http::Response::json(200, out);
   });
 
-  router.add("GET", "/_matrix/client/v3/profile/{userId}/displayname", [&ctx](http::Request& req) {
-    std::string user_id = require_user_id(req.path_param("userId"));
-    auto profile = require_profile(ctx, user_id);
-    nlohmann::json out = nlohmann::json::object();
-    if (profile.displayname) out["displayname"] = *profile.displayname;
-    return http::Response::json(200, out);
-  });
+  router.add("GET", "/_matrix/client/v3/profile/{userId}/displayname",
+             [&ctx, policy](http::Request& req) {
+               std::string user_id = require_user_id(req.path_param("userId"));
+               auto profile = readable_profile(ctx, policy, req, user_id);
+               nlohmann::json out = nlohmann::json::object();
+               if (profile.displayname) out["displayname"] = *profile.displayname;
+               return http::Response::json(200, out);
+             });
 
-  router.add("GET", "/_matrix/client/v3/profile/{userId}/avatar_url", [&ctx](http::Request& req) {
-    std::string user_id = require_user_id(req.path_param("userId"));
-    auto profile = require_profile(ctx, user_id);
-    nlohmann::json out = nlohmann::json::object();
-    if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
-    return http::Response::json(200, out);
-  });
+  router.add("GET", "/_matrix/client/v3/profile/{userId}/avatar_url",
+             [&ctx, policy](http::Request& req) {
+               std::string user_id = require_user_id(req.path_param("userId"));
+               auto profile = readable_profile(ctx, policy, req, user_id);
+               nlohmann::json out = nlohmann::json::object();
+               if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
+               return http::Response::json(200, out);
+             });
 
   router.add("PUT", "/_matrix/client/v3/profile/{userId}/displayname",
              [&ctx](http::Request& req) {
                Requester who = ctx.auth.authenticate(req);
                std::string user_id = require_self(who, req.path_param("userId"),
                                                   "Cannot set the display name of another user");
+               if (auto limited = rate_limited(ctx, RateLimitedAction::profile, who.user_id)) {
+                 return *limited;
+               }
                if (!req.json().contains("displayname")) {
                  throw http::MatrixError(400, "M_MISSING_PARAM", "'displayname' is required");
                }
@@ -217,6 +272,9 @@ void add_profile_routes(http::Router& router, Context& ctx) {
         Requester who = ctx.auth.authenticate(req);
         std::string user_id =
             require_self(who, req.path_param("userId"), "Cannot set the avatar of another user");
+        if (auto limited = rate_limited(ctx, RateLimitedAction::profile, who.user_id)) {
+          return *limited;
+        }
         if (!req.json().contains("avatar_url")) {
           throw http::MatrixError(400, "M_MISSING_PARAM", "'avatar_url' is required");
         }

@@ -2,11 +2,29 @@
 // retry_after_ms). Counters live in the cache plugin so every node shares them.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace eltrix::client {
 
-enum class RateLimitedAction { login, register_account, send };
+/// What is counted. Keys: a client address (login, registration), a user ID
+/// (send, room creation, joins, profile changes), or both, one check each
+/// (password checks: "user:<id>" and "addr:<address>").
+enum class RateLimitedAction {
+  login,
+  register_account,
+  send,
+  /// Every password verified (login and user-interactive auth): each costs
+  /// an Argon2id hash, so it is counted before the hash is computed.
+  password,
+  create_room,
+  join,
+  /// Display name and avatar changes (each writes a member event per room).
+  profile,
+};
+
+/// How many RateLimitedAction values there are.
+inline constexpr std::size_t kRateLimitedActionCount = 7;
 
 class RateLimiter {
  public:

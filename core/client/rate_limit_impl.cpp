@@ -25,8 +25,10 @@ std::size_t index_of(RateLimitedAction action) {
   return static_cast<std::size_t>(action);
 }
 
-constexpr std::array<RateLimitedAction, 3> kActions = {
-    RateLimitedAction::login, RateLimitedAction::register_account, RateLimitedAction::send};
+constexpr std::array<RateLimitedAction, kRateLimitedActionCount> kActions = {
+    RateLimitedAction::login,    RateLimitedAction::register_account, RateLimitedAction::send,
+    RateLimitedAction::password, RateLimitedAction::create_room,      RateLimitedAction::join,
+    RateLimitedAction::profile};
 
 }  // namespace
 
@@ -48,12 +50,16 @@ std::string_view action_name(RateLimitedAction action) {
     case RateLimitedAction::login: return "login";
     case RateLimitedAction::register_account: return "register";
     case RateLimitedAction::send: return "send";
+    case RateLimitedAction::password: return "password";
+    case RateLimitedAction::create_room: return "create_room";
+    case RateLimitedAction::join: return "join";
+    case RateLimitedAction::profile: return "profile";
   }
   return "unknown";
 }
 
 CacheRateLimiter::CacheRateLimiter(plugin::Cache& cache, bool enabled,
-                                   const std::array<RateLimit, 3>& limits,
+                                   const std::array<RateLimit, kRateLimitedActionCount>& limits,
                                    metrics::Registry* metrics, Clock clock)
     : cache_(cache), enabled_(enabled), clock_(clock ? std::move(clock) : Clock(system_now_ms)) {
   for (auto action : kActions) windows_[index_of(action)] = window_for(limits[index_of(action)]);
@@ -97,14 +103,23 @@ void CacheRateLimiter::check(RateLimitedAction action, std::string_view key) {
 std::unique_ptr<RateLimiter> make_rate_limiter(const config::Config& config, plugin::Cache& cache,
                                                metrics::Registry& metrics) {
   namespace keys = config::keys;
-  std::array<RateLimit, 3> limits{};
-  limits[index_of(RateLimitedAction::login)] = {config.get_int(keys::kRateLimitLoginPerMinute, 10),
-                                                config.get_int(keys::kRateLimitLoginBurst, 5)};
-  limits[index_of(RateLimitedAction::register_account)] = {
-      config.get_int(keys::kRateLimitRegisterPerMinute, 10),
-      config.get_int(keys::kRateLimitRegisterBurst, 5)};
-  limits[index_of(RateLimitedAction::send)] = {config.get_int(keys::kRateLimitSendPerMinute, 300),
-                                               config.get_int(keys::kRateLimitSendBurst, 50)};
+  std::array<RateLimit, kRateLimitedActionCount> limits{};
+  auto set = [&](RateLimitedAction action, const char* per_minute, std::int64_t per_minute_default,
+                 const char* burst, std::int64_t burst_default) {
+    limits[index_of(action)] = {config.get_int(per_minute, per_minute_default),
+                                config.get_int(burst, burst_default)};
+  };
+  set(RateLimitedAction::login, keys::kRateLimitLoginPerMinute, 10, keys::kRateLimitLoginBurst, 5);
+  set(RateLimitedAction::register_account, keys::kRateLimitRegisterPerMinute, 10,
+      keys::kRateLimitRegisterBurst, 5);
+  set(RateLimitedAction::send, keys::kRateLimitSendPerMinute, 300, keys::kRateLimitSendBurst, 50);
+  set(RateLimitedAction::password, keys::kRateLimitPasswordPerMinute, 10,
+      keys::kRateLimitPasswordBurst, 5);
+  set(RateLimitedAction::create_room, keys::kRateLimitCreateRoomPerMinute, 6,
+      keys::kRateLimitCreateRoomBurst, 10);
+  set(RateLimitedAction::join, keys::kRateLimitJoinPerMinute, 6, keys::kRateLimitJoinBurst, 10);
+  set(RateLimitedAction::profile, keys::kRateLimitProfilePerMinute, 12,
+      keys::kRateLimitProfileBurst, 10);
   return std::make_unique<CacheRateLimiter>(cache, config.get_bool(keys::kRateLimitEnabled, true),
                                             limits, &metrics);
 }
@@ -138,6 +153,21 @@ std::optional<http::Response> rate_limited(Context& ctx, RateLimitedAction actio
     return limit_exceeded_response(e);
   }
   return std::nullopt;
+}
+
+std::optional<http::Response> password_attempt_limited(Context& ctx,
+                                                       const std::optional<std::string>& user_id,
+                                                       std::string_view address) {
+  // The account first: a guesser with a stolen token, or one spreading
+  // guesses over many addresses, is stopped per account; one address trying
+  // many accounts is stopped per address. Both count every attempt,
+  // successful or not, because each one costs a hash.
+  if (user_id) {
+    if (auto limited = rate_limited(ctx, RateLimitedAction::password, "user:" + *user_id)) {
+      return limited;
+    }
+  }
+  return rate_limited(ctx, RateLimitedAction::password, "addr:" + std::string(address));
 }
 
 }  // namespace eltrix::client

@@ -13,7 +13,10 @@
 // peer address. X-Forwarded-For is NOT trusted yet (a client could set it to
 // anything), so behind a load balancer all clients share the balancer's
 // address: raise the limits there, or disable them (ratelimit.enabled).
-// Sending counts per user ID.
+// Sending, room creation, joins and profile changes count per user ID.
+// Password checks (login and user-interactive auth) count twice, per user
+// and per client address, so that neither a stolen access token nor one
+// address can guess passwords quickly; see check_password_attempt.
 //
 // A failing cache lets requests through: the limits protect the server, and
 // refusing every login because Redis is down would be worse.
@@ -56,7 +59,8 @@ struct RateWindow {
 };
 RateWindow window_for(const RateLimit& limit);
 
-/// "login", "register" or "send": the metric label and cache-key part.
+/// "login", "register", "send", "password", "create_room", "join" or
+/// "profile": the metric label and cache-key part.
 std::string_view action_name(RateLimitedAction action);
 
 class CacheRateLimiter final : public RateLimiter {
@@ -65,18 +69,19 @@ class CacheRateLimiter final : public RateLimiter {
   using Clock = std::function<std::int64_t()>;
 
   /// `metrics` may be null (tests). The cache must outlive the limiter.
-  CacheRateLimiter(plugin::Cache& cache, bool enabled,
-                   const std::array<RateLimit, 3>& limits,  // indexed by RateLimitedAction
-                   metrics::Registry* metrics, Clock clock = {});
+  CacheRateLimiter(
+      plugin::Cache& cache, bool enabled,
+      const std::array<RateLimit, kRateLimitedActionCount>& limits,  // indexed by RateLimitedAction
+      metrics::Registry* metrics, Clock clock = {});
 
   void check(RateLimitedAction action, std::string_view key) override;
 
  private:
   plugin::Cache& cache_;
   bool enabled_;
-  std::array<RateWindow, 3> windows_;
+  std::array<RateWindow, kRateLimitedActionCount> windows_;
   Clock clock_;
-  std::array<metrics::Counter*, 3> rejected_{};
+  std::array<metrics::Counter*, kRateLimitedActionCount> rejected_{};
   metrics::Counter* cache_errors_ = nullptr;
 };
 
@@ -93,6 +98,14 @@ std::string client_address(http::Request& request);
 /// the spec recommends since v1.10). Nullopt when the request may proceed.
 std::optional<http::Response> rate_limited(Context& ctx, RateLimitedAction action,
                                            std::string_view key);
+
+/// Counts one password check for `user_id` (when known) and for the client
+/// `address` (ratelimit.password_*). Call it before computing any hash
+/// (verify_user_password, burn_verification_time). Returns the 429 response
+/// (with Retry-After) when either is over the limit; nullopt to proceed.
+std::optional<http::Response> password_attempt_limited(Context& ctx,
+                                                       const std::optional<std::string>& user_id,
+                                                       std::string_view address);
 
 /// The 429 response for a limiter's MatrixError, with a Retry-After header
 /// (whole seconds, rounded up) derived from its retry_after_ms.

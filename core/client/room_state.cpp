@@ -61,6 +61,11 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
   const std::string room_id = room_id_param(req);
   const std::string type(req.path_param("eventType"));
   ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  // A join sent as a state event costs what /join does: same limit.
+  if (type == "m.room.member" && state_key == who.user_id && req.json().is_object() &&
+      req.json().value("membership", nlohmann::json()) == "join") {
+    ctx.rate_limiter.check(RateLimitedAction::join, who.user_id);
+  }
   auto& rooms = room_service(ctx);
   std::vector<std::string> wake;
   auto sent = rooms.db().write([&](storage::Transaction& tx) {

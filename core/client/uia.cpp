@@ -1,6 +1,7 @@
 #include "client/uia.h"
 
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/username.h"
 #include "config/client_keys.h"
 #include "config/config.h"
@@ -176,6 +177,16 @@ UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& 
                           std::pair<std::string, std::string>{
                               "M_FORBIDDEN", "This authentication type is not expected now"}),
                 {}};
+      }
+      // Each password attempt costs an Argon2id hash, and whoever holds a
+      // stolen access token could otherwise guess the password here at
+      // full speed: count it (per user and per address) before hashing.
+      if (*type == kStagePassword) {
+        if (auto limited = password_attempt_limited(ctx, request.user_id, request.client_address)) {
+          logger().info("password attempts over the limit",
+                        {{"operation", request.operation}, {"ip", request.client_address}});
+          return {std::move(limited), {}};
+        }
       }
       if (auto failure = attempt_stage(ctx, request, *type, *auth)) {
         logger().info("authentication stage failed",

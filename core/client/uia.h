@@ -12,7 +12,8 @@
 //
 //   auto uia = check_uia(ctx, req.json(), {.operation = "POST /delete_devices",
 //                                          .flows = {{"m.login.password"}},
-//                                          .user_id = requester.user_id});
+//                                          .user_id = requester.user_id,
+//                                          .client_address = client_address(req)});
 //   if (uia.challenge) return *uia.challenge;  // 401: more stages needed
 //   ... perform the operation ...
 //   finish_uia(ctx, uia.session_id);
@@ -49,12 +50,16 @@ struct UiaRequest {
   /// The signed-in user (whose password m.login.password checks); none for
   /// registration.
   std::optional<std::string> user_id;
+  /// The client's address (client_address()): password stages are rate
+  /// limited per user and per address (ratelimit.password_*).
+  std::string client_address;
 };
 
 struct UiaResult {
   /// Set when the request must not proceed: the 401 response (flows, params,
-  /// session, completed, and errcode/error after a failed stage). Return it
-  /// as is.
+  /// session, completed, and errcode/error after a failed stage), or 429
+  /// M_LIMIT_EXCEEDED when too many passwords were tried (the session stays
+  /// usable). Return it as is.
   std::optional<http::Response> challenge;
   /// The completed session (when challenge is empty), for finish_uia.
   std::string session_id;
@@ -79,10 +84,11 @@ std::optional<std::string> identified_user(const nlohmann::json& auth,
                                            const std::string& server_name);
 
 /// Verifies `password` for `user_id` on the primary, hashing outside any
-/// transaction. Returns the user when it matches (deactivated users
-/// included: callers decide); nullopt otherwise, after the same amount of
-/// work whether or not the user exists. Upgrades the stored hash when its
-/// parameters are outdated.
+/// transaction. Callers count the attempt with password_attempt_limited
+/// first (rate_limit_impl.h), which is what bounds password guessing. Returns the user when it
+/// matches (deactivated users included: callers decide); nullopt otherwise, after the same amount
+/// of work whether or not the user exists. Upgrades the stored hash when its parameters are
+/// outdated.
 std::optional<storage::User> verify_user_password(Context& ctx, const std::string& user_id,
                                                   const std::string& password);
 

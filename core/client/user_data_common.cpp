@@ -69,4 +69,14 @@ std::int64_t now_ms() {
       .count();
 }
 
+bool share_a_room(storage::Transaction& tx, const std::string& a, const std::string& b) {
+  return tx
+      .exec_optional(
+          "SELECT 1 FROM room_memberships x JOIN room_memberships y ON y.room_id = x.room_id "
+          "WHERE x.user_id = $1 AND x.membership = 'join' AND y.user_id = $2 "
+          "AND y.membership = 'join' LIMIT 1",
+          a, b)
+      .has_value();
+}
+
 }  // namespace eltrix::client

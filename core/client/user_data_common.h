@@ -23,6 +23,11 @@ std::string require_user_id(std::string_view user_id);
 /// A room ID from the path: 400 M_INVALID_PARAM when malformed.
 std::string require_room_id(std::string_view room_id);
 
+/// Whether users `a` and `b` are both joined to some room (presence and,
+/// with profile.limit_profile_requests_to_users_who_share_rooms, profiles
+/// are visible only then). Bounded by a's joined rooms.
+bool share_a_room(storage::Transaction& tx, const std::string& a, const std::string& b);
+
 /// Whether `user_id` is joined to `room_id` now. Reads a replica first and
 /// confirms a "no" on the primary, so a user who just joined is not refused
 /// because the replica lags.

@@ -29,6 +29,18 @@ inline constexpr const char* kSyncMaxWaiting = "sync.max_waiting";
 inline constexpr const char* kSyncMaxWaitingPerUser = "sync.max_waiting_per_user";
 inline constexpr const char* kSyncMaxTimeout = "sync.max_timeout";
 inline constexpr const char* kRoomsMaxEventsScanned = "rooms.max_events_scanned";
+inline constexpr const char* kRateLimitPasswordPerMinute = "ratelimit.password_per_minute";
+inline constexpr const char* kRateLimitPasswordBurst = "ratelimit.password_burst";
+inline constexpr const char* kRateLimitCreateRoomPerMinute = "ratelimit.create_room_per_minute";
+inline constexpr const char* kRateLimitCreateRoomBurst = "ratelimit.create_room_burst";
+inline constexpr const char* kRateLimitJoinPerMinute = "ratelimit.join_per_minute";
+inline constexpr const char* kRateLimitJoinBurst = "ratelimit.join_burst";
+inline constexpr const char* kRateLimitProfilePerMinute = "ratelimit.profile_per_minute";
+inline constexpr const char* kRateLimitProfileBurst = "ratelimit.profile_burst";
+inline constexpr const char* kProfileMaxRoomUpdates = "profile.max_room_updates";
+inline constexpr const char* kProfileRequireAuth = "profile.require_auth_for_profile_requests";
+inline constexpr const char* kProfileLimitToSharedRooms =
+    "profile.limit_profile_requests_to_users_who_share_rooms";
 }  // namespace keys
 
 }  // namespace eltrix::config

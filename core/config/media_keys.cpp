@@ -46,6 +46,25 @@ void add_media_keys(Schema& schema) {
        .env = "ELTRIX_MEDIA_THUMBNAIL_MAX_PIXELS",
        .min_value = 1,
        .max_value = 1000000000},
+      {.name = keys::kMediaOrphanSweepInterval,
+       .type = ConfigType::integer,
+       .default_value = "21600",
+       .help = "Seconds between sweeps of orphaned media: uploads a crash left unfinished "
+               "(temporary files, incomplete multipart uploads) and stored objects that have no "
+               "media row. Also swept shortly after start-up. With a shared media store one "
+               "node per interval sweeps (a lease in the database). 0 disables the sweep.",
+       .env = "ELTRIX_MEDIA_ORPHAN_SWEEP_INTERVAL",
+       .min_value = 0,
+       .max_value = 2592000},
+      {.name = keys::kMediaOrphanMinAge,
+       .type = ConfigType::integer,
+       .default_value = "3600",
+       .help = "Seconds an unfinished upload or an object without a media row must have been "
+               "left alone before the sweep removes it, so that uploads still in progress (on "
+               "any node) are never touched.",
+       .env = "ELTRIX_MEDIA_ORPHAN_MIN_AGE",
+       .min_value = 1,
+       .max_value = 31536000},
   };
   for (const auto& spec : specs) schema.add(spec, "core");
 }

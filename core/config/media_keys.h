@@ -16,6 +16,8 @@ inline constexpr const char* kMediaMaxPendingUploads = "media.max_pending_upload
 inline constexpr const char* kMediaPendingUploadLifetime = "media.pending_upload_lifetime";
 inline constexpr const char* kMediaThumbnailMaxSourceSize = "media.thumbnail_max_source_size";
 inline constexpr const char* kMediaThumbnailMaxPixels = "media.thumbnail_max_pixels";
+inline constexpr const char* kMediaOrphanSweepInterval = "media.orphan_sweep_interval";
+inline constexpr const char* kMediaOrphanMinAge = "media.orphan_min_age";
 }  // namespace keys
 
 }  // namespace eltrix::config

@@ -42,10 +42,14 @@ class Store::CountingSource final : public plugin::ByteSource {
 };
 
 Store::Store(plugin::MediaStore& store, std::string name,
-             std::function<std::unique_lock<std::mutex>()> serialize, metrics::Registry& metrics)
+             std::function<std::unique_lock<std::mutex>()> serialize, metrics::Registry& metrics,
+             std::uint16_t abi_minor)
     : store_(store),
       name_(std::move(name)),
       serialize_(std::move(serialize)),
+      // A plugin built against older headers has no vtable slot for these:
+      // calling them would jump into the void (DESIGN.md §3, version-gated calls).
+      can_list_(abi_minor >= plugin::kMediaStoreListingSince),
       uploads_(metrics.counter("eltrix_media_uploads_total",
                                "Media files (uploads and thumbnails) stored, by media store.",
                                {{"store", name_}})),
@@ -103,6 +107,23 @@ void Store::erase_quietly(std::string_view key) noexcept {
     logger().error("cannot remove media object",
                    {{"store", name_}, {"key", std::string(key)}, {"error", "unknown exception"}});
   }
+}
+
+plugin::ObjectPage Store::list(std::string_view cursor, std::size_t limit) {
+  if (!can_list_) return {};
+  auto lock = serialize_();
+  return store_.list(cursor, limit);
+}
+
+std::size_t Store::remove_abandoned_uploads(std::chrono::seconds older_than) {
+  if (!can_list_) return 0;
+  auto lock = serialize_();
+  return store_.remove_abandoned_uploads(older_than);
+}
+
+bool Store::erase(std::string_view key) {
+  auto lock = serialize_();
+  return store_.erase(key);
 }
 
 }  // namespace eltrix::media

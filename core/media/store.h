@@ -10,6 +10,8 @@
 
 #include <eltrix/plugin/media_store.h>
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -22,8 +24,11 @@ class Store {
   /// `serialize` returns a held lock for plugins that are not thread-safe (an
   /// empty lock otherwise); see plugins::Instance::serialize. `store` must
   /// outlive this object and every stream it hands out.
+  /// `abi_minor`: the plugin's (PluginInfo::abi_minor), which says whether
+  /// it has the ABI 1.1 methods (list, remove_abandoned_uploads).
   Store(plugin::MediaStore& store, std::string name,
-        std::function<std::unique_lock<std::mutex>()> serialize, metrics::Registry& metrics);
+        std::function<std::unique_lock<std::mutex>()> serialize, metrics::Registry& metrics,
+        std::uint16_t abi_minor);
 
   [[nodiscard]] const std::string& name() const { return name_; }
 
@@ -38,11 +43,24 @@ class Store {
   /// plugin erase(), for cleaning up: failures are logged and swallowed.
   void erase_quietly(std::string_view key) noexcept;
 
+  /// Whether the plugin can list its objects and remove abandoned uploads
+  /// (built for plugin ABI 1.1 or later). Older plugins are never asked.
+  [[nodiscard]] bool can_list() const { return can_list_; }
+  /// plugin list(); an empty last page when !can_list(). Throws what the
+  /// plugin throws.
+  plugin::ObjectPage list(std::string_view cursor, std::size_t limit);
+  /// plugin remove_abandoned_uploads(); 0 when !can_list(). Throws what the
+  /// plugin throws.
+  std::size_t remove_abandoned_uploads(std::chrono::seconds older_than);
+  /// plugin erase(); throws what the plugin throws.
+  bool erase(std::string_view key);
+
  private:
   class CountingSource;
   plugin::MediaStore& store_;
   std::string name_;
   std::function<std::unique_lock<std::mutex>()> serialize_;
+  bool can_list_ = false;
   metrics::Counter& uploads_;
   metrics::Counter& uploaded_bytes_;
   metrics::Counter& downloads_;

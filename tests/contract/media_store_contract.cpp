@@ -2,6 +2,8 @@
 #include "contract/suites.h"
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -187,6 +189,63 @@ void run_media_store_contract(const Factory<plugin::MediaStore>& make) {
       CHECK_THROWS_AS(store->put("example.org/kept", source, {}), std::runtime_error);
     }
     CHECK(read_range(*store, "example.org/kept", 0, std::nullopt) == std::string("the original"));
+  }
+
+  SECTION("list pages through every object once, with its size and time (ABI 1.1)") {
+    auto store = make({});
+    REQUIRE(store.info().abi_minor >= plugin::kMediaStoreListingSince);
+    const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    std::map<std::string, std::uint64_t> expected;
+    for (int i = 0; i < 23; ++i) {
+      const std::string key = "example.org/list" + std::to_string(i);
+      expected[key] = put_string(*store, key, std::string(static_cast<std::size_t>(i + 1), 'x'));
+    }
+    const std::string long_key = "thumbnails/example.org/" + std::string(300, 'q') + "/32x32-crop";
+    expected[long_key] = put_string(*store, long_key, "thumb");
+    {
+      ThrowingSource failing(300 * 1024);  // an upload in progress is never listed
+      CHECK_THROWS(store->put("example.org/failed", failing, {}));
+    }
+    std::map<std::string, std::uint64_t> seen;
+    std::string cursor;
+    int pages = 0;
+    do {
+      auto page = store->list(cursor, 5);
+      for (const auto& object : page.objects) {
+        INFO("key " << invalid_key_name(object.key));
+        CHECK(plugin::is_valid_object_key(object.key));
+        CHECK(seen.emplace(object.key, object.size).second);  // once only
+        // Stores keep seconds (S3) or better; allow a clock step of a second.
+        CHECK(object.modified_ms >= before - 2000);
+        CHECK(object.modified_ms <= before + 120'000);
+      }
+      cursor = page.next_cursor;
+      REQUIRE(++pages < 1000);
+    } while (!cursor.empty());
+    CHECK(seen == expected);
+
+    // Erased objects are gone from the next listing.
+    CHECK(store->erase("example.org/list0"));
+    std::size_t count = 0;
+    cursor.clear();
+    do {
+      auto page = store->list(cursor, 1000);
+      for (const auto& object : page.objects) {
+        CHECK(object.key != "example.org/list0");
+        ++count;
+      }
+      cursor = page.next_cursor;
+    } while (!cursor.empty());
+    CHECK(count == expected.size() - 1);
+  }
+
+  SECTION("remove_abandoned_uploads keeps complete objects (ABI 1.1)") {
+    auto store = make({});
+    put_string(*store, "example.org/complete", "stays");
+    CHECK_NOTHROW(store->remove_abandoned_uploads(std::chrono::seconds(0)));
+    CHECK(read_range(*store, "example.org/complete", 0, std::nullopt) == std::string("stays"));
   }
 
   SECTION("concurrent puts and reads of different keys") {

@@ -64,7 +64,7 @@ def test_list_plugins_shows_first_party_plugins(binary):
                        ("cluster-strategy", "static"), ("db-routing", "primary")]:
         line = next(l for l in result.stdout.splitlines() if f"{kind}-{name}.so" in l)
         assert line.split()[:2] == [kind, name]
-        assert " ok " in line and " 1.0 " in line
+        assert " ok " in line and " 1.1 " in line
 
 
 def test_generated_config_files_are_fresh(binary):

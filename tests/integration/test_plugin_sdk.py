@@ -28,7 +28,7 @@ def test_example_plugin_builds_out_of_tree_and_loads(binary, tmp_path):
     env = {"PATH": os.environ["PATH"], "ELTRIX_PLUGIN_DIR": str(out)}
     listing = run_eltrix(binary, ["--list-plugins"], env)
     line = next(l for l in listing.stdout.splitlines() if "db-routing-leastlag.so" in l)
-    assert line.split()[:5] == ["db-routing", "leastlag", "1.0.0", "1.0", "ok"]
+    assert line.split()[:5] == ["db-routing", "leastlag", "1.0.0", "1.1", "ok"]
 
     conf = tmp_path / "eltrix.conf"
     conf.write_text("database.routing = leastlag\ndatabase.leastlag.max_lag_ms = -1\n")

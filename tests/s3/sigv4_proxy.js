@@ -26,7 +26,8 @@
 // signature check:
 // - AbortMultipartUpload (DELETE /bucket/key?uploadId=ID): removes the upload's
 //   parts (s3rver keeps them in <data>/<bucket>/._S3rver_uploads/<ID>/);
-// - ListMultipartUploads (GET /bucket?uploads): lists those directories.
+// - ListMultipartUploads (GET /bucket?uploads): lists those directories
+//   (Initiated: the directory's mtime).
 'use strict';
 
 const crypto = require('crypto');
@@ -253,13 +254,17 @@ function listUploads(req, res, url) {
   body += '<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>';
   for (const uploadId of entries.sort()) {
     let key = '';
+    let initiated = '';
     try {
       key = fs.readFileSync(path.join(uploadsDir(bucket), uploadId, 'key'), 'utf8');
+      // S3's Initiated: the upload directory's mtime (its creation or last
+      // part), never older than the upload's start.
+      initiated = fs.statSync(path.join(uploadsDir(bucket), uploadId)).mtime.toISOString();
     } catch (e) {
       continue;
     }
     body += `<Upload><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(uploadId)}</UploadId>`;
-    body += '<StorageClass>STANDARD</StorageClass></Upload>';
+    body += `<Initiated>${initiated}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`;
   }
   body += '</ListMultipartUploadsResult>';
   res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <random>
 #include <vector>
@@ -123,7 +124,7 @@ FsMediaStore::FsMediaStore(plugin::Host& host, const plugin::Config& config)
              {{"path", root_}, {"stale_temp_files_removed", std::to_string(removed)}});
 }
 
-std::size_t FsMediaStore::remove_stale_temp_files() {
+std::size_t FsMediaStore::remove_stale_temp_files(std::chrono::seconds older_than) {
   UniqueFd dir_fd(::openat(root_fd_.get(), kTempDir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dir_fd.valid()) {
     throw errno_error(errno, "cannot open directory", join_path(root_, kTempDir));
@@ -133,7 +134,7 @@ std::size_t FsMediaStore::remove_stale_temp_files() {
   if (dir == nullptr) throw errno_error(errno, "cannot list", join_path(root_, kTempDir));
   int fd = dir_fd.release();
   std::vector<std::string> stale;
-  auto cutoff = std::chrono::system_clock::to_time_t(host_.wall_now() - kStaleTempAge);
+  auto cutoff = std::chrono::system_clock::to_time_t(host_.wall_now() - older_than);
   while (dirent* entry = ::readdir(dir)) {
     std::string_view name(entry->d_name);
     if (name == "." || name == "..") continue;
@@ -172,6 +173,88 @@ void FsMediaStore::maybe_sweep_temp_files() {
     host_.warn("cannot sweep stale temporary files",
                {{"path", join_path(root_, kTempDir)}, {"error", error.what()}});
   }
+}
+
+namespace {
+
+bool is_hash_dir_name(std::string_view name) {
+  return name.size() == 2 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+/// The names of the entries of directory `relative` under `root_fd`, sorted;
+/// empty when it does not exist (a race with nothing: directories are never
+/// removed, but a listing must not fail on one that is).
+std::vector<std::string> sorted_entries(int root_fd, const std::string& relative,
+                                        const std::string& root) {
+  UniqueFd dir_fd(::openat(root_fd, relative.empty() ? "." : relative.c_str(),
+                           O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) {
+    if (errno == ENOENT || errno == ENOTDIR) return {};
+    throw errno_error(errno, "cannot open directory", join_path(root, relative));
+  }
+  DIR* dir = ::fdopendir(dir_fd.get());
+  if (dir == nullptr) throw errno_error(errno, "cannot list", join_path(root, relative));
+  dir_fd.release();
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace
+
+void FsMediaStore::list_leaf(const std::string& relative, std::vector<plugin::StoredObject>& out) {
+  for (const auto& name : sorted_entries(root_fd_.get(), relative, root_)) {
+    const std::string path = relative + "/" + name;
+    struct stat st {};
+    if (::fstatat(root_fd_.get(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      // Chunks of a long name (object_layout.h) end in '%'.
+      if (name.back() == '%') list_leaf(path, out);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode)) continue;
+    std::string key = key_from_relative_path(path);
+    // Files this layout did not make are not objects: never report them.
+    if (key.empty() || !plugin::is_valid_object_key(key)) continue;
+    out.push_back({.key = std::move(key),
+                   .modified_ms = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000 +
+                                  st.st_mtim.tv_nsec / 1'000'000,
+                   .size = static_cast<std::uint64_t>(st.st_size)});
+  }
+}
+
+plugin::ObjectPage FsMediaStore::list(std::string_view cursor, std::size_t limit) {
+  // Leaf directories are visited in name order, each listed whole, so a
+  // page ends at a directory boundary and the cursor is that directory.
+  // Objects are never written outside them (the temporary directory is not
+  // a hash directory, so it is skipped).
+  const std::string after(cursor);
+  plugin::ObjectPage page;
+  for (const auto& top : sorted_entries(root_fd_.get(), "", root_)) {
+    if (!is_hash_dir_name(top) || (!after.empty() && top < after.substr(0, 2))) continue;
+    for (const auto& leaf : sorted_entries(root_fd_.get(), top, root_)) {
+      if (!is_hash_dir_name(leaf)) continue;
+      std::string relative = top + "/" + leaf;
+      if (!after.empty() && relative <= after) continue;
+      list_leaf(relative, page.objects);
+      if (page.objects.size() >= std::max<std::size_t>(limit, 1)) {
+        page.next_cursor = std::move(relative);
+        return page;
+      }
+    }
+  }
+  return page;
+}
+
+std::size_t FsMediaStore::remove_abandoned_uploads(std::chrono::seconds older_than) {
+  return remove_stale_temp_files(older_than);
 }
 
 std::string FsMediaStore::temp_name() const {

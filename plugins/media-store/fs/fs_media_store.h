@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace eltrix::media_fs {
 
@@ -51,13 +52,22 @@ class FsMediaStore final : public plugin::MediaStore {
   std::optional<plugin::ObjectInfo> stat(std::string_view key) override;
   bool exists(std::string_view key) override;
   bool erase(std::string_view key) override;
+  /// Pages are whole leaf directories ("<hh>/<hh>", in name order); the
+  /// cursor is the last one listed.
+  plugin::ObjectPage list(std::string_view cursor, std::size_t limit) override;
+  /// Temporary files older than `older_than` (what kStaleTempAge does on its
+  /// own, at start-up and from health()).
+  std::size_t remove_abandoned_uploads(std::chrono::seconds older_than) override;
 
   [[nodiscard]] const std::string& root() const { return root_; }
   /// The absolute path the object for `key` lives at (key must be valid).
   [[nodiscard]] std::string object_path(std::string_view key) const;
 
  private:
-  std::size_t remove_stale_temp_files();
+  std::size_t remove_stale_temp_files(std::chrono::seconds older_than = kStaleTempAge);
+  // Adds the objects under the leaf directory `relative` ("hh/hh", or a
+  // chunk directory below it) to `out`.
+  void list_leaf(const std::string& relative, std::vector<plugin::StoredObject>& out);
   // Sweeps from health() when kTempSweepInterval has passed since the last sweep.
   void maybe_sweep_temp_files();
   std::string temp_name() const;

@@ -15,8 +15,9 @@ constexpr std::chrono::milliseconds kBackoffBase{100};
 constexpr std::chrono::milliseconds kBackoffCap{5000};
 
 constexpr std::array<std::string_view, static_cast<std::size_t>(Op::count_)> kOpNames = {
-    "put_object", "create_multipart", "upload_part",   "complete_multipart", "abort_multipart",
-    "get_object", "head_object",      "delete_object", "list_bucket",
+    "put_object",      "create_multipart", "upload_part",  "complete_multipart",
+    "abort_multipart", "get_object",       "head_object",  "delete_object",
+    "list_bucket",     "list_objects",     "list_uploads",
 };
 
 std::size_t status_class(int status) {

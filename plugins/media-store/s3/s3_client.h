@@ -37,7 +37,9 @@ enum class Op : std::uint8_t {
   get_object,
   head_object,
   delete_object,
-  list_bucket,  // the health check
+  list_bucket,   // the health check
+  list_objects,  // the orphan sweep's listing
+  list_uploads,  // incomplete multipart uploads, for remove_abandoned_uploads
   count_,
 };
 std::string_view op_name(Op op);

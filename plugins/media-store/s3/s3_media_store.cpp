@@ -3,6 +3,7 @@
 #include "object_key.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace eltrix::media_s3 {
 namespace {
@@ -323,6 +324,88 @@ bool S3MediaStore::erase(std::string_view key) {
     throw to_plugin_error(info, "DELETE", key);
   }
   return true;
+}
+
+plugin::ObjectPage S3MediaStore::list(std::string_view cursor, std::size_t limit) {
+  // S3 answers at most 1000 keys per page.
+  const std::size_t max_keys = std::clamp<std::size_t>(limit, 1, 1000);
+  Request request{.op = Op::list_objects,
+                  .method = "GET",
+                  .key = "",
+                  .query = {{"list-type", "2"}, {"max-keys", std::to_string(max_keys)}}};
+  if (!settings().prefix.empty()) request.query.emplace_back("prefix", settings().prefix);
+  if (!cursor.empty()) request.query.emplace_back("continuation-token", std::string(cursor));
+  auto response = client_.call(request, "");
+  if (response.status != 200) {
+    auto info = S3Client::error_of(response);
+    client_.log_failure(Op::list_objects, "", info, 0);
+    throw to_plugin_error(info, "ListObjectsV2", "");
+  }
+  auto listing = parse_object_listing(response.body);
+  if (!listing) {
+    throw plugin::Error(plugin::ErrorKind::transient,
+                        "media-store-s3: ListObjectsV2 answered something that is not a listing");
+  }
+  plugin::ObjectPage page;
+  page.next_cursor = std::move(listing->next_continuation_token);
+  for (auto& object : listing->objects) {
+    std::string_view s3_key = object.s3_key;
+    if (!s3_key.starts_with(settings().prefix)) continue;
+    s3_key.remove_prefix(settings().prefix.size());
+    std::string key = media_key_of(s3_key);
+    if (key.empty()) continue;  // not written by this store
+    page.objects.push_back(
+        {.key = std::move(key), .modified_ms = object.modified_ms, .size = object.size});
+  }
+  return page;
+}
+
+std::size_t S3MediaStore::remove_abandoned_uploads(std::chrono::seconds older_than) {
+  const std::int64_t cutoff_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     (host_.wall_now() - older_than).time_since_epoch())
+                                     .count();
+  std::size_t removed = 0;
+  std::string key_marker;
+  std::string upload_id_marker;
+  // Bounded: at most this many pages per call (1000 uploads each); the next
+  // sweep goes on from the start, where the aborted ones are gone.
+  for (int page = 0; page < 100; ++page) {
+    Request request{.op = Op::list_uploads, .method = "GET", .key = "", .query = {{"uploads", ""}}};
+    if (!settings().prefix.empty()) request.query.emplace_back("prefix", settings().prefix);
+    if (!key_marker.empty()) request.query.emplace_back("key-marker", key_marker);
+    if (!upload_id_marker.empty()) request.query.emplace_back("upload-id-marker", upload_id_marker);
+    auto response = client_.call(request, "");
+    if (response.status != 200) {
+      auto info = S3Client::error_of(response);
+      if (response.status == 501 || info.code == "NotImplemented") {
+        host_.debug(
+            "the S3 server cannot list multipart uploads; a bucket lifecycle rule "
+            "(AbortIncompleteMultipartUpload) must remove abandoned ones",
+            {{"bucket", settings().bucket}});
+        return removed;
+      }
+      client_.log_failure(Op::list_uploads, "", info, 0);
+      throw to_plugin_error(info, "ListMultipartUploads", "");
+    }
+    auto listing = parse_upload_listing(response.body);
+    if (!listing) {
+      throw plugin::Error(
+          plugin::ErrorKind::transient,
+          "media-store-s3: ListMultipartUploads answered something that is not a listing");
+    }
+    for (const auto& upload : listing->uploads) {
+      // Uploads in progress (here or on another node) are younger than the
+      // cutoff: only the ones a crashed put left behind are old.
+      if (upload.initiated_ms >= cutoff_ms) continue;
+      if (!upload.s3_key.starts_with(settings().prefix)) continue;
+      abort_multipart(upload.s3_key, upload.s3_key, upload.upload_id);
+      ++removed;
+    }
+    if (listing->next_key_marker.empty() && listing->next_upload_id_marker.empty()) break;
+    key_marker = std::move(listing->next_key_marker);
+    upload_id_marker = std::move(listing->next_upload_id_marker);
+  }
+  return removed;
 }
 
 }  // namespace eltrix::media_s3

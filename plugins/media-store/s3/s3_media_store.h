@@ -12,6 +12,7 @@
 // with S3's error code; a HEAD answer has no body) and caches the answer.
 #pragma once
 
+#include "listing.h"
 #include "s3_client.h"
 #include "s3_settings.h"
 
@@ -56,6 +57,13 @@ class S3MediaStore final : public plugin::MediaStore {
   std::optional<plugin::ObjectInfo> stat(std::string_view key) override;
   bool exists(std::string_view key) override;
   bool erase(std::string_view key) override;
+  /// ListObjectsV2 under s3.prefix; the cursor is S3's continuation token.
+  plugin::ObjectPage list(std::string_view cursor, std::size_t limit) override;
+  /// Aborts incomplete multipart uploads under s3.prefix initiated more than
+  /// `older_than` ago (ListMultipartUploads). A server without that listing
+  /// (s3rver) answers NotImplemented: then nothing is removed, and a bucket
+  /// lifecycle rule (AbortIncompleteMultipartUpload) has to do it.
+  std::size_t remove_abandoned_uploads(std::chrono::seconds older_than) override;
 
   [[nodiscard]] const Settings& settings() const { return client_.settings(); }
 

@@ -17,7 +17,7 @@ class FakeMediaStore final : public plugin::MediaStore {
   static constexpr const char* kDescription = "in-memory media store for contract tests";
   static constexpr bool kThreadSafe = true;
 
-  FakeMediaStore(plugin::Host& /*host*/, const plugin::Config& /*config*/) {}
+  FakeMediaStore(plugin::Host& host, const plugin::Config& /*config*/) : host_(host) {}
 
   plugin::Health health() override { return {}; }
 
@@ -29,6 +29,7 @@ class FakeMediaStore final : public plugin::MediaStore {
     while (std::size_t got = source.read(buffer, sizeof buffer)) data->append(buffer, got);
     std::lock_guard lock(mutex_);
     objects_.insert_or_assign(std::string(key), data);
+    modified_.insert_or_assign(std::string(key), now_ms());
     return data->size();
   }
 
@@ -60,8 +61,29 @@ class FakeMediaStore final : public plugin::MediaStore {
     auto it = objects_.find(key);
     if (it == objects_.end()) return false;
     objects_.erase(it);
+    modified_.erase(std::string(key));
     return true;
   }
+
+  /// In key order; the cursor is the last key listed.
+  plugin::ObjectPage list(std::string_view cursor, std::size_t limit) override {
+    std::lock_guard lock(mutex_);
+    plugin::ObjectPage page;
+    auto it = cursor.empty() ? objects_.begin() : objects_.upper_bound(cursor);
+    for (; it != objects_.end(); ++it) {
+      if (page.objects.size() >= std::max<std::size_t>(limit, 1)) {
+        page.next_cursor = page.objects.back().key;
+        break;
+      }
+      page.objects.push_back({.key = it->first,
+                              .modified_ms = modified_.find(it->first)->second,
+                              .size = it->second->size()});
+    }
+    return page;
+  }
+
+  /// Nothing is ever left half-written here.
+  std::size_t remove_abandoned_uploads(std::chrono::seconds /*older_than*/) override { return 0; }
 
  private:
   using Data = std::shared_ptr<const std::string>;
@@ -90,8 +112,16 @@ class FakeMediaStore final : public plugin::MediaStore {
     }
   }
 
+  [[nodiscard]] std::int64_t now_ms() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               host_.wall_now().time_since_epoch())
+        .count();
+  }
+
+  plugin::Host& host_;
   std::mutex mutex_;
   std::map<std::string, Data, std::less<>> objects_;
+  std::map<std::string, std::int64_t, std::less<>> modified_;
 };
 
 inline constexpr plugin::Descriptor kFakeMediaStoreDescriptor =

@@ -12,9 +12,11 @@ using client::RateLimitedAction;
 
 namespace {
 
-std::array<RateLimit, 3> limits(RateLimit login, RateLimit reg = {10, 5},
-                                RateLimit send = {300, 50}) {
-  return {login, reg, send};
+std::array<RateLimit, client::kRateLimitedActionCount> limits(RateLimit login,
+                                                              RateLimit reg = {10, 5},
+                                                              RateLimit send = {300, 50},
+                                                              RateLimit password = {10, 5}) {
+  return {login, reg, send, password, RateLimit{6, 10}, RateLimit{6, 10}, RateLimit{12, 10}};
 }
 
 /// The retry_after_ms of a refused check, or -1 when it was allowed.
@@ -121,4 +123,25 @@ TEST_CASE("the 429 response carries Retry-After in whole seconds") {
   CHECK(response.headers[0].first == "Retry-After");
   CHECK(response.headers[0].second == "2");
   CHECK(response.body.find("\"retry_after_ms\":1500") != std::string::npos);
+}
+
+TEST_CASE("every action has its own name and counter") {
+  test::MemoryCache cache;
+  CacheRateLimiter limiter(cache, true, limits({10, 5}, {10, 5}, {300, 50}, {10, 2}), nullptr,
+                           [&] { return cache.now_ms; });
+  // Two password checks per account, then 429; another account and other
+  // actions keep their own counts.
+  CHECK(check(limiter, RateLimitedAction::password, "user:@a:x") == -1);
+  CHECK(check(limiter, RateLimitedAction::password, "user:@a:x") == -1);
+  CHECK(check(limiter, RateLimitedAction::password, "user:@a:x") > 0);
+  CHECK(check(limiter, RateLimitedAction::password, "user:@b:x") == -1);
+  CHECK(check(limiter, RateLimitedAction::login, "user:@a:x") == -1);
+  for (auto action :
+       {RateLimitedAction::create_room, RateLimitedAction::join, RateLimitedAction::profile}) {
+    CHECK(check(limiter, action, "@a:x") == -1);
+  }
+  CHECK(client::action_name(RateLimitedAction::password) == "password");
+  CHECK(client::action_name(RateLimitedAction::create_room) == "create_room");
+  CHECK(client::action_name(RateLimitedAction::join) == "join");
+  CHECK(client::action_name(RateLimitedAction::profile) == "profile");
 }

@@ -104,7 +104,7 @@ TEST_CASE("each ABI rule has its own message", "[plugins]") {
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.magic = 1; })),
              Contains("bad descriptor magic"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_major = 0; })),
-             Contains("built for plugin ABI 0.0, but this Eltrix supports ABI 1.0"));
+             Contains("built for plugin ABI 0.0, but this Eltrix supports ABI 1.1"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_minor = 9; })),
              Contains("ABI 1.9, newer than"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.size = 40; })),

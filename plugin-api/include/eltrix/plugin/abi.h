@@ -17,7 +17,8 @@ namespace eltrix::plugin {
 /// "ELTX" in little-endian byte order; the first four bytes of every descriptor.
 inline constexpr std::uint32_t kMagic = 0x58544c45U;
 inline constexpr std::uint16_t kAbiMajor = 1;
-inline constexpr std::uint16_t kAbiMinor = 0;
+// 1.1: MediaStore::list() and MediaStore::remove_abandoned_uploads().
+inline constexpr std::uint16_t kAbiMinor = 1;
 
 /// Name of the one symbol every plugin exports, and the ELF section it lives in.
 inline constexpr const char* kDescriptorSymbol = "eltrix_plugin_descriptor";

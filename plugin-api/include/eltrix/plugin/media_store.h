@@ -7,12 +7,14 @@
 
 #include <eltrix/plugin/component.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eltrix::plugin {
 
@@ -48,6 +50,27 @@ struct PutOptions {
   /// or multipart upload. The store still counts the bytes it reads.
   std::optional<std::uint64_t> expected_size;
 };
+
+/// One stored object, as MediaStore::list() reports it.
+struct StoredObject {
+  std::string key;
+  /// When the object was last written, in milliseconds since the Unix epoch.
+  std::int64_t modified_ms = 0;
+  std::uint64_t size = 0;
+};
+
+/// One page of MediaStore::list().
+struct ObjectPage {
+  std::vector<StoredObject> objects;
+  /// Where the next page starts (pass it to list()); empty when this was the
+  /// last page. Opaque to the caller.
+  std::string next_cursor;
+};
+
+/// The ABI minor version that added MediaStore::list() and
+/// MediaStore::remove_abandoned_uploads(): the core calls them only on
+/// plugins built with at least this minor (older ones lack the vtable slots).
+inline constexpr std::uint16_t kMediaStoreListingSince = 1;
 
 /// Longest accepted key, in bytes.
 inline constexpr std::size_t kMaxObjectKeySize = 512;
@@ -96,6 +119,26 @@ class MediaStore : public Component {
 
   /// Removes the object; returns whether it existed.
   virtual bool erase(std::string_view key) = 0;
+
+  // ---- ABI 1.1 (kMediaStoreListingSince) --------------------------------
+  // Used by the core's sweep of orphaned media (objects whose upload never
+  // got its database row because a node died in between). Defaults keep
+  // plugins that do not implement them working: nothing is listed or swept.
+
+  /// Up to about `limit` stored objects (a page may hold somewhat more, or
+  /// fewer, even none while next_cursor is not empty), from `cursor` (empty:
+  /// the beginning) in an order of the store's choosing. Every object that
+  /// exists for the whole listing appears exactly once; objects written or
+  /// erased meanwhile may or may not. Only complete objects are listed, never
+  /// uploads in progress, and only keys that are valid object keys.
+  virtual ObjectPage list(std::string_view /*cursor*/, std::size_t /*limit*/) { return {}; }
+
+  /// Removes what uploads that never finished left behind (temporary files,
+  /// incomplete multipart uploads) once they are older than `older_than`, so
+  /// that uploads in progress, on this node or another, are left alone.
+  /// Returns how many were removed. Throws plugin::Error when the store
+  /// cannot be reached.
+  virtual std::size_t remove_abandoned_uploads(std::chrono::seconds /*older_than*/) { return 0; }
 };
 
 }  // namespace eltrix::plugin
