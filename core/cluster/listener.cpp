@@ -215,16 +215,16 @@ void Listener::accept_ready() {
     }
     try {
       Poco::Net::StreamSocket socket(new Poco::Net::StreamSocketImpl(fd));
-      admit(std::move(socket));
+      admit(socket);
     } catch (const std::exception& e) {
       logger().warn("cluster accept failed", {{"error", e.what()}});
     }
   }
 }
 
-void Listener::admit(Poco::Net::StreamSocket socket) {
+void Listener::admit(const Poco::Net::StreamSocket& socket) {
   auto p = std::make_unique<Pending>();
-  p->socket = std::move(socket);
+  p->socket = socket;  // a shared handle: the caller's copy goes away
   try {
     const Poco::Net::SocketAddress peer = p->socket.peerAddress();
     p->address = peer.host().toString();
@@ -325,8 +325,8 @@ void Listener::promote(Pending& p) {
     return;
   }
   // The reader thread owns the socket from now on; drop() closing the
-  // pending entry's copy must not close it, so the handle moves.
-  connection->socket = std::move(p.socket);
+  // pending entry's handle must not close it, so that handle lets go.
+  connection->socket = p.socket;
   p.socket = Poco::Net::StreamSocket();
   Connection& ref = *connection;
   connections_.push_back(std::move(connection));

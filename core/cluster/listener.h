@@ -98,7 +98,7 @@ class Listener {
   void accept_loop();
   /// Accepts what the backlog holds, applying the caps.
   void accept_ready();
-  void admit(Poco::Net::StreamSocket socket);
+  void admit(const Poco::Net::StreamSocket& socket);
   /// Reads what `p` sent and answers; false when it is finished (closed,
   /// failed or promoted to an authenticated connection).
   bool progress(Pending& p);
