@@ -3,6 +3,7 @@
 #include "config/client_keys.h"
 #include "config/cluster_keys.h"
 #include "config/media_keys.h"
+#include "matrix/ids.h"
 
 #include <arpa/inet.h>
 
@@ -68,6 +69,10 @@ std::optional<std::string> check_server_name(std::string_view value) {
       return expected;
     }
   }
+  // The grammar the server checks every user ID, room ID and alias against:
+  // a name it accepted here but not there ("a..b", "0", "..") would make the
+  // server's own IDs invalid, and ".." would be a path segment in media keys.
+  if (!matrix::is_valid_server_name(value)) return expected;
   return std::nullopt;
 }
 

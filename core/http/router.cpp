@@ -256,6 +256,10 @@ bool percent_decode(std::string_view in, std::string& out, bool plus_is_space) {
       i += 2;
     } else if (c == '+' && plus_is_space) {
       out += ' ';
+    } else if (c == '\0') {
+      // Poco passes a raw NUL in the request target through (it only stops at
+      // blanks), and it must not reach a handler any more than "%00" does.
+      return false;
     } else {
       out += c;
     }

@@ -225,10 +225,11 @@ class Router {
 };
 
 /// Splits "/a/b%2Fc/d" into decoded segments {"a", "b/c", "d"}. Returns false for
-/// an invalid percent-encoding or a decoded NUL byte.
+/// an invalid percent-encoding or a NUL byte (decoded or raw).
 bool split_path(std::string_view raw_path, std::vector<std::string>& segments,
                 std::string& decoded_path);
-/// Decodes "%XX" (and '+' as a space when plus_is_space). False if invalid.
+/// Decodes "%XX" (and '+' as a space when plus_is_space). False if invalid or
+/// if the result would hold a NUL byte.
 bool percent_decode(std::string_view in, std::string& out, bool plus_is_space);
 /// Parses "a=1&b=x%20y" into decoded pairs. False if an encoding is invalid.
 bool parse_query(std::string_view raw_query, Request::Pairs& out);

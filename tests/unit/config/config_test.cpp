@@ -192,3 +192,19 @@ TEST_CASE("the generated config file declares every key with its default", "[con
   auto markdown = render_markdown(schema);
   CHECK_THAT(markdown, Contains("| `cache.backend` | `ELTRIX_CACHE_BACKEND` |"));
 }
+
+// Found by fuzz/identifiers.cpp: server.name accepted names that the Matrix ID
+// grammar (matrix::is_valid_server_name) refuses, so the server's own user IDs
+// would not parse, and ".." became a path segment of media store keys.
+TEST_CASE("server.name follows the Matrix ID grammar", "[config]") {
+  for (const char* name : {"0", "1234", "999.1.1.1", "1.2.3", "..", ".", "a..b", ".example.org",
+                           "example.org.", "..:8448"}) {
+    INFO(name);
+    CHECK(check_server_name(name));
+  }
+  for (const char* name :
+       {"example.org", "matrix-1.example.org:8448", "1.2.3.4:80", "[::1]", "localhost", "a-b"}) {
+    INFO(name);
+    CHECK_FALSE(check_server_name(name));
+  }
+}

@@ -59,3 +59,12 @@ TEST_CASE("store keys are valid object keys and one-to-one", "[media]") {
         "thumbnails/example.org/" + id + "/32x32-crop");
   CHECK(media_key("a:1", id) != media_key("a_3a1", id));
 }
+
+// Found by fuzz/media_headers.cpp: ".." passed as a server name, and
+// media_key("..", id) was "../<id>", a path out of the store's root.
+TEST_CASE("server names that would be path segments are refused", "[media]") {
+  for (const char* name : {"..", ".", "../x", "a..b", "..:8448"}) {
+    INFO(name);
+    CHECK_FALSE(is_valid_server_name(name));
+  }
+}
