@@ -5,8 +5,8 @@
 #include <sys/resource.h>
 
 #include <cerrno>
-#include <cstring>
 #include <string>
+#include <system_error>
 
 namespace eltrix::app {
 namespace {
@@ -21,16 +21,18 @@ std::uint64_t raise_open_file_limit(std::uint64_t wanted) {
   const log::Logger logger("node");
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) {
-    logger.warn("cannot read the open-file limit", {{"error", std::strerror(errno)}});
+    logger.warn("cannot read the open-file limit",
+                {{"error", std::error_code(errno, std::generic_category()).message()}});
     return 0;
   }
   const rlim_t before = limit.rlim_cur;
   if (limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
     if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) {
-      logger.warn("cannot raise the open-file limit", {{"soft", limit_text(before)},
-                                                       {"hard", limit_text(limit.rlim_max)},
-                                                       {"error", std::strerror(errno)}});
+      logger.warn("cannot raise the open-file limit",
+                  {{"soft", limit_text(before)},
+                   {"hard", limit_text(limit.rlim_max)},
+                   {"error", std::error_code(errno, std::generic_category()).message()}});
       limit.rlim_cur = before;
     } else {
       logger.info("raised the open-file limit",

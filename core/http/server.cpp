@@ -40,7 +40,6 @@
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -776,7 +775,8 @@ void Server::Impl::accept_loop() {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED || errno == EINTR) {
         continue;
       }
-      logger_.warn("accept failed", {{"error", std::strerror(errno)}});
+      logger_.warn("accept failed",
+                   {{"error", std::error_code(errno, std::generic_category()).message()}});
       // Out of file descriptors, most likely: give the server time to close some.
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       continue;

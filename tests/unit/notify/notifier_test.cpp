@@ -435,3 +435,29 @@ TEST_CASE("notifier and Deferred: timeout, cancel and a full notifier each answe
   for (int i = 0; i < 100 && n.waiting() != 0; ++i) std::this_thread::sleep_for(1ms);
   CHECK(n.waiting() == 0);
 }
+
+TEST_CASE("beyond max_per_owner the owner's oldest waiter is woken first", "[notify]") {
+  metrics::Registry registry;
+  Calls calls;
+  notify::Notifier n(registry, 100, 2, 2);
+  const auto later = Clock::now() + 60s;
+  CHECK(n.wait({"k"}, later, calls.make(1), 0, "@a:x") != 0);
+  CHECK(n.wait({"k"}, later, calls.make(2), 0, "@a:x") != 0);
+  CHECK(n.wait({"k"}, later, calls.make(9), 0, "@b:x") != 0);  // another owner
+  CHECK(n.wait({"k"}, later, calls.make(3), 0, "@a:x") != 0);
+  REQUIRE(calls.wait_for(1));
+  std::this_thread::sleep_for(50ms);
+  {
+    std::lock_guard lock(calls.m);
+    CHECK(calls.seen == std::vector<std::pair<int, bool>>{{1, true}});
+  }
+  CHECK(n.waiting() == 3);
+  CHECK(registry.render().find("\neltrix_sync_waits_evicted_total 1\n") != std::string::npos);
+  // Without an owner nothing is counted per owner.
+  CHECK(n.wait({"k"}, later, calls.make(4)) != 0);
+  CHECK(n.wait({"k"}, later, calls.make(5)) != 0);
+  CHECK(n.wait({"k"}, later, calls.make(6)) != 0);
+  CHECK(n.waiting() == 6);
+  n.notify({"k"});
+  REQUIRE(calls.wait_for(7));
+}
