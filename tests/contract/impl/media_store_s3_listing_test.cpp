@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 namespace eltrix::contract {
 namespace {
 
@@ -74,8 +77,9 @@ TEST_CASE("s3 listing: timestamps", "[media_store][s3][listing]") {
 }
 
 TEST_CASE("s3 listing: object keys map back to media keys", "[media_store][s3][listing]") {
-  for (const std::string key : {"example.org/abc", "thumbnails/example.org/abc/32x32-crop",
-                                std::string("a/") + std::string(450, 'x')}) {
+  const std::vector<std::string> keys = {"example.org/abc", "thumbnails/example.org/abc/32x32-crop",
+                                         "a/" + std::string(450, 'x')};
+  for (const auto& key : keys) {
     CHECK(media_key_of(s3_object_key(key)) == key);
   }
   // Objects this store would never write are not reported.
