@@ -11,13 +11,18 @@
 //    bytes are split into reads, and never buffers more than one frame plus
 //    the last read;
 //  - each frame body re-encodes to exactly the bytes it was read from;
-//  - a body never opens as a sealed frame without the session key, and a
-//    sealed frame opens to what was sealed;
+//  - a body never opens as the first frame of a stream it was not sealed in,
+//    and a sealed frame opens to what was sealed, once;
+//  - the acceptor's handshake state machine takes any bytes, whole or in
+//    pieces, without throwing, and never authenticates a peer that does not
+//    hold the cluster key;
 //  - the decoders accept or refuse any payload without crashing, and what
 //    they accept re-encodes to something they decode to the same value.
+#include "cluster/acceptor_handshake.h"
 #include "cluster/frame.h"
 #include "cluster/handshake.h"
 #include "cluster/messages.h"
+#include "cluster/secure_stream.h"
 #include "fuzz_check.h"
 
 #include <algorithm>
@@ -59,32 +64,46 @@ Outcome read_frames(std::string_view bytes, std::size_t chunk) {
   return out;
 }
 
-void decode_body(std::string_view body, std::uint64_t sequence) {
+void decode_body(std::string_view body) {
   const auto frame = cluster::plain_frame(body);
   FUZZ_CHECK(frame.has_value());  // the reader never returns an empty body
   FUZZ_CHECK(cluster::encode_plain_frame(frame->type, frame->payload).substr(4) == body);
 
-  // Without the session key nothing opens; with it, a sealed frame does.
+  // A body nobody sealed does not open as a stream's first frame; a sealed
+  // one opens to what was sealed, and only once (no replay).
   cluster::Key key{};
   key[0] = 1;
-  FUZZ_CHECK(!cluster::open_frame(key, sequence, body).has_value());
-  const auto sealed = cluster::seal_frame(key, sequence, frame->type, frame->payload);
-  const auto opened = cluster::open_frame(key, sequence, std::string_view(sealed).substr(4));
-  FUZZ_CHECK(opened && opened->type == frame->type && opened->payload == frame->payload);
-  FUZZ_CHECK(!cluster::open_frame(key, sequence + 1, std::string_view(sealed).substr(4)));
+  cluster::SendStream sender(key);
+  cluster::ReceiveStream stranger(key, sender.header());
+  FUZZ_CHECK(!stranger.open(body).has_value());
+  if (frame->payload.size() <= cluster::kMaxPayloadBytes) {
+    std::string sealed;
+    sender.seal(sealed, frame->type, frame->payload);
+    const std::string_view sealed_body = std::string_view(sealed).substr(4);
+    cluster::ReceiveStream receiver(key, sender.header());
+    const auto opened = receiver.open(sealed_body);
+    FUZZ_CHECK(opened && opened->type == frame->type && opened->payload == frame->payload);
+    FUZZ_CHECK(!receiver.open(sealed_body).has_value());
+  }
 
   const std::string_view payload = frame->payload;
   switch (frame->type) {
     case cluster::kHelloFrame:
       if (auto hello = cluster::decode_hello(payload)) {
         const auto again = cluster::decode_hello(cluster::encode_hello(*hello));
-        FUZZ_CHECK(again && again->node_id == hello->node_id && again->nonce == hello->nonce);
+        FUZZ_CHECK(again && again->node_id == hello->node_id && again->key == hello->key);
       }
       break;
     case cluster::kChallengeFrame:
       if (auto challenge = cluster::decode_challenge(payload)) {
         const auto again = cluster::decode_challenge(cluster::encode_challenge(*challenge));
         FUZZ_CHECK(again && again->node_id == challenge->node_id && again->mac == challenge->mac);
+      }
+      break;
+    case cluster::kProofFrame:
+      if (auto proof = cluster::decode_proof(payload)) {
+        const auto again = cluster::decode_proof(cluster::encode_proof(*proof));
+        FUZZ_CHECK(again && again->mac == proof->mac && again->header == proof->header);
       }
       break;
     default: break;
@@ -115,7 +134,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(pieces.bodies == whole.bodies);
     FUZZ_CHECK(pieces.error == whole.error);
   }
-  std::uint64_t sequence = 0;
-  for (const auto& body : whole.bodies) decode_body(body, sequence++);
+  for (const auto& body : whole.bodies) decode_body(body);
+
+  // The acceptor's side of the handshake, as the listener drives it: any
+  // bytes, whole or byte by byte, are taken without throwing, and without the
+  // cluster key no sender can authenticate (the fuzzer never has it).
+  cluster::Key secret{};
+  secret.fill(7);
+  cluster::AcceptorHandshake at_once(secret, "fuzz-acceptor");
+  (void)at_once.receive(bytes);
+  cluster::AcceptorHandshake in_pieces(secret, "fuzz-acceptor");
+  for (std::size_t i = 0;
+       i < bytes.size() && in_pieces.state() != cluster::AcceptorHandshake::State::failed; ++i) {
+    (void)in_pieces.receive(bytes.substr(i, 1));
+  }
+  FUZZ_CHECK(at_once.state() != cluster::AcceptorHandshake::State::authenticated);
+  FUZZ_CHECK(in_pieces.state() != cluster::AcceptorHandshake::State::authenticated);
   return 0;
 }
