@@ -133,15 +133,7 @@ std::string client_address(http::Request& request) {
 }
 
 http::Response limit_exceeded_response(const http::MatrixError& error) {
-  http::Response response = http::Response::error(error);
-  for (const auto& [key, value] : error.extra()) {
-    if (key == "retry_after_ms" && value.is_number_integer()) {
-      const auto ms = value.get<std::int64_t>();
-      response.headers.emplace_back("Retry-After",
-                                    std::to_string(std::max<std::int64_t>(1, (ms + 999) / 1000)));
-    }
-  }
-  return response;
+  return http::Response::error(error);  // which adds Retry-After
 }
 
 std::optional<http::Response> rate_limited(Context& ctx, RateLimitedAction action,

@@ -57,7 +57,18 @@ Response Response::text(int status, std::string content_type, std::string body) 
 }
 
 Response Response::error(const MatrixError& error) {
-  return json(error.status(), error.to_json());
+  Response response = json(error.status(), error.to_json());
+  // Every 429 that says when to come back also says it in the standard
+  // header (RFC 9110 10.2.3), wherever it was thrown: proxies and generic
+  // HTTP clients read the header, Matrix clients the body.
+  for (const auto& [key, value] : error.extra()) {
+    if (key == "retry_after_ms" && value.is_number_integer()) {
+      const auto ms = value.get<std::int64_t>();
+      response.headers.emplace_back("Retry-After",
+                                    std::to_string(std::max<std::int64_t>(1, (ms + 999) / 1000)));
+    }
+  }
+  return response;
 }
 
 Response Response::streamed(int status, std::string content_type,

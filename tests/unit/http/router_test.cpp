@@ -149,6 +149,22 @@ TEST_CASE("MatrixError and Response helpers", "[http]") {
   CHECK(t.body == "hi");
 }
 
+TEST_CASE("a 429 with retry_after_ms carries Retry-After, wherever it was thrown", "[http]") {
+  MatrixError limited(429, "M_LIMIT_EXCEEDED", "Too many requests");
+  limited.with("retry_after_ms", 2001);
+  Response r = Response::error(limited);
+  CHECK(r.status == 429);
+  REQUIRE(r.headers.size() == 1);
+  CHECK(r.headers[0].first == "Retry-After");
+  CHECK(r.headers[0].second == "3");  // whole seconds, rounded up
+
+  MatrixError soon(429, "M_LIMIT_EXCEEDED", "Too many requests");
+  soon.with("retry_after_ms", 10);
+  CHECK(Response::error(soon).headers.at(0).second == "1");  // never 0
+
+  CHECK(Response::error(MatrixError(403, "M_FORBIDDEN", "no")).headers.empty());
+}
+
 // Found by fuzz/router_path.cpp: a raw NUL byte in the request target (Poco
 // reads the target up to the first blank, so one gets through) came out of
 // split_path inside a path parameter, where "%00" is refused.
