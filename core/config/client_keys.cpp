@@ -185,7 +185,7 @@ void add_client_keys(Schema& schema) {
        .type = ConfigType::integer,
        .default_value = "500",
        .help = "Most rooms one profile change updates with a new member event (the rooms "
-               "joined most recently first); the profile itself always changes. Bounds the "
+               "in room ID order); the profile itself always changes. Bounds the "
                "work of one request.",
        .env = "ELTRIX_PROFILE_MAX_ROOM_UPDATES",
        .min_value = 0,

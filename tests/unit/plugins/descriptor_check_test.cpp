@@ -103,7 +103,10 @@ TEST_CASE("the macro wires an optional static validate function", "[plugins]") {
 TEST_CASE("each ABI rule has its own message", "[plugins]") {
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.magic = 1; })),
              Contains("bad descriptor magic"));
-  CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_major = 0; })),
+  CHECK_THAT(problem_of(spoiled([](auto& d) {
+               d.prefix.abi_major = 0;
+               d.prefix.abi_minor = 0;
+             })),
              Contains("built for plugin ABI 0.0, but this Eltrix supports ABI 1.1"));
   CHECK_THAT(problem_of(spoiled([](auto& d) { d.prefix.abi_minor = 9; })),
              Contains("ABI 1.9, newer than"));
