@@ -85,7 +85,8 @@ http::Response post_register(Context& ctx, http::Request& req) {
                 {.operation = "POST /register",
                  .flows = {{std::string(requires_token ? kStageRegistrationToken : kStageDummy)}},
                  .params = nlohmann::json::object(),
-                 .user_id = std::nullopt});
+                 .user_id = std::nullopt,
+                 .client_address = {}});
   if (uia.challenge) return *uia.challenge;
 
   // Clients may leave the password out of the first, probing request, but

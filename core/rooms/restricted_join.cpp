@@ -96,6 +96,7 @@ std::optional<std::string> pick_authoriser(storage::Transaction& tx, const RoomI
   });
   if (!named.empty()) {
     std::vector<std::string> ids;
+    ids.reserve(named.size());
     for (const auto& entry : named) ids.push_back(entry.second);
     std::vector<std::string> joined;
     for (const auto& row : tx.exec("SELECT user_id FROM room_memberships WHERE room_id = $1 "

@@ -211,7 +211,9 @@ std::vector<std::string> sorted_entries(int root_fd, const std::string& relative
 
 void FsMediaStore::list_leaf(const std::string& relative, std::vector<plugin::StoredObject>& out) {
   for (const auto& name : sorted_entries(root_fd_.get(), relative, root_)) {
-    const std::string path = relative + "/" + name;
+    std::string path = relative;
+    path += '/';
+    path += name;
     struct stat st {};
     if (::fstatat(root_fd_.get(), path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     if (S_ISDIR(st.st_mode)) {
@@ -241,7 +243,9 @@ plugin::ObjectPage FsMediaStore::list(std::string_view cursor, std::size_t limit
     if (!is_hash_dir_name(top) || (!after.empty() && top < after.substr(0, 2))) continue;
     for (const auto& leaf : sorted_entries(root_fd_.get(), top, root_)) {
       if (!is_hash_dir_name(leaf)) continue;
-      std::string relative = top + "/" + leaf;
+      std::string relative = top;
+      relative += '/';
+      relative += leaf;
       if (!after.empty() && relative <= after) continue;
       list_leaf(relative, page.objects);
       if (page.objects.size() >= std::max<std::size_t>(limit, 1)) {

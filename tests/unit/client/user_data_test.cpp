@@ -36,7 +36,7 @@ TEST_CASE("presence content", "[client][presence]") {
   CHECK(client::is_presence_state("offline"));
   CHECK_FALSE(client::is_presence_state("busy"));
 
-  storage::Presence p{"@a:x", "online", std::string("lunch"), 1000, 1000, 7};
+  storage::Presence p{"@a:x", "online", std::string("lunch"), 1000, 1000, 7, std::nullopt};
   auto content = client::presence_content(p, 1000 + 5000);
   CHECK(content == nlohmann::json{{"presence", "online"},
                                   {"last_active_ago", 5000},
