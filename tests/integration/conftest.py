@@ -161,3 +161,12 @@ def start_node(binary, database, tmp_path):
 
 def run_eltrix(binary, args, env, timeout=30):
     return subprocess.run([binary, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def node(start_node):
+    """A ready node with open registration and no rate limits: the usual
+    starting point of the Client-Server tests (a module may define its own)."""
+    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
+    n.wait_ready()
+    return n

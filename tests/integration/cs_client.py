@@ -51,3 +51,8 @@ def register(node, name, password="correct horse battery"):
                             headers=headers)
     assert status == 200, out
     return Client(node, out["user_id"], out["access_token"], out["device_id"])
+
+
+def q(value):
+    """A path segment: every reserved character percent-encoded."""
+    return urllib.parse.quote(value, safe="")

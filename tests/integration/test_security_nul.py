@@ -9,23 +9,10 @@ PostgreSQL.
   NUL by libpq so that the columns and the PDU disagree."""
 
 import json
-import urllib.parse
 
-import pytest
 
 from conftest import http_json
-from cs_client import CS, register
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
+from cs_client import CS, q, register
 
 
 def timeline(sync, room_id):

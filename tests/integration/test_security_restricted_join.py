@@ -3,24 +3,12 @@ finding 2): a user may join a `restricted` or `knock_restricted` room without
 an invite only when an `allow` condition holds, and the server, never the
 client, names the user who authorises the join."""
 
-import urllib.parse
 
 import pytest
 
-from cs_client import register
+from cs_client import q, register
 
 VIA = "join_authorised_via_users_server"
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
 
 
 def member(client, room, user):

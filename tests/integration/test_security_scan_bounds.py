@@ -7,11 +7,10 @@ whole room in one request)."""
 
 import json
 import time
-import urllib.parse
 
 import pytest
 
-from cs_client import register
+from cs_client import q, register
 
 BUDGET = 50
 FILLER = 260
@@ -23,10 +22,6 @@ def node(start_node):
                    ELTRIX_ROOMS_MAX_EVENTS_SCANNED=str(BUDGET))
     n.wait_ready()
     return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
 
 
 @pytest.fixture

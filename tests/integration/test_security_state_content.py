@@ -5,23 +5,11 @@ that is already stored (as federation will bring). Against the real binary
 and PostgreSQL; each test fails on ebfc7cb."""
 
 import json
-import urllib.parse
 
 import pytest
 
 from conftest import psql
-from cs_client import register
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
+from cs_client import q, register
 
 
 INVALID_STATE = [

@@ -3,22 +3,9 @@
 room, with another event type, or on /redact is a new request. A retry of the
 same request still returns the first event."""
 
-import urllib.parse
-
-import pytest
-
-from cs_client import register
 
 
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
+from cs_client import q, register
 
 
 def bodies(client, room):

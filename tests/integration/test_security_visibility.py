@@ -6,24 +6,11 @@ Each test fails on ebfc7cb, where /sync ignored history visibility and
 "world readable now" opened the whole history."""
 
 import json
-import urllib.parse
 
-import pytest
 
-from cs_client import register
+from cs_client import q, register
 
 SECRET = "secret-before"
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-def q(value):
-    return urllib.parse.quote(value, safe="")
 
 
 def send(client, room, body, event_type="m.room.message"):
