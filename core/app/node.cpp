@@ -349,6 +349,11 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   } catch (const std::exception& e) {
     logger().error("cannot start the cluster mesh",
                    {{"key", keys::kClusterPort}, {"error", e.what()}});
+    // The schema thread's on_ready and the monitor's cluster check call into
+    // client_api: both stop before it is destroyed.
+    schema.stop();
+    monitor.stop();
+    client_api.stop();
     return 1;
   }
   Watchdog watchdog([&monitor] { return monitor.alive(); });

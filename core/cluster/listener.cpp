@@ -15,6 +15,8 @@
 #include <array>
 #include <cerrno>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -105,8 +107,15 @@ Listener::~Listener() {
 }
 
 void Listener::start() {
-  server_.bind(Poco::Net::SocketAddress(options_.bind_address, options_.port), true);
-  server_.listen(256);
+  try {
+    server_.bind(Poco::Net::SocketAddress(options_.bind_address, options_.port), true);
+    server_.listen(256);
+  } catch (const Poco::Exception& e) {
+    // Poco's what() is only the class name ("Net Exception"); the operator
+    // needs the address and the reason (address in use, not permitted, ...).
+    throw std::runtime_error("cannot listen on " + options_.bind_address + ":" +
+                             std::to_string(options_.port) + ": " + e.displayText());
+  }
   server_.setBlocking(false);  // accept() until EAGAIN after each poll
   port_ = server_.address().port();
   accept_thread_ = std::thread([this] { accept_loop(); });

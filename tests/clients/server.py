@@ -88,10 +88,20 @@ def log(msg: str) -> None:
     print(f"server.py: {msg}", file=sys.stderr, flush=True)
 
 
+_handed_out: set = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now and never handed out before in this
+    process: nodes bind other loopback addresses (127.0.0.2, ...), where a
+    port another node already holds would look free on 127.0.0.1."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def http_status(url: str, timeout: float = 2.0) -> tuple[int | None, bytes]:

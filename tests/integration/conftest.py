@@ -52,10 +52,20 @@ def database(admin_url):
     psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+_handed_out: set = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now and never handed out before in this
+    process: nodes bind other loopback addresses (127.0.0.2, ...), where a
+    port another node already holds would look free on 127.0.0.1."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def http(method, url, body=None, headers=None, timeout=10):

@@ -5,6 +5,7 @@ node with the wrong secret is refused yet its syncs still get events through
 the database recheck."""
 
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -361,3 +362,27 @@ def test_presence_crosses_nodes_and_a_dead_nodes_users_go_offline(cluster):
     assert presence_of(bob, carol.user_id) == "online"
     stop.set()
     syncer.join(5)
+
+
+def test_a_cluster_port_in_use_is_a_clear_error_and_a_clean_exit(binary, database, tmp_path):
+    # CI once saw this node die with SIGSEGV: the schema thread's health check
+    # reached the client API after the failed start had destroyed it.
+    cluster_port = free_port()
+    with socket.socket() as taken:
+        taken.bind((HOSTS[0], cluster_port))
+        taken.listen(1)
+        port = free_port()
+        env = base_env(database, tmp_path, port, ELTRIX_BIND_ADDRESS=HOSTS[0],
+                       ELTRIX_CLUSTER_ENABLED="true", ELTRIX_CLUSTER_STRATEGY="static",
+                       ELTRIX_CLUSTER_PORT=cluster_port, ELTRIX_CLUSTER_SECRET=SECRET)
+        config = tmp_path / "eltrix.conf"
+        config.write_text(f"cluster.peers = {HOSTS[0]},{HOSTS[1]}\n")
+        node = ClusterNode(env=env, binary=binary, tmp_path=tmp_path, host=HOSTS[0], port=port,
+                           args=["--config", str(config)])
+        try:
+            assert node.proc.wait(timeout=20) == 1, node.log()
+        finally:
+            node.stop()
+    log = node.log()
+    assert "cannot start the cluster mesh" in log
+    assert f"{HOSTS[0]}:{cluster_port}" in log and "in use" in log, log
