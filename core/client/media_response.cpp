@@ -1,6 +1,7 @@
 #include "client/media_response.h"
 
 #include "client/context.h"
+#include "errors/error.h"
 #include "http/deferred.h"
 #include "media/content_headers.h"
 #include "media/media_service.h"
@@ -120,8 +121,8 @@ http::Response when_uploaded(Context& ctx, const http::Request& req, std::string
   try {
     // Uploaded (or unknown) media is answered at once: one lookup, as before.
     return build();
-  } catch (const http::MatrixError& e) {
-    if (e.errcode() != "M_NOT_YET_UPLOADED" || wait.count() == 0) throw;
+  } catch (const errors::Error& e) {
+    if (e.kind() != errors::Kind::not_ready || wait.count() == 0) throw;
   }
   return http::Response::deferred(
       std::make_shared<UploadWait>(ctx.media, std::string(media_id), wait, std::move(build)));

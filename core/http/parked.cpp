@@ -875,6 +875,9 @@ void ParkingLot::park(const Poco::Net::StreamSocket& socket, std::shared_ptr<Def
   };
   try {
     deferred->start(complete);
+  } catch (const errors::Error& e) {
+    logger().warn("Deferred::start failed", {{"error", e.what()}});
+    complete(Response::error(e));
   } catch (const std::exception& e) {
     logger().error("Deferred::start failed", {{"error", e.what()}});
     complete(Response::error(MatrixError(500, "M_UNKNOWN", "Internal server error")));

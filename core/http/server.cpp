@@ -2,6 +2,7 @@
 
 #include "http/address_limit.h"
 #include "http/body.h"
+#include "http/error_mapping.h"
 #include "http/parked.h"
 #include "http/request_id.h"
 
@@ -273,6 +274,18 @@ class Server::Impl {
                const std::string& route_label, const std::string& request_id, int status,
                std::size_t bytes, std::chrono::steady_clock::time_point started,
                bool record_metrics);
+  /// Logs a domain error that is the server's side (transient or internal)
+  /// with its full message, which the client does not read.
+  void log_domain_error(const errors::Error& error, const std::string& request_id,
+                        const std::string& route_label) const {
+    if (error.kind() == errors::Kind::transient) {
+      logger_.warn("request failed; the client may retry",
+                   {{"request_id", request_id}, {"route", route_label}, {"error", error.what()}});
+    } else if (error.kind() == errors::Kind::internal) {
+      logger_.error("request failed",
+                    {{"request_id", request_id}, {"route", route_label}, {"error", error.what()}});
+    }
+  }
 
   ServerOptions options_;
   Router router_;
@@ -444,6 +457,9 @@ class Server::Impl::Parked final : public detail::ParkedRequest {
       try {
         out = build();
       } catch (const MatrixError& e) {
+        out = Response::error(e);
+      } catch (const errors::Error& e) {
+        impl_.log_domain_error(e, request_id_, route_label_);
         out = Response::error(e);
       } catch (const std::exception& e) {
         impl_.logger_.error(
@@ -1198,6 +1214,17 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
   } catch (const MatrixError& e) {
     out = Response::error(e);
     // A handler may throw before reading its (streamed) body; drop the rest.
+    if (has_body && !linger) {
+      try {
+        if (!discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;
+      } catch (...) {
+        close_connection = true;
+      }
+    }
+  } catch (const errors::Error& e) {
+    // A domain error from below the HTTP layer: mapped like a MatrixError.
+    log_domain_error(e, request_id, route_label);
+    out = Response::error(e);
     if (has_body && !linger) {
       try {
         if (!discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;

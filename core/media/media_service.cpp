@@ -1,6 +1,6 @@
 #include "media/media_service.h"
 
-#include "http/error.h"
+#include "errors/error.h"
 #include "log/log.h"
 #include "media/media_id.h"
 
@@ -21,8 +21,8 @@ const log::Logger& logger() {
 /// node that held it died mid-upload).
 constexpr std::chrono::hours kStaleClaim{1};
 
-http::MatrixError not_found() {
-  return {404, "M_NOT_FOUND", "Media not found"};
+errors::Error not_found() {
+  return errors::not_found("Media not found");
 }
 
 }  // namespace
@@ -59,14 +59,14 @@ std::int64_t MediaService::now_ms() {
 
 void MediaService::check_media_address(std::string_view server, std::string_view media_id) const {
   if (!is_valid_server_name(server)) {
-    throw http::MatrixError(400, "M_INVALID_PARAM", "Malformed server name in the media address");
+    throw errors::invalid("M_INVALID_PARAM", "Malformed server name in the media address");
   }
   if (!is_valid_media_id(media_id)) {
-    throw http::MatrixError(400, "M_INVALID_PARAM", "Malformed media ID");
+    throw errors::invalid("M_INVALID_PARAM", "Malformed media ID");
   }
   if (server != settings_.server_name) {
     // Remote media needs federation, which this server does not speak yet.
-    throw http::MatrixError(404, "M_NOT_FOUND", "Remote media is not available on this server");
+    throw errors::not_found("Remote media is not available on this server");
   }
 }
 
@@ -78,13 +78,12 @@ std::uint64_t MediaService::put_checked(std::string_view key, plugin::ByteSource
   } catch (const std::exception& e) {
     // The body's own failure first: a store may wrap our exception in its own.
     if (upload != nullptr && upload->failure() == UploadSource::Failure::too_large) {
-      throw http::MatrixError(413, "M_TOO_LARGE",
-                              "The upload exceeds the limit of " +
-                                  std::to_string(settings_.max_upload_bytes) + " bytes");
+      throw errors::too_large("The upload exceeds the limit of " +
+                              std::to_string(settings_.max_upload_bytes) + " bytes");
     }
     if (upload != nullptr && upload->failure() == UploadSource::Failure::truncated) {
-      throw http::MatrixError(400, "M_UNKNOWN",
-                              "The upload ended before its Content-Length; nothing was stored");
+      throw errors::invalid("M_UNKNOWN",
+                            "The upload ended before its Content-Length; nothing was stored");
     }
     const auto* plugin_error = dynamic_cast<const plugin::Error*>(&e);
     const bool transient = plugin_error != nullptr && plugin_error->transient();
@@ -93,16 +92,16 @@ std::uint64_t MediaService::put_checked(std::string_view key, plugin::ByteSource
                                               {"transient", transient ? "true" : "false"},
                                               {"error", e.what()}});
     if (transient) {
-      throw http::MatrixError(503, "M_UNKNOWN", "The media store is unavailable; try again later")
+      throw errors::transient("The media store is unavailable; try again later")
           .with("retry_after_ms", 5000);
     }
-    throw http::MatrixError(500, "M_UNKNOWN", "The media store could not store the upload");
+    throw errors::internal("The media store could not store the upload");
   }
 }
 
 std::string MediaService::upload(const UploadRequest& request, UploadSource& body) {
   if (!body.has_data()) {
-    throw http::MatrixError(400, "M_INVALID_PARAM", "The upload is empty");
+    throw errors::invalid("M_INVALID_PARAM", "The upload is empty");
   }
   std::string media_id = generate_media_id();
   const std::string key = media_key(settings_.server_name, media_id);
@@ -137,8 +136,8 @@ MediaService::Created MediaService::create(const std::string& uploader) {
     return true;
   });
   if (!created) {
-    throw http::MatrixError(429, "M_LIMIT_EXCEEDED",
-                            "Too many pending uploads; upload the media already created first")
+    throw errors::Error(errors::Kind::limit_exceeded, "M_LIMIT_EXCEEDED",
+                        "Too many pending uploads; upload the media already created first")
         .with("retry_after_ms", 60000);
   }
   return out;
@@ -152,11 +151,10 @@ void MediaService::upload_pending(const UploadRequest& request, std::string_view
       db_.write([&](storage::Transaction& tx) { return find_media(tx, server, media_id); });
   if (!record) throw not_found();
   if (record->uploader != request.uploader) {
-    throw http::MatrixError(403, "M_FORBIDDEN", "Only the creator of a media ID may upload to it");
+    throw errors::forbidden("Only the creator of a media ID may upload to it");
   }
   if (record->uploaded_ts) {
-    throw http::MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA",
-                            "This media has already been uploaded");
+    throw errors::conflict("M_CANNOT_OVERWRITE_MEDIA", "This media has already been uploaded");
   }
   if (record->unused_expires_ts && *record->unused_expires_ts <= now) throw not_found();
   const bool claimed = db_.write([&](storage::Transaction& tx) {
@@ -165,8 +163,8 @@ void MediaService::upload_pending(const UploadRequest& request, std::string_view
         now - std::chrono::duration_cast<std::chrono::milliseconds>(kStaleClaim).count());
   });
   if (!claimed) {
-    throw http::MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA",
-                            "This media is being uploaded or has been uploaded already");
+    throw errors::conflict("M_CANNOT_OVERWRITE_MEDIA",
+                           "This media is being uploaded or has been uploaded already");
   }
   const auto release = [&] {
     try {
@@ -179,7 +177,7 @@ void MediaService::upload_pending(const UploadRequest& request, std::string_view
   };
   if (!body.has_data()) {
     release();
-    throw http::MatrixError(400, "M_INVALID_PARAM", "The upload is empty");
+    throw errors::invalid("M_INVALID_PARAM", "The upload is empty");
   }
   const std::string key = media_key(server, media_id);
   try {
@@ -203,8 +201,7 @@ void MediaService::upload_pending(const UploadRequest& request, std::string_view
   if (!completed) {
     // Only possible if our claim went stale and another PUT finished first;
     // its bytes are the ones in the store now (same key), so leave them.
-    throw http::MatrixError(409, "M_CANNOT_OVERWRITE_MEDIA",
-                            "This media has already been uploaded");
+    throw errors::conflict("M_CANNOT_OVERWRITE_MEDIA", "This media has already been uploaded");
   }
   waits_.wake(media_id);  // downloads waiting here answer now
   logger().info("media uploaded", {{"media_id", std::string(media_id)},
@@ -229,7 +226,8 @@ MediaRecord MediaService::find_uploaded(std::string_view server, std::string_vie
   if (!record) throw not_found();
   if (record->uploaded_ts) return std::move(*record);
   if (record->unused_expires_ts && *record->unused_expires_ts <= now_ms()) throw not_found();
-  throw http::MatrixError(504, "M_NOT_YET_UPLOADED", "The media has not been uploaded yet");
+  throw errors::Error(errors::Kind::not_ready, "M_NOT_YET_UPLOADED",
+                      "The media has not been uploaded yet");
 }
 
 std::uint64_t MediaService::wait_for_upload(std::string_view media_id,
@@ -251,10 +249,10 @@ std::unique_ptr<plugin::ByteSource> MediaService::open(std::string_view key, std
     logger().error("media store get failed",
                    {{"store", store_.name()}, {"key", std::string(key)}, {"error", e.what()}});
     if (transient) {
-      throw http::MatrixError(503, "M_UNKNOWN", "The media store is unavailable; try again later")
+      throw errors::transient("The media store is unavailable; try again later")
           .with("retry_after_ms", 5000);
     }
-    throw http::MatrixError(500, "M_UNKNOWN", "The media store could not read the media");
+    throw errors::internal("The media store could not read the media");
   }
   if (!source) {
     // The row exists but the bytes are gone (removed behind our back, or a

@@ -1,6 +1,6 @@
 #include "media/thumbnail_service.h"
 
-#include "http/error.h"
+#include "errors/error.h"
 #include "log/log.h"
 #include "media/media_id.h"
 #include "media/thumbnail_metrics.h"
@@ -80,8 +80,8 @@ ThumbnailService::Served ThumbnailService::get(std::string_view server, std::str
       auto body = media_.open(key, 0, std::nullopt);
       reused_.inc();
       return {stored->content_type, stored->size, std::move(body)};
-    } catch (const http::MatrixError& e) {
-      if (e.status() != 404) throw;
+    } catch (const errors::Error& e) {
+      if (e.kind() != errors::Kind::not_found) throw;
     }
   }
   return generate(record, size, key);
@@ -91,9 +91,8 @@ ThumbnailService::Served ThumbnailService::generate(const MediaRecord& record,
                                                     const ThumbnailSize& size,
                                                     const std::string& key) {
   if (record.size > max_source_bytes_) {
-    throw http::MatrixError(413, "M_TOO_LARGE",
-                            "The media is too large to thumbnail (" + std::to_string(record.size) +
-                                " bytes; the limit is " + std::to_string(max_source_bytes_) + ")");
+    throw errors::too_large("The media is too large to thumbnail (" + std::to_string(record.size) +
+                            " bytes; the limit is " + std::to_string(max_source_bytes_) + ")");
   }
   // The source is read whole (libvips decodes from memory), bounded by
   // max_source_bytes; the decode itself is bounded by the thumbnailer.
@@ -105,7 +104,7 @@ ThumbnailService::Served ThumbnailService::generate(const MediaRecord& record,
     while (std::size_t got = in->read(buffer.data(), buffer.size())) {
       source.append(buffer.data(), got);
       if (source.size() > max_source_bytes_) {
-        throw http::MatrixError(413, "M_TOO_LARGE", "The media is too large to thumbnail");
+        throw errors::too_large("The media is too large to thumbnail");
       }
     }
   }
@@ -122,16 +121,15 @@ ThumbnailService::Served ThumbnailService::generate(const MediaRecord& record,
                                         {"error", e.what()}});
     switch (e.kind()) {
       case ThumbnailError::Kind::too_large:
-        throw http::MatrixError(413, "M_TOO_LARGE",
-                                "The image is too large to thumbnail (pixels or bytes)");
+        throw errors::too_large("The image is too large to thumbnail (pixels or bytes)");
       case ThumbnailError::Kind::not_image:
-        throw http::MatrixError(400, "M_UNKNOWN",
-                                "Cannot generate a thumbnail: the media is not a JPEG, PNG, GIF "
-                                "or WebP image");
+        throw errors::invalid("M_UNKNOWN",
+                              "Cannot generate a thumbnail: the media is not a JPEG, PNG, GIF "
+                              "or WebP image");
       case ThumbnailError::Kind::failed:
       default:
-        throw http::MatrixError(400, "M_UNKNOWN",
-                                "Cannot generate a thumbnail: the image could not be decoded");
+        throw errors::invalid("M_UNKNOWN",
+                              "Cannot generate a thumbnail: the image could not be decoded");
     }
   }
   seconds_.observe(

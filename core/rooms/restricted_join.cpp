@@ -1,6 +1,6 @@
 #include "rooms/restricted_join.h"
 
-#include "http/error.h"
+#include "errors/error.h"
 #include "matrix/ids.h"
 #include "matrix/power_levels.h"
 #include "storage/database.h"
@@ -17,8 +17,8 @@ namespace {
 /// by the PDU limit anyway; this bounds the query).
 constexpr std::size_t kMaxAllowRooms = 64;
 
-http::MatrixError refuse(const std::string& message) {
-  return http::MatrixError(403, "M_FORBIDDEN", message);
+errors::Error refuse(const std::string& message) {
+  return errors::forbidden(message);
 }
 
 /// The join rule's content when it is restricted or knock_restricted and the

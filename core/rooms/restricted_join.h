@@ -33,7 +33,7 @@ inline constexpr std::string_view kJoinAuthorisedVia = "join_authorised_via_user
 /// invited to or joined, checks the `allow` conditions (m.room_membership:
 /// the sender is joined to that room) and names the local joined user with
 /// the highest power level at or above the invite level.
-/// Throws http::MatrixError 403 M_FORBIDDEN when no condition is met or no
+/// Throws errors::forbidden (M_FORBIDDEN) when no condition is met or no
 /// local user can authorise the join. Anything else is left to the auth rules
 /// (a ban, an invite-only room, ...).
 void authorise_local_join(storage::Transaction& tx, const RoomInfo& room,

@@ -44,8 +44,8 @@ class RoomService {
   virtual ~RoomService() = default;
 
   /// Creates, authorizes and persists an event by `sender` in `room_id`.
-  /// A state event has a state_key (possibly ""). Throws http::MatrixError:
-  /// 403 M_FORBIDDEN when the authorization rules refuse it (nothing is
+  /// A state event has a state_key (possibly ""). Throws errors::Error:
+  /// forbidden (403 M_FORBIDDEN) when the authorization rules refuse it (nothing is
   /// stored) and for an unknown room, 400 M_BAD_JSON for content
   /// that is not valid for its type.
   virtual SentEvent send_event(const std::string& room_id, const std::string& sender,

@@ -1,6 +1,6 @@
 #include "rooms/room_service_impl.h"
 
-#include "http/error.h"
+#include "errors/error.h"
 #include "matrix/auth_rules.h"
 #include "matrix/canonical_json.h"
 #include "matrix/event_hash.h"
@@ -27,33 +27,33 @@ namespace {
 void check_content(const NewEvent& event) {
   std::string why;
   if (!matrix::is_canonical_compatible(event.content, &why)) {
-    throw http::MatrixError(400, "M_BAD_JSON", "Event content is not valid: " + why);
+    throw errors::invalid("M_BAD_JSON", "Event content is not valid: " + why);
   }
   if (event.type.empty() || event.type.size() > 255) {
-    throw http::MatrixError(400, "M_BAD_JSON", "Event type must be 1 to 255 bytes");
+    throw errors::invalid("M_BAD_JSON", "Event type must be 1 to 255 bytes");
   }
   if (event.state_key && event.state_key->size() > 255) {
-    throw http::MatrixError(400, "M_BAD_JSON", "State key must be at most 255 bytes");
+    throw errors::invalid("M_BAD_JSON", "State key must be at most 255 bytes");
   }
   // The type and state key are also stored as columns, which cannot hold a
   // NUL: "m.room.history_visibility\u0000" would be indexed as the real
   // history visibility while clients see another type (storage refuses it
   // too; this answers with the field's name).
   if (event.type.find('\0') != std::string::npos) {
-    throw http::MatrixError(400, "M_BAD_JSON", "Event type must not contain NUL (\\u0000)");
+    throw errors::invalid("M_BAD_JSON", "Event type must not contain NUL (\\u0000)");
   }
   if (event.state_key && event.state_key->find('\0') != std::string::npos) {
-    throw http::MatrixError(400, "M_BAD_JSON", "State key must not contain NUL (\\u0000)");
+    throw errors::invalid("M_BAD_JSON", "State key must not contain NUL (\\u0000)");
   }
   if (event.type == "m.room.member" && !event.state_key) {
-    throw http::MatrixError(400, "M_BAD_JSON", "m.room.member must be a state event");
+    throw errors::invalid("M_BAD_JSON", "m.room.member must be a state event");
   }
   // The state events the server interprets must have the shape it reads
   // (issue 10, finding 9): a malformed one would otherwise be stored and
   // misread by every later request.
   if (event.state_key) {
     if (auto why = matrix::invalid_state_content(event.type, event.content)) {
-      throw http::MatrixError(400, "M_BAD_JSON", *why);
+      throw errors::invalid("M_BAD_JSON", *why);
     }
   }
 }
@@ -76,7 +76,7 @@ SentEvent RoomServiceImpl::send(const std::string& room_id, const NewEvent& even
     auto room = load_room(tx, room_id, /*lock=*/true);
     // As for a room the sender is not in: whether a room exists is not
     // revealed to non-members (spec: 403 for send and state).
-    if (!room) throw http::MatrixError(403, "M_FORBIDDEN", "You are not in room " + room_id);
+    if (!room) throw errors::forbidden("You are not in room " + room_id);
     return send_in(tx, *room, event, wake_keys);
   });
   wake(wake_keys);
@@ -96,8 +96,8 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
                                    const NewEvent& event, std::vector<std::string>& wake_keys) {
   const matrix::RoomVersion* version = matrix::find_room_version(room.version);
   if (version == nullptr) {
-    throw http::MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION",
-                            "Room version " + room.version + " is not supported here");
+    throw errors::invalid("M_UNSUPPORTED_ROOM_VERSION",
+                          "Room version " + room.version + " is not supported here");
   }
   check_content(event);
 
@@ -166,7 +166,7 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
   }
   pdu["auth_events"] = auth_events;
   if (auto verdict = matrix::check_auth(pdu, state, *version); !verdict) {
-    throw http::MatrixError(403, "M_FORBIDDEN", verdict.reason);
+    throw errors::forbidden(verdict.reason);
   }
   // Only aliases of this room may be named canonical, whichever way the event
   // comes (PUT /state or createRoom's initial_state). After the auth check:
@@ -181,15 +181,14 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
   if (event.type == "m.room.redaction" && event.redacts) {
     target = load_event(tx, *event.redacts);
     if (!target || !target->pdu.contains("room_id") || target->pdu["room_id"] != room.room_id) {
-      throw http::MatrixError(404, "M_NOT_FOUND", "Unknown event " + *event.redacts);
+      throw errors::not_found("Unknown event " + *event.redacts);
     }
     if (target->sender() != event.sender) {
       auto levels_event = rooms::current_state_event(tx, room.room_id, "m.room.power_levels", "");
       auto levels = matrix::PowerLevels::parse(
           levels_event ? &levels_event->pdu["content"] : nullptr, room.creator);
       if (!levels || levels->user_level(event.sender) < levels->redact) {
-        throw http::MatrixError(403, "M_FORBIDDEN",
-                                "You don't have permission to redact other users' events");
+        throw errors::forbidden("You don't have permission to redact other users' events");
       }
     }
   }
@@ -200,8 +199,7 @@ SentEvent RoomServiceImpl::send_in(storage::Transaction& tx, const RoomInfo& roo
   const std::string event_id = matrix::compute_event_id(pdu, *version);
   const std::string text = matrix::canonical_json(pdu);
   if (text.size() > kMaxPduBytes) {
-    throw http::MatrixError(
-        413, "M_TOO_LARGE",
+    throw errors::too_large(
         fmt::format("Event is {} bytes; the limit is {}", text.size(), kMaxPduBytes));
   }
 

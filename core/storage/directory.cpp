@@ -1,6 +1,6 @@
 #include "storage/directory.h"
 
-#include "http/error.h"
+#include "errors/error.h"
 #include "matrix/ids.h"
 #include "storage/user_data.h"
 
@@ -56,8 +56,7 @@ bool insert_alias(Transaction& tx, std::string_view alias, std::string_view room
 void create_alias(Transaction& tx, std::string_view alias, std::string_view room_id,
                   std::string_view creator) {
   if (!insert_alias(tx, alias, room_id, creator)) {
-    throw http::MatrixError(400, "M_ROOM_IN_USE",
-                            fmt::format("Room alias {} already exists", alias));
+    throw errors::conflict("M_ROOM_IN_USE", fmt::format("Room alias {} already exists", alias));
   }
 }
 
@@ -83,9 +82,7 @@ namespace {
 // malformed parts are skipped.
 std::set<std::string> named_aliases(const nlohmann::json& content, bool strict) {
   std::set<std::string> out;
-  auto invalid = [](const std::string& what) {
-    return http::MatrixError(400, "M_INVALID_PARAM", what);
-  };
+  auto invalid = [](const std::string& what) { return errors::invalid("M_INVALID_PARAM", what); };
   if (!content.is_object()) {
     if (strict) throw invalid("m.room.canonical_alias content must be an object");
     return out;
@@ -132,8 +129,8 @@ void validate_canonical_alias(Transaction& tx, std::string_view room_id,
     if (current.contains(alias)) continue;
     auto mapping = get_alias(tx, alias);
     if (!mapping || mapping->room_id != room_id) {
-      throw http::MatrixError(400, "M_BAD_ALIAS",
-                              fmt::format("The alias '{}' does not point to this room", alias));
+      throw errors::invalid("M_BAD_ALIAS",
+                            fmt::format("The alias '{}' does not point to this room", alias));
     }
   }
 }

@@ -38,7 +38,7 @@ bool insert_alias(Transaction& tx, std::string_view alias, std::string_view room
                   std::string_view creator);
 
 /// For createRoom's room_alias_name: insert_alias(), but a taken alias throws
-/// http::MatrixError 400 M_ROOM_IN_USE (the spec's createRoom error), which
+/// errors::Error conflict M_ROOM_IN_USE (400, the spec's createRoom error), which
 /// aborts the caller's transaction and so the room creation.
 void create_alias(Transaction& tx, std::string_view alias, std::string_view room_id,
                   std::string_view creator);

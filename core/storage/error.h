@@ -1,7 +1,7 @@
 // StorageError: every failure that leaves core/storage.
 #pragma once
 
-#include "http/error.h"
+#include "errors/error.h"
 
 #include <stdexcept>
 #include <string>
@@ -28,11 +28,16 @@ enum class ErrorKind {
 
 std::string_view to_string(ErrorKind kind);
 
-class StorageError : public std::runtime_error {
+/// A domain error (errors::Error) of kind transient when retrying later may
+/// succeed, internal otherwise; the HTTP layer answers 503 M_UNKNOWN with
+/// Retry-After or 500. Its message names targets and SQL, so clients never
+/// read it (only the log does).
+class StorageError : public errors::Error {
  public:
   StorageError(ErrorKind kind, const std::string& message, bool transient,
                std::string sqlstate = {})
-      : std::runtime_error(message),
+      : errors::Error(transient ? errors::Kind::transient : errors::Kind::internal, "M_UNKNOWN",
+                      message, false),
         kind_(kind),
         transient_(transient),
         sqlstate_(std::move(sqlstate)) {}
@@ -40,6 +45,8 @@ class StorageError : public std::runtime_error {
   /// True for failures that may succeed when retried later (connection
   /// failures, timeouts, pool exhaustion); false for permanent ones.
   [[nodiscard]] bool transient() const noexcept { return transient_; }
+  /// What went wrong in storage terms (errors::Error::kind() is the
+  /// domain's: transient or internal).
   [[nodiscard]] ErrorKind kind() const noexcept { return kind_; }
   /// The PostgreSQL SQLSTATE when the server reported one, else empty.
   [[nodiscard]] const std::string& sqlstate() const noexcept { return sqlstate_; }
@@ -54,12 +61,13 @@ class StorageError : public std::runtime_error {
 
 /// A text parameter of a statement held a NUL byte (see
 /// detail::check_text_param). It is the request's fault, not the database's,
-/// so it is a MatrixError: the HTTP layer answers 400 M_INVALID_PARAM and the
-/// transaction rolls back with nothing written.
-class InvalidTextParameter : public http::MatrixError {
+/// so it is an invalid-input error: the HTTP layer answers 400
+/// M_INVALID_PARAM and the transaction rolls back with nothing written.
+class InvalidTextParameter : public errors::Error {
  public:
   InvalidTextParameter()
-      : http::MatrixError(400, "M_INVALID_PARAM", "Text values may not contain NUL (\\u0000)") {}
+      : errors::Error(errors::Kind::invalid, "M_INVALID_PARAM",
+                      "Text values may not contain NUL (\\u0000)") {}
 };
 
 }  // namespace eltrix::storage

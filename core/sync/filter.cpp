@@ -1,7 +1,7 @@
 #include "sync/filter.h"
 
+#include "errors/error.h"
 #include "http/body.h"
-#include "http/error.h"
 #include "matrix/ids.h"
 #include "storage/database.h"
 #include "storage/user_data.h"
@@ -169,8 +169,7 @@ json Filter::apply_event_fields(const json& event) const {
 namespace {
 
 [[noreturn]] void bad(const std::string& path, std::string_view expected) {
-  throw http::MatrixError(400, "M_BAD_JSON",
-                          fmt::format("filter field '{}' must be {}", path, expected));
+  throw errors::invalid("M_BAD_JSON", fmt::format("filter field '{}' must be {}", path, expected));
 }
 
 std::string join(const std::string& prefix, std::string_view key) {
@@ -301,7 +300,7 @@ std::optional<Filter> load_filter(storage::Database& db, const std::string& user
     json inline_filter;
     // parse_json bounds the nesting depth: the parameter is untrusted input.
     if (!http::parse_json(*param, inline_filter)) {
-      throw http::MatrixError(400, "M_NOT_JSON", "the filter parameter is not valid JSON");
+      throw errors::invalid("M_NOT_JSON", "the filter parameter is not valid JSON");
     }
     return parse_filter(inline_filter);
   }
@@ -309,7 +308,7 @@ std::optional<Filter> load_filter(storage::Database& db, const std::string& user
   const char* end = param->data() + param->size();
   auto [ptr, ec] = std::from_chars(param->data(), end, filter_id);
   if (ec != std::errc() || ptr != end || filter_id < 0) {
-    throw http::MatrixError(400, "M_INVALID_PARAM", "No such filter");
+    throw errors::invalid("M_INVALID_PARAM", "No such filter");
   }
   auto lookup = [&](storage::Transaction& tx) {
     return storage::find_filter(tx, user_id, filter_id);
@@ -318,10 +317,10 @@ std::optional<Filter> load_filter(storage::Database& db, const std::string& user
   // The upload may not have reached the replica yet; filters never change,
   // so only a miss needs the primary.
   if (!text) text = db.write(lookup);
-  if (!text) throw http::MatrixError(400, "M_INVALID_PARAM", "No such filter");
+  if (!text) throw errors::invalid("M_INVALID_PARAM", "No such filter");
   json stored;
   if (!http::parse_json(*text, stored)) {
-    throw http::MatrixError(500, "M_UNKNOWN", "stored filter is corrupt");
+    throw errors::internal("stored filter is corrupt");
   }
   return parse_filter(stored);
 }

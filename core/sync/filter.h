@@ -99,7 +99,7 @@ struct Filter {
 /// Validates `json` against the Filter schema and parses it. Unknown keys are
 /// ignored (the spec lets filters grow); known keys of the wrong type, room
 /// or user IDs that are not valid, and negative limits throw
-/// http::MatrixError 400 M_BAD_JSON naming the field ("room.timeline.limit").
+/// errors::Error invalid M_BAD_JSON naming the field ("room.timeline.limit").
 Filter parse_filter(const nlohmann::json& json);
 
 /// Splits a dot-separated property path into its property names (spec

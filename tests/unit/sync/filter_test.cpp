@@ -1,9 +1,8 @@
 #include "sync/filter.h"
-#include "http/error.h"
+#include "http/error_mapping.h"
 
 #include <catch2/catch.hpp>
 
-using eltrix::http::MatrixError;
 using namespace eltrix::sync;
 using nlohmann::json;
 
@@ -13,8 +12,8 @@ namespace {
 std::pair<std::string, std::string> rejection(const json& filter) {
   try {
     (void)parse_filter(filter);
-  } catch (const MatrixError& e) {
-    CHECK(e.status() == 400);
+  } catch (const eltrix::errors::Error& e) {
+    CHECK(eltrix::http::status_of(e) == 400);
     return {e.errcode(), e.what()};
   }
   FAIL("parse_filter accepted " << filter.dump());
