@@ -57,7 +57,7 @@ void add_account_data_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/_matrix/client/v3/user/{userId}/account_data/{type}",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"), kOthersData);
                return get_data(ctx, user_id, "", require_account_data_type(req.path_param("type")));
              });
@@ -65,7 +65,7 @@ void add_account_data_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", "/_matrix/client/v3/user/{userId}/account_data/{type}",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string user_id = require_self(who, req.path_param("userId"), kOthersData);
         return put_data(ctx, req, user_id, "", require_account_data_type(req.path_param("type")));
       },
@@ -73,7 +73,7 @@ void add_account_data_routes(http::Router& router, Context& ctx) {
 
   router.add("GET", "/_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type}",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"), kOthersData);
                std::string room_id = require_room_id(req.path_param("roomId"));
                return get_data(ctx, user_id, room_id,
@@ -83,7 +83,7 @@ void add_account_data_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", "/_matrix/client/v3/user/{userId}/rooms/{roomId}/account_data/{type}",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string user_id = require_self(who, req.path_param("userId"), kOthersData);
         std::string room_id = require_room_id(req.path_param("roomId"));
         return put_data(ctx, req, user_id, room_id,

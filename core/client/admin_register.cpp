@@ -136,9 +136,12 @@ http::Response post_register(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_admin_register_routes(http::Router& router, Context& ctx) {
-  router.add("GET", kPath, [&ctx](http::Request& req) { return get_nonce(ctx, req); });
+  // Authenticated by the shared secret's HMAC, not an access token: this is
+  // how the first admin is made.
+  router.add("GET", kPath, [&ctx](http::Request& req) { return get_nonce(ctx, req); },
+             {.auth = http::Auth::none});
   router.add("POST", kPath, [&ctx](http::Request& req) { return post_register(ctx, req); },
-             {.body = http::BodyMode::json});
+             {.body = http::BodyMode::json, .auth = http::Auth::none});
 }
 
 }  // namespace eltrix::client

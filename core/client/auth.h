@@ -11,12 +11,9 @@ namespace eltrix::client {
 
 struct Context;
 
-/// The authenticated user and device behind an access token.
-struct Requester {
-  std::string user_id;
-  std::string device_id;
-  bool admin = false;
-};
+/// The authenticated user and device behind an access token (the route
+/// option http::RouteOptions::auth puts it in the request).
+using Requester = http::Requester;
 
 /// Resolves access tokens to Requesters, caching lookups through the cache
 /// plugin; logout invalidates the cache entry so it takes effect at once.

@@ -56,7 +56,7 @@ std::vector<InitialState> parse_initial_state(const nlohmann::json& body) {
 }
 
 http::Response create_room(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   // Before any work: a room costs a dozen events and their state.
   if (auto limited = rate_limited(ctx, RateLimitedAction::create_room, who.user_id)) {
     return *limited;

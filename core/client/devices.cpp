@@ -73,7 +73,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
   // Reads go to the primary: right after renaming or deleting a device the
   // client reads the list back, and a lagging replica would undo its change.
   router.add("GET", "/_matrix/client/v3/devices", [&ctx](http::Request& req) {
-    const Requester requester = ctx.auth.authenticate(req);
+    const Requester& requester = req.requester();
     auto devices = ctx.db.write(
         [&](storage::Transaction& tx) { return storage::list_devices(tx, requester.user_id); });
     nlohmann::json list = nlohmann::json::array();
@@ -82,7 +82,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
   });
 
   router.add("GET", "/_matrix/client/v3/devices/{deviceId}", [&ctx](http::Request& req) {
-    const Requester requester = ctx.auth.authenticate(req);
+    const Requester& requester = req.requester();
     const std::string device_id(req.path_param("deviceId"));
     auto device = ctx.db.write([&](storage::Transaction& tx) {
       return storage::find_device(tx, requester.user_id, device_id);
@@ -93,7 +93,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
 
   router.add("PUT", "/_matrix/client/v3/devices/{deviceId}",
              [&ctx](http::Request& req) {
-               const Requester requester = ctx.auth.authenticate(req);
+               const Requester& requester = req.requester();
                const std::string device_id(req.path_param("deviceId"));
                const auto display_name = optional_string(req.json(), "display_name");
                if (display_name && display_name->size() > 512) {
@@ -114,7 +114,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
 
   router.add("DELETE", "/_matrix/client/v3/devices/{deviceId}",
              [&ctx](http::Request& req) {
-               const Requester requester = ctx.auth.authenticate(req);
+               const Requester& requester = req.requester();
                const std::string device_id(req.path_param("deviceId"));
                // The session is bound to this device: authenticating the deletion
                // of one device must not authorise deleting another.
@@ -125,7 +125,7 @@ void add_device_routes(http::Router& router, Context& ctx) {
 
   router.add("POST", "/_matrix/client/v3/delete_devices",
              [&ctx](http::Request& req) {
-               const Requester requester = ctx.auth.authenticate(req);
+               const Requester& requester = req.requester();
                const nlohmann::json& body = req.json();
                const nlohmann::json* devices = optional_array(body, "devices");
                if (devices == nullptr) {

@@ -2,6 +2,7 @@
 
 #include "client/auth.h"
 #include "client/json_body.h"
+#include "errors/error.h"
 #include "log/log.h"
 #include "matrix/ids.h"
 #include "matrix/power_levels.h"
@@ -48,7 +49,7 @@ bool can_manage_directory(storage::Transaction& tx, std::string_view room_id,
 }
 
 http::Response put_alias(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string alias = path_alias(req);
   if (!is_local_alias(alias, ctx)) {
     throw invalid_param(fmt::format("Room alias must be on this server ({})", ctx.server_name));
@@ -107,7 +108,7 @@ void unpublish_alias(Context& ctx, const std::string& room_id, const std::string
   static const log::Logger logger("client");
   try {
     ctx.rooms.send_event(room_id, user_id, std::string(kCanonicalAlias), content, "");
-  } catch (const http::MatrixError& e) {
+  } catch (const errors::Error& e) {
     logger.info("alias deleted; canonical alias event left as it is",
                 {{"room_id", room_id}, {"alias", alias}, {"reason", e.what()}});
   } catch (const std::exception& e) {
@@ -119,7 +120,7 @@ void unpublish_alias(Context& ctx, const std::string& room_id, const std::string
 }
 
 http::Response delete_alias(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string alias = path_alias(req);
   const std::string room_id = ctx.db.write([&](storage::Transaction& tx) {
     auto mapping = storage::get_alias(tx, alias);
@@ -140,7 +141,7 @@ http::Response delete_alias(Context& ctx, http::Request& req) {
 }
 
 http::Response get_room_aliases(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id(req.path_param("roomId"));
   if (!matrix::is_valid_room_id(room_id)) throw invalid_param("Room ID invalid");
   auto aliases = ctx.db.write([&](storage::Transaction& tx) {
@@ -167,7 +168,7 @@ http::Response get_visibility(Context& ctx, http::Request& req) {
 }
 
 http::Response put_visibility(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id(req.path_param("roomId"));
   // The spec's default when the body leaves it out.
   const std::string visibility = optional_string(req.json(), "visibility").value_or("public");
@@ -191,13 +192,15 @@ void add_directory_routes(http::Router& router, Context& ctx) {
   const std::string alias_path = "/_matrix/client/v3/directory/room/{roomAlias}";
   router.add("PUT", alias_path, [&ctx](http::Request& req) { return put_alias(ctx, req); },
              {.body = http::BodyMode::json});
-  router.add("GET", alias_path, [&ctx](http::Request& req) { return get_alias(ctx, req); });
+  router.add("GET", alias_path, [&ctx](http::Request& req) { return get_alias(ctx, req); },
+             {.auth = http::Auth::none});
   router.add("DELETE", alias_path, [&ctx](http::Request& req) { return delete_alias(ctx, req); });
   router.add("GET", "/_matrix/client/v3/rooms/{roomId}/aliases",
              [&ctx](http::Request& req) { return get_room_aliases(ctx, req); });
 
   const std::string list_path = "/_matrix/client/v3/directory/list/room/{roomId}";
-  router.add("GET", list_path, [&ctx](http::Request& req) { return get_visibility(ctx, req); });
+  router.add("GET", list_path, [&ctx](http::Request& req) { return get_visibility(ctx, req); },
+             {.auth = http::Auth::none});
   router.add("PUT", list_path, [&ctx](http::Request& req) { return put_visibility(ctx, req); },
              {.body = http::BodyMode::json});
 }

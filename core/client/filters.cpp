@@ -13,7 +13,7 @@ namespace eltrix::client {
 void add_filter_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/_matrix/client/v3/user/{userId}/filter",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"),
                                                   "Cannot create filters for other users");
                // Validated now so that a later /sync never meets a broken filter.
@@ -30,7 +30,7 @@ void add_filter_routes(http::Router& router, Context& ctx) {
 
   router.add(
       "GET", "/_matrix/client/v3/user/{userId}/filter/{filterId}", [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string user_id =
             require_self(who, req.path_param("userId"), "Cannot get filters for other users");
         auto param = req.path_param("filterId");

@@ -56,10 +56,13 @@ nlohmann::json login_response(const std::string& user_id, const std::string& ser
 }
 
 void add_login_routes(http::Router& router, Context& ctx) {
-  router.add("GET", "/_matrix/client/v3/login", [](http::Request&) {
-    return http::Response::json(
-        200, nlohmann::json{{"flows", nlohmann::json::array({{{"type", kPasswordLogin}}})}});
-  });
+  router.add("GET", "/_matrix/client/v3/login",
+             [](http::Request&) {
+               return http::Response::json(
+                   200,
+                   nlohmann::json{{"flows", nlohmann::json::array({{{"type", kPasswordLogin}}})}});
+             },
+             {.auth = http::Auth::none});
 
   router.add(
       "POST", "/_matrix/client/v3/login",
@@ -106,7 +109,7 @@ void add_login_routes(http::Router& router, Context& ctx) {
         logger().info("logged in", {{"user_id", *user_id}, {"device_id", issued.device_id}});
         return http::Response::json(200, login_response(*user_id, ctx.server_name, issued));
       },
-      {.body = http::BodyMode::json});
+      {.body = http::BodyMode::json, .auth = http::Auth::none});
 }
 
 }  // namespace eltrix::client

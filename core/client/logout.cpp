@@ -19,7 +19,7 @@ const log::Logger& logger() {
 void add_logout_routes(http::Router& router, Context& ctx) {
   // BodyMode::none: clients send "{}" or nothing at all, and neither matters.
   router.add("POST", "/_matrix/client/v3/logout", [&ctx](http::Request& req) {
-    const Requester requester = ctx.auth.authenticate(req);
+    const Requester& requester = req.requester();
     auto revoked = ctx.db.write([&](storage::Transaction& tx) {
       return storage::delete_devices(tx, requester.user_id, {requester.device_id});
     });
@@ -30,7 +30,7 @@ void add_logout_routes(http::Router& router, Context& ctx) {
   });
 
   router.add("POST", "/_matrix/client/v3/logout/all", [&ctx](http::Request& req) {
-    const Requester requester = ctx.auth.authenticate(req);
+    const Requester& requester = req.requester();
     auto revoked = ctx.db.write([&](storage::Transaction& tx) {
       return storage::delete_all_devices(tx, requester.user_id);
     });

@@ -8,15 +8,14 @@
 namespace eltrix::client {
 
 namespace {
-http::Response media_config(Context& ctx, http::Request& req) {
-  (void)ctx.auth.authenticate(req);
+http::Response media_config(Context& ctx) {
   return http::Response::json(
       200, nlohmann::json{{"m.upload.size", ctx.media.settings().max_upload_bytes}});
 }
 }  // namespace
 
 void add_media_config_routes(http::Router& router, Context& ctx) {
-  const auto handler = [&ctx](http::Request& req) { return media_config(ctx, req); };
+  const auto handler = [&ctx](http::Request&) { return media_config(ctx); };
   router.add("GET", "/_matrix/client/v1/media/config", handler);
   if (!media_legacy_endpoints(ctx)) return;
   router.add("GET", "/_matrix/media/v3/config", handler);

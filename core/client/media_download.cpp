@@ -47,8 +47,7 @@ http::Response download_response(Context& ctx, const std::string& server,
   return out;
 }
 
-http::Response download(Context& ctx, http::Request& req, bool authenticated, bool named) {
-  if (authenticated) (void)ctx.auth.authenticate(req);
+http::Response download(Context& ctx, http::Request& req, bool named) {
   std::string server(req.path_param("serverName"));
   std::string media_id(req.path_param("mediaId"));
   std::string file_name;
@@ -76,16 +75,17 @@ bool media_legacy_endpoints(const Context& ctx) {
 
 void add_media_download_routes(http::Router& router, Context& ctx) {
   const std::string v1 = "/_matrix/client/v1/media/download/{serverName}/{mediaId}";
-  router.add("GET", v1, [&ctx](http::Request& req) { return download(ctx, req, true, false); });
+  router.add("GET", v1, [&ctx](http::Request& req) { return download(ctx, req, false); });
   router.add("GET", v1 + "/{fileName}",
-             [&ctx](http::Request& req) { return download(ctx, req, true, true); });
+             [&ctx](http::Request& req) { return download(ctx, req, true); });
   if (!media_legacy_endpoints(ctx)) return;
   for (const char* prefix : {"/_matrix/media/v3", "/_matrix/media/r0"}) {
     const std::string legacy = std::string(prefix) + "/download/{serverName}/{mediaId}";
-    router.add("GET", legacy,
-               [&ctx](http::Request& req) { return download(ctx, req, false, false); });
+    router.add("GET", legacy, [&ctx](http::Request& req) { return download(ctx, req, false); },
+               {.auth = http::Auth::none});
     router.add("GET", legacy + "/{fileName}",
-               [&ctx](http::Request& req) { return download(ctx, req, false, true); });
+               [&ctx](http::Request& req) { return download(ctx, req, true); },
+               {.auth = http::Auth::none});
   }
 }
 

@@ -42,8 +42,7 @@ media::ThumbnailMethod method(const http::Request& req) {
   throw http::MatrixError(400, "M_INVALID_PARAM", "method must be 'crop' or 'scale'");
 }
 
-http::Response thumbnail(Context& ctx, http::Request& req, bool authenticated) {
-  if (authenticated) (void)ctx.auth.authenticate(req);
+http::Response thumbnail(Context& ctx, http::Request& req) {
   const int width = dimension(req, "width");
   const int height = dimension(req, "height");
   const media::ThumbnailMethod how = method(req);
@@ -62,11 +61,12 @@ http::Response thumbnail(Context& ctx, http::Request& req, bool authenticated) {
 
 void add_media_thumbnail_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/_matrix/client/v1/media/thumbnail/{serverName}/{mediaId}",
-             [&ctx](http::Request& req) { return thumbnail(ctx, req, true); });
+             [&ctx](http::Request& req) { return thumbnail(ctx, req); });
   if (!media_legacy_endpoints(ctx)) return;
   for (const char* prefix : {"/_matrix/media/v3", "/_matrix/media/r0"}) {
     router.add("GET", std::string(prefix) + "/thumbnail/{serverName}/{mediaId}",
-               [&ctx](http::Request& req) { return thumbnail(ctx, req, false); });
+               [&ctx](http::Request& req) { return thumbnail(ctx, req); },
+               {.auth = http::Auth::none});
   }
 }
 

@@ -56,7 +56,7 @@ std::string content_uri(const Context& ctx, std::string_view media_id) {
 }
 
 http::Response upload(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const media::UploadRequest request = upload_request(req, who);
   media::UploadSource body(req.body_stream(), [&req] { return req.body_too_large(); });
   const std::string media_id = ctx.media.upload(request, body);
@@ -64,7 +64,7 @@ http::Response upload(Context& ctx, http::Request& req) {
 }
 
 http::Response create(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   auto created = ctx.media.create(who.user_id);
   return http::Response::json(200,
                               nlohmann::json{{"content_uri", content_uri(ctx, created.media_id)},
@@ -72,7 +72,7 @@ http::Response create(Context& ctx, http::Request& req) {
 }
 
 http::Response upload_to(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const media::UploadRequest request = upload_request(req, who);
   media::UploadSource body(req.body_stream(), [&req] { return req.body_too_large(); });
   ctx.media.upload_pending(request, req.path_param("serverName"), req.path_param("mediaId"), body);

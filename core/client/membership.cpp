@@ -62,7 +62,7 @@ std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
 }
 
 http::Response join(Context& ctx, http::Request& req, const std::string& room_id) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   if (auto limited = rate_limited(ctx, RateLimitedAction::join, who.user_id)) return *limited;
   send_membership(ctx, who, room_id, who.user_id, "join", req.json());
   return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
@@ -71,7 +71,7 @@ http::Response join(Context& ctx, http::Request& req, const std::string& room_id
 /// invite, kick, ban, unban: {user_id, reason?}
 http::Response act_on_user(Context& ctx, http::Request& req, const std::string& membership,
                            bool unban = false) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   // Each is an event in the room, like a /send.
   if (auto limited = rate_limited(ctx, RateLimitedAction::send, who.user_id)) return *limited;
   const std::string room_id = room_id_param(req);
@@ -84,7 +84,7 @@ http::Response act_on_user(Context& ctx, http::Request& req, const std::string& 
 }
 
 http::Response leave(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   auto current = room_service(ctx).db().read(
       [&](storage::Transaction& tx) { return rooms::membership_of(tx, room_id, who.user_id); });
@@ -98,7 +98,7 @@ http::Response leave(Context& ctx, http::Request& req) {
 }
 
 http::Response forget(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   room_service(ctx).db().write([&](storage::Transaction& tx) {
     auto current = rooms::membership_of(tx, room_id, who.user_id);
@@ -113,13 +113,13 @@ http::Response forget(Context& ctx, http::Request& req) {
 }
 
 http::Response joined_rooms(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   return http::Response::json(
       200, nlohmann::json{{"joined_rooms", ctx.rooms.joined_rooms(who.user_id)}});
 }
 
 http::Response members(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const auto membership = req.query("membership");
   const auto not_membership = req.query("not_membership");
@@ -157,7 +157,7 @@ http::Response members(Context& ctx, http::Request& req) {
 }
 
 http::Response joined_members(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   auto joined = room_service(ctx).db().read([&](storage::Transaction& tx) {
     require_joined(tx, room_id, who.user_id);

@@ -167,7 +167,7 @@ std::size_t PresenceSweeper::sweep_once() {
 
 void add_presence_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/_matrix/client/v3/presence/{userId}/status", [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     std::string user_id = require_user_id(req.path_param("userId"));
     struct Found {
       bool visible = false;
@@ -192,7 +192,7 @@ void add_presence_routes(http::Router& router, Context& ctx) {
 
   router.add("PUT", "/_matrix/client/v3/presence/{userId}/status",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"),
                                                   "Cannot set the presence of another user");
                std::string state = require_string(req.json(), "presence");

@@ -6,6 +6,7 @@
 #include "client/user_data_common.h"
 #include "config/client_keys.h"
 #include "config/config.h"
+#include "errors/error.h"
 #include "log/log.h"
 #include "notify/notifier.h"
 #include "rooms/room_service.h"
@@ -65,7 +66,7 @@ struct ProfileReadPolicy {
 storage::Profile readable_profile(Context& ctx, const ProfileReadPolicy& policy, http::Request& req,
                                   const std::string& user_id) {
   if (policy.require_auth || policy.shared_rooms_only) {
-    const Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();  // the route required a token (read_auth)
     // A replica may serve this; the requester's own joins are read-your-writes.
     if (policy.shared_rooms_only && who.user_id != user_id &&
         !ctx.db.read(
@@ -165,7 +166,7 @@ std::size_t propagate_to(Context& ctx, const std::string& user_id,
       }
       ctx.rooms.send_event(room_id, user_id, "m.room.member", content, user_id);
       ++updated;
-    } catch (const http::MatrixError& e) {
+    } catch (const errors::Error& e) {
       logger().warn("profile not propagated to a room", {{"user_id", user_id},
                                                          {"room_id", room_id},
                                                          {"errcode", e.errcode()},
@@ -216,36 +217,46 @@ void add_profile_routes(http::Router& router, Context& ctx) {
   const ProfileReadPolicy policy{
       .require_auth = ctx.config.get_bool(config::keys::kProfileRequireAuth, false),
       .shared_rooms_only = ctx.config.get_bool(config::keys::kProfileLimitToSharedRooms, false)};
-  router.add("GET", "/_matrix/client/v3/profile/{userId}", [&ctx, policy](http::Request& req) {
-    std::string user_id = require_user_id(req.path_param("userId"));
-    auto profile = readable_profile(ctx, policy, req, user_id);
-    nlohmann::json out = nlohmann::json::object();
-    if (profile.displayname) out["displayname"] = *profile.displayname;
-    if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
-    return http::Response::json(200, out);
-  });
+  const http::RouteOptions read_auth{.auth = policy.require_auth || policy.shared_rooms_only
+                                                 ? http::Auth::required
+                                                 : http::Auth::none};
+  router.add(
+      "GET", "/_matrix/client/v3/profile/{userId}",
+      [&ctx, policy](http::Request& req) {
+        std::string user_id = require_user_id(req.path_param("userId"));
+        auto profile = readable_profile(ctx, policy, req, user_id);
+        nlohmann::json out = nlohmann::json::object();
+        if (profile.displayname) out["displayname"] = *profile.displayname;
+        if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
+        return http::Response::json(200, out);
+      },
+      read_auth);
 
-  router.add("GET", "/_matrix/client/v3/profile/{userId}/displayname",
-             [&ctx, policy](http::Request& req) {
-               std::string user_id = require_user_id(req.path_param("userId"));
-               auto profile = readable_profile(ctx, policy, req, user_id);
-               nlohmann::json out = nlohmann::json::object();
-               if (profile.displayname) out["displayname"] = *profile.displayname;
-               return http::Response::json(200, out);
-             });
+  router.add(
+      "GET", "/_matrix/client/v3/profile/{userId}/displayname",
+      [&ctx, policy](http::Request& req) {
+        std::string user_id = require_user_id(req.path_param("userId"));
+        auto profile = readable_profile(ctx, policy, req, user_id);
+        nlohmann::json out = nlohmann::json::object();
+        if (profile.displayname) out["displayname"] = *profile.displayname;
+        return http::Response::json(200, out);
+      },
+      read_auth);
 
-  router.add("GET", "/_matrix/client/v3/profile/{userId}/avatar_url",
-             [&ctx, policy](http::Request& req) {
-               std::string user_id = require_user_id(req.path_param("userId"));
-               auto profile = readable_profile(ctx, policy, req, user_id);
-               nlohmann::json out = nlohmann::json::object();
-               if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
-               return http::Response::json(200, out);
-             });
+  router.add(
+      "GET", "/_matrix/client/v3/profile/{userId}/avatar_url",
+      [&ctx, policy](http::Request& req) {
+        std::string user_id = require_user_id(req.path_param("userId"));
+        auto profile = readable_profile(ctx, policy, req, user_id);
+        nlohmann::json out = nlohmann::json::object();
+        if (profile.avatar_url) out["avatar_url"] = *profile.avatar_url;
+        return http::Response::json(200, out);
+      },
+      read_auth);
 
   router.add("PUT", "/_matrix/client/v3/profile/{userId}/displayname",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"),
                                                   "Cannot set the display name of another user");
                if (auto limited = rate_limited(ctx, RateLimitedAction::profile, who.user_id)) {
@@ -269,7 +280,7 @@ void add_profile_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", "/_matrix/client/v3/profile/{userId}/avatar_url",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string user_id =
             require_self(who, req.path_param("userId"), "Cannot set the avatar of another user");
         if (auto limited = rate_limited(ctx, RateLimitedAction::profile, who.user_id)) {

@@ -152,7 +152,6 @@ http::Response get_public_rooms(Context& ctx, http::Request& req) {
 }
 
 http::Response post_public_rooms(Context& ctx, http::Request& req) {
-  (void)ctx.auth.authenticate(req);
   check_server(ctx, req);
   const auto& body = req.json();
   storage::PublicRoomsQuery query;
@@ -205,7 +204,8 @@ http::Response post_public_rooms(Context& ctx, http::Request& req) {
 
 void add_public_rooms_routes(http::Router& router, Context& ctx) {
   const std::string path = "/_matrix/client/v3/publicRooms";
-  router.add("GET", path, [&ctx](http::Request& req) { return get_public_rooms(ctx, req); });
+  router.add("GET", path, [&ctx](http::Request& req) { return get_public_rooms(ctx, req); },
+             {.auth = http::Auth::none});
   router.add("POST", path, [&ctx](http::Request& req) { return post_public_rooms(ctx, req); },
              {.body = http::BodyMode::json});
 }

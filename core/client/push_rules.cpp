@@ -123,17 +123,17 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
   // The pattern ends in '/', so its last segment is a literal empty one:
   // exactly the path the spec names (and matrix-js-sdk calls).
   router.add("GET", base, [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     return http::Response::json(200, load_rules(ctx, who.user_id));
   });
 
   router.add("GET", base + "global/", [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     return http::Response::json(200, load_rules(ctx, who.user_id).at("global"));
   });
 
   router.add("GET", rule, [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     RulePath path = rule_path(req);
     const json rules = load_rules(ctx, who.user_id);
     return http::Response::json(200, require_rule(rules, path));
@@ -142,7 +142,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", rule,
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         RulePath path = rule_path(req);
         json new_rule = translating([&] {
           matrix::check_user_rule_id(path.kind, path.rule_id);
@@ -158,7 +158,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
       json_body);
 
   router.add("DELETE", rule, [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     RulePath path = rule_path(req);
     update_rules(ctx, who.user_id, [&](json& rules) {
       require_rule(rules, path);
@@ -172,7 +172,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
   });
 
   router.add("GET", rule + "/enabled", [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     RulePath path = rule_path(req);
     const json rules = load_rules(ctx, who.user_id);
     return http::Response::json(200, {{"enabled", require_rule(rules, path).at("enabled")}});
@@ -181,7 +181,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", rule + "/enabled",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         RulePath path = rule_path(req);
         auto enabled = optional_bool(req.json(), "enabled");
         if (!enabled) throw http::MatrixError(400, "M_MISSING_PARAM", "'enabled' is required");
@@ -192,7 +192,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
       json_body);
 
   router.add("GET", rule + "/actions", [&ctx](http::Request& req) {
-    Requester who = ctx.auth.authenticate(req);
+    const Requester& who = req.requester();
     RulePath path = rule_path(req);
     const json rules = load_rules(ctx, who.user_id);
     return http::Response::json(200, {{"actions", require_rule(rules, path).at("actions")}});
@@ -201,7 +201,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", rule + "/actions",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         RulePath path = rule_path(req);
         const json& body = req.json();
         auto it = body.find("actions");

@@ -80,7 +80,7 @@ void set_read_markers(Context& ctx, const std::string& user_id, const std::strin
 void add_read_marker_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/_matrix/client/v3/rooms/{roomId}/read_markers",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string room_id = require_room_id(req.path_param("roomId"));
                ReadMarkers markers;
                markers.fully_read = optional_string(req.json(), "m.fully_read");

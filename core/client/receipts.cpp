@@ -11,7 +11,7 @@ void add_receipt_routes(http::Router& router, Context& ctx) {
   router.add(
       "POST", "/_matrix/client/v3/rooms/{roomId}/receipt/{receiptType}/{eventId}",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string room_id = require_room_id(req.path_param("roomId"));
         std::string type(req.path_param("receiptType"));
         std::string event_id(req.path_param("eventId"));

@@ -153,11 +153,13 @@ http::Response get_token_validity(Context& ctx, http::Request& req) {
 void add_register_routes(http::Router& router, Context& ctx) {
   router.add("POST", "/_matrix/client/v3/register",
              [&ctx](http::Request& req) { return post_register(ctx, req); },
-             {.body = http::BodyMode::json});
+             {.body = http::BodyMode::json, .auth = http::Auth::none});
   router.add("GET", "/_matrix/client/v3/register/available",
-             [&ctx](http::Request& req) { return get_available(ctx, req); });
+             [&ctx](http::Request& req) { return get_available(ctx, req); },
+             {.auth = http::Auth::none});
   router.add("GET", "/_matrix/client/v1/register/m.login.registration_token/validity",
-             [&ctx](http::Request& req) { return get_token_validity(ctx, req); });
+             [&ctx](http::Request& req) { return get_token_validity(ctx, req); },
+             {.auth = http::Auth::none});
 }
 
 }  // namespace eltrix::client

@@ -34,7 +34,7 @@ std::string txn_id_param(const http::Request& req) {
 }
 
 http::Response send_message(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
   rooms::NewEvent event{.type = std::string(req.path_param("eventType")),
@@ -52,7 +52,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
 }
 
 http::Response redact(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
   nlohmann::json content = nlohmann::json::object();
@@ -68,7 +68,7 @@ http::Response redact(Context& ctx, http::Request& req) {
 }
 
 http::Response get_event(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string event_id = event_id_param(req);
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
@@ -151,7 +151,7 @@ nlohmann::json lazy_members(storage::Transaction& tx, const std::string& room_id
 }
 
 http::Response messages(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string dir = req.query("dir").value_or("b");
   if (dir != "b" && dir != "f") throw invalid_param("'dir' must be 'b' or 'f'");
@@ -200,7 +200,7 @@ http::Response messages(Context& ctx, http::Request& req) {
 }
 
 http::Response context(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string event_id = event_id_param(req);
   const std::size_t limit = limit_param(req);

@@ -25,7 +25,7 @@ std::vector<rooms::StoredEvent> visible_state(storage::Transaction& tx, const st
 }
 
 http::Response get_all_state(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const auto now = rooms::now_ms();
   auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
@@ -39,7 +39,7 @@ http::Response get_all_state(Context& ctx, http::Request& req) {
 }
 
 http::Response get_state(Context& ctx, http::Request& req, const std::string& state_key) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string type(req.path_param("eventType"));
   const bool full_event = req.query("format").value_or("content") == "event";
@@ -57,7 +57,7 @@ http::Response get_state(Context& ctx, http::Request& req, const std::string& st
 }
 
 http::Response put_state(Context& ctx, http::Request& req, const std::string& state_key) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string type(req.path_param("eventType"));
   ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);

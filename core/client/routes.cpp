@@ -20,6 +20,7 @@
 #include "client/register.h"
 #include "client/room_events.h"
 #include "client/room_state.h"
+#include "client/route_auth.h"
 #include "client/sync.h"
 #include "client/tags.h"
 #include "client/typing_impl.h"
@@ -96,11 +97,14 @@ http::Handler in_read_scope(http::Handler handler) {
 
 void add_client_routes(http::Router& router, Context& ctx) {
   // Registered on a staging router first, then copied with each handler
-  // wrapped, so no area has to remember the scope.
+  // wrapped, so no area has to remember the scope or check the token.
   http::Router staged;
   add_routes_of_every_area(staged, ctx);
   for (const auto& route : staged.routes()) {
-    router.add(route.method, route.pattern, in_read_scope(route.handler), route.options);
+    // The scope first: authenticating names the user in it.
+    router.add(route.method, route.pattern,
+               in_read_scope(with_route_auth(route.options.auth, ctx.auth, route.handler)),
+               route.options);
   }
 }
 

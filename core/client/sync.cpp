@@ -5,6 +5,7 @@
 #include "client/typing.h"
 #include "config/client_keys.h"
 #include "config/config.h"
+#include "errors/error.h"
 #include "http/deferred.h"
 #include "log/log.h"
 #include "notify/notifier.h"
@@ -111,6 +112,11 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
       if (!result->empty) ctx_.db.advance_user(request_.who.user_id, seen);
     } catch (const http::MatrixError& e) {
       failure = http::Response::error(e);
+    } catch (const errors::Error& e) {
+      // A stored filter that went bad, or the database going away (503).
+      logger().warn("sync rebuild failed",
+                    {{"user_id", request_.who.user_id}, {"error", e.what()}});
+      failure = http::Response::error(e);
     } catch (const std::exception& e) {
       logger().warn("sync rebuild failed",
                     {{"user_id", request_.who.user_id}, {"error", e.what()}});
@@ -162,7 +168,7 @@ std::int64_t timeout_param(const http::Request& req, std::int64_t max) {
 }
 
 http::Response sync_handler(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   sync::SyncRequest request{.who = who};
   if (auto since = req.query("since")) {
     request.since = sync::parse_sync_token(*since);

@@ -53,7 +53,7 @@ void update_tags(Context& ctx, const std::string& user_id, const std::string& ro
 void add_tag_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/_matrix/client/v3/user/{userId}/rooms/{roomId}/tags",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"), kOthersTags);
                std::string room_id = require_room_id(req.path_param("roomId"));
                auto stored = read_own(ctx, [&](storage::Transaction& tx) {
@@ -65,7 +65,7 @@ void add_tag_routes(http::Router& router, Context& ctx) {
   router.add(
       "PUT", "/_matrix/client/v3/user/{userId}/rooms/{roomId}/tags/{tag}",
       [&ctx](http::Request& req) {
-        Requester who = ctx.auth.authenticate(req);
+        const Requester& who = req.requester();
         std::string user_id = require_self(who, req.path_param("userId"), kOthersTags);
         std::string room_id = require_room_id(req.path_param("roomId"));
         std::string tag = require_tag(req.path_param("tag"));
@@ -86,7 +86,7 @@ void add_tag_routes(http::Router& router, Context& ctx) {
 
   router.add("DELETE", "/_matrix/client/v3/user/{userId}/rooms/{roomId}/tags/{tag}",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string user_id = require_self(who, req.path_param("userId"), kOthersTags);
                std::string room_id = require_room_id(req.path_param("roomId"));
                std::string tag = require_tag(req.path_param("tag"));

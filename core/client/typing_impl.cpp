@@ -203,7 +203,7 @@ std::size_t TypingStateImpl::room_count() const {
 void add_typing_routes(http::Router& router, Context& ctx) {
   router.add("PUT", "/_matrix/client/v3/rooms/{roomId}/typing/{userId}",
              [&ctx](http::Request& req) {
-               Requester who = ctx.auth.authenticate(req);
+               const Requester& who = req.requester();
                std::string room_id = require_room_id(req.path_param("roomId"));
                std::string user_id = require_self(who, req.path_param("userId"),
                                                   "Cannot set the typing state of another user");

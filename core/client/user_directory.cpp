@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kMaxSearchTermBytes = 256;
 
 http::Response search(Context& ctx, http::Request& req) {
-  const Requester who = ctx.auth.authenticate(req);
+  const Requester& who = req.requester();
   const auto& body = req.json();
   const std::string term = require_string(body, "search_term");
   if (term.size() > kMaxSearchTermBytes) {

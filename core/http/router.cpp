@@ -168,6 +168,13 @@ std::string_view Request::path_param(std::string_view name) const {
   throw std::out_of_range("route has no path parameter '" + std::string(name) + "'");
 }
 
+const Requester& Request::requester() const {
+  if (!requester_) {
+    throw std::logic_error("route " + path_ + " reads the requester but was not authenticated");
+  }
+  return *requester_;
+}
+
 std::optional<std::string> Request::query(std::string_view name) const {
   for (const auto& [k, v] : query_) {
     if (k == name) return v;

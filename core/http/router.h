@@ -15,6 +15,7 @@
 // (its last segment is the empty literal).
 #pragma once
 
+#include "errors/error.h"
 #include "http/deferred.h"
 #include "http/error.h"
 
@@ -46,9 +47,30 @@ enum class BodyMode {
   stream,  ///< the handler reads body_stream() (or raw().stream()) itself
 };
 
+/// Who may call a route. The HTTP server itself does not read access tokens:
+/// whoever registers the routes applies this once, before the handler runs
+/// (the Client-Server API in client/routes.cpp), and hands the handler the
+/// caller through Request::requester().
+enum class Auth {
+  required,  ///< a valid access token: 401 M_MISSING_TOKEN / M_UNKNOWN_TOKEN otherwise
+  optional,  ///< anonymous callers pass; a token, if given, must be valid
+  admin,     ///< a valid access token of a server admin: 403 M_FORBIDDEN otherwise
+  none,      ///< no token is read (login, registration, public endpoints)
+};
+
 struct RouteOptions {
   BodyMode body = BodyMode::none;
   std::size_t max_body = 0;  ///< 0: the server default (ServerOptions::max_body_bytes)
+  /// Required unless a route says otherwise, so a new route that forgets is
+  /// closed rather than open.
+  Auth auth = Auth::required;
+};
+
+/// The authenticated user and device behind a request's access token.
+struct Requester {
+  std::string user_id;
+  std::string device_id;
+  bool admin = false;
 };
 
 class Request {
@@ -76,6 +98,15 @@ class Request {
   /// BodyMode::json: always a JSON object.
   [[nodiscard]] const nlohmann::json& json() const { return json_; }
   [[nodiscard]] const std::string& request_id() const { return request_id_; }
+  /// The caller, authenticated before the handler ran (RouteOptions::auth).
+  /// Throws std::logic_error (a 500: a programming error) on a route that
+  /// does not authenticate, or an optional one called without a token.
+  [[nodiscard]] const Requester& requester() const;
+  /// The caller if the request was authenticated, else null (Auth::optional).
+  [[nodiscard]] const Requester* requester_if_any() const {
+    return requester_ ? &*requester_ : nullptr;
+  }
+  void set_requester(Requester requester) { requester_ = std::move(requester); }
   /// The underlying Poco request. Throws std::logic_error if there is none.
   Poco::Net::HTTPServerRequest& raw();
 
@@ -111,6 +142,7 @@ class Request {
   Pairs params_;
   Pairs query_;
   std::string request_id_;
+  std::optional<Requester> requester_;
   Poco::Net::HTTPServerRequest* raw_;
   Poco::Net::NameValueCollection headers_;  // only when raw_ is null
   std::string body_;
@@ -150,6 +182,9 @@ struct Response {
   static Response text(int status, std::string content_type, std::string body);
   /// The Matrix error body for `error`, with its status.
   static Response error(const MatrixError& error);
+  /// The Matrix error for a domain error (http/error_mapping.h); a transient
+  /// one (503) carries Retry-After.
+  static Response error(const errors::Error& error);
   /// Parks the request: the server frees the worker thread, calls d->start()
   /// and sends whatever response d completes with (see http/deferred.h). The
   /// server adds the same headers as for any response. Throws

@@ -1,4 +1,5 @@
 #include "client/auth_impl.h"
+#include "client/route_auth.h"
 
 #include "config/config.h"
 #include "config/core_keys.h"
@@ -146,4 +147,115 @@ TEST_CASE("password policy errors are M_WEAK_PASSWORD") {
   auto config = CachedOnly::make_config(schema);
   CHECK(error_code([&] { client::require_password_policy(config, "short"); }) == "M_WEAK_PASSWORD");
   CHECK(error_code([&] { client::require_password_policy(config, "long enough"); }) == "none");
+}
+
+namespace {
+
+/// Runs a route declared with `auth` for a request carrying `authorization`:
+/// the errcode and status it was refused with ("none"/0 if not), whether
+/// the handler ran and, if so, the caller it was handed.
+struct RouteRun {
+  std::string errcode = "none";
+  int status = 0;
+  bool handler_ran = false;
+  std::optional<client::Requester> caller;
+};
+
+RouteRun run_route(CachedOnly& t, http::Auth auth, std::optional<std::string> authorization) {
+  RouteRun run;
+  const http::Handler handler = client::with_route_auth(auth, *t.auth, [&run](http::Request& req) {
+    run.handler_ran = true;
+    if (const auto* who = req.requester_if_any()) run.caller = *who;
+    return http::Response::json(200, nlohmann::json::object());
+  });
+  auto req = request_with(std::move(authorization), std::nullopt);
+  try {
+    (void)handler(*req);
+  } catch (const http::MatrixError& e) {
+    run.errcode = e.errcode();
+    run.status = e.status();
+  }
+  return run;
+}
+
+}  // namespace
+
+TEST_CASE("route auth 'required' refuses a missing or unknown token before the handler",
+          "[client][route_auth]") {
+  CachedOnly t;
+  t.cache_token("elt_user", R"({"u":"@u:x","d":"DEV","a":false,"e":null})");
+  t.cache_token("elt_gone", R"({"u":"@u:x","d":"OLD","a":false,"e":null})");
+  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+
+  auto missing = run_route(t, http::Auth::required, std::nullopt);
+  CHECK(missing.errcode == "M_MISSING_TOKEN");
+  CHECK(missing.status == 401);
+  CHECK_FALSE(missing.handler_ran);
+
+  auto unknown = run_route(t, http::Auth::required, "Bearer elt_gone");
+  CHECK(unknown.errcode == "M_UNKNOWN_TOKEN");
+  CHECK(unknown.status == 401);
+  CHECK_FALSE(unknown.handler_ran);
+
+  auto valid = run_route(t, http::Auth::required, "Bearer elt_user");
+  REQUIRE(valid.handler_ran);
+  REQUIRE(valid.caller);
+  CHECK(valid.caller->user_id == "@u:x");
+  CHECK(valid.caller->device_id == "DEV");
+}
+
+TEST_CASE("route auth 'optional' lets anonymous callers in, but not a bad token",
+          "[client][route_auth]") {
+  CachedOnly t;
+  t.cache_token("elt_user", R"({"u":"@u:x","d":"DEV","a":false,"e":null})");
+  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+
+  auto anonymous = run_route(t, http::Auth::optional, std::nullopt);
+  CHECK(anonymous.handler_ran);
+  CHECK_FALSE(anonymous.caller);
+
+  auto known = run_route(t, http::Auth::optional, "Bearer elt_user");
+  CHECK(known.handler_ran);
+  REQUIRE(known.caller);
+  CHECK(known.caller->user_id == "@u:x");
+
+  auto revoked = run_route(t, http::Auth::optional, "Bearer elt_gone");
+  CHECK(revoked.errcode == "M_UNKNOWN_TOKEN");
+  CHECK_FALSE(revoked.handler_ran);
+}
+
+TEST_CASE("route auth 'admin' refuses a user who is not an admin with 403",
+          "[client][route_auth]") {
+  CachedOnly t;
+  t.cache_token("elt_user", R"({"u":"@u:x","d":"DEV","a":false,"e":null})");
+  t.cache_token("elt_admin", R"({"u":"@root:x","d":"ADM","a":true,"e":null})");
+
+  auto user = run_route(t, http::Auth::admin, "Bearer elt_user");
+  CHECK(user.errcode == "M_FORBIDDEN");
+  CHECK(user.status == 403);
+  CHECK_FALSE(user.handler_ran);
+
+  CHECK(run_route(t, http::Auth::admin, std::nullopt).errcode == "M_MISSING_TOKEN");
+
+  auto admin = run_route(t, http::Auth::admin, "Bearer elt_admin");
+  REQUIRE(admin.handler_ran);
+  REQUIRE(admin.caller);
+  CHECK(admin.caller->admin);
+}
+
+TEST_CASE("route auth 'none' reads no token, and a handler asking for the caller is a bug",
+          "[client][route_auth]") {
+  CachedOnly t;
+  // Even a revoked token is not looked at.
+  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+  auto run = run_route(t, http::Auth::none, "Bearer elt_gone");
+  CHECK(run.handler_ran);
+  CHECK_FALSE(run.caller);
+
+  auto req = request_with(std::nullopt, std::nullopt);
+  CHECK_THROWS_AS(req->requester(), std::logic_error);
+}
+
+TEST_CASE("routes authenticate unless they say otherwise", "[client][route_auth]") {
+  CHECK(http::RouteOptions{}.auth == http::Auth::required);
 }
