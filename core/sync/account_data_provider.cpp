@@ -7,13 +7,9 @@ namespace eltrix::sync {
 
 namespace {
 
-class AccountDataProvider final : public StreamProvider {
+class AccountDataProvider final : public SharedStreamProvider {
  public:
   [[nodiscard]] std::string_view name() const override { return "account_data"; }
-
-  void current_position(SyncState& sync, SyncToken& to) const override {
-    to.stream = sync.stream_to();
-  }
 
   void init(SyncState& /*sync*/, SyncResponse& response) const override {
     response.body["account_data"] = {{"events", nlohmann::json::array()}};

@@ -7,13 +7,9 @@ namespace eltrix::sync {
 
 namespace {
 
-class PresenceProvider final : public StreamProvider {
+class PresenceProvider final : public SharedStreamProvider {
  public:
   [[nodiscard]] std::string_view name() const override { return "presence"; }
-
-  void current_position(SyncState& sync, SyncToken& to) const override {
-    to.stream = sync.stream_to();
-  }
 
   void init(SyncState& /*sync*/, SyncResponse& response) const override {
     response.body["presence"] = {{"events", nlohmann::json::array()}};

@@ -7,13 +7,9 @@ namespace eltrix::sync {
 
 namespace {
 
-class ReceiptsProvider final : public StreamProvider {
+class ReceiptsProvider final : public SharedStreamProvider {
  public:
   [[nodiscard]] std::string_view name() const override { return "receipts"; }
-
-  void current_position(SyncState& sync, SyncToken& to) const override {
-    to.stream = sync.stream_to();
-  }
 
   bool has_updates(SyncState& sync) const override {
     const auto& joined = sync.joined_rooms();

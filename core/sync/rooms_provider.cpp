@@ -311,13 +311,9 @@ class RoomsWriter {
   std::size_t limit_;
 };
 
-class RoomsProvider final : public StreamProvider {
+class RoomsProvider final : public SharedStreamProvider {
  public:
   [[nodiscard]] std::string_view name() const override { return "rooms"; }
-
-  void current_position(SyncState& sync, SyncToken& to) const override {
-    to.stream = sync.stream_to();
-  }
 
   void init(SyncState& /*sync*/, SyncResponse& response) const override {
     response.body["rooms"] = nlohmann::json::object();

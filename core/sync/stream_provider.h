@@ -62,4 +62,13 @@ class StreamProvider {
   virtual void wake_keys(SyncState& /*sync*/, std::vector<std::string>& /*keys*/) const {}
 };
 
+/// A provider whose rows are stamped on the shared stream (storage/stream.h),
+/// the token's `stream` part, read once per sync (SyncState::stream_to()).
+class SharedStreamProvider : public StreamProvider {
+ public:
+  void current_position(SyncState& sync, SyncToken& to) const override {
+    to.stream = sync.stream_to();
+  }
+};
+
 }  // namespace eltrix::sync
