@@ -56,20 +56,6 @@ bool is_presence_state(std::string_view state) {
   return state == "online" || state == "unavailable" || state == "offline";
 }
 
-nlohmann::json presence_content(const storage::Presence& presence, std::int64_t now,
-                                const storage::Profile* profile) {
-  nlohmann::json content{{"presence", presence.state}};
-  std::int64_t ago = std::max<std::int64_t>(0, now - presence.last_active_ts);
-  content["last_active_ago"] = ago;
-  content["currently_active"] = presence.state == "online" && ago < kCurrentlyActiveMs;
-  if (presence.status_msg) content["status_msg"] = *presence.status_msg;
-  if (profile != nullptr) {
-    if (profile->displayname) content["displayname"] = *profile->displayname;
-    if (profile->avatar_url) content["avatar_url"] = *profile->avatar_url;
-  }
-  return content;
-}
-
 void set_presence_from_sync(Context& ctx, const std::string& user_id,
                             const std::optional<std::string>& set_presence) {
   std::string wanted = set_presence.value_or("online");

@@ -6,6 +6,7 @@
 
 #include "http/router.h"
 #include "storage/user_data.h"
+#include "sync/presence_content.h"
 
 #include <nlohmann/json.hpp>
 
@@ -26,18 +27,14 @@ struct Context;
 
 /// Longest status message accepted, in bytes.
 inline constexpr std::size_t kMaxStatusMsgBytes = 1024;
-/// A user is "currently_active" while online and active within this.
-inline constexpr std::int64_t kCurrentlyActiveMs = 120000;
+// The m.presence content is sync's (the presence section): one definition.
+using sync::kCurrentlyActiveMs;
+using sync::presence_content;
 /// A sync refreshes an unchanged presence row at most this often.
 inline constexpr std::int64_t kPresenceTouchMs = 60000;
 
 /// online, unavailable or offline.
 bool is_presence_state(std::string_view state);
-
-/// The m.presence content (spec: presence, last_active_ago, currently_active,
-/// status_msg; displayname and avatar_url when `profile` has them).
-nlohmann::json presence_content(const storage::Presence& presence, std::int64_t now_ms,
-                                const storage::Profile* profile = nullptr);
 
 /// For /sync's set_presence (absent means "online"): "offline" leaves the
 /// presence alone (spec); "online" or "unavailable" sets it. Writes only when

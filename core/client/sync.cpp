@@ -1,5 +1,6 @@
 #include "client/sync.h"
 
+#include "client/auth.h"
 #include "client/json_body.h"
 #include "client/presence.h"
 #include "client/typing.h"
@@ -29,9 +30,14 @@ const log::Logger& logger() {
 /// there is something to say or the timeout passes.
 class WaitingSync final : public http::Deferred, public std::enable_shared_from_this<WaitingSync> {
  public:
-  WaitingSync(Context& ctx, sync::SyncRequest request, sync::SyncResult first,
+  WaitingSync(Context& ctx, std::shared_ptr<const sync::SyncBuilder> builder,
+              sync::SyncRequest request, sync::SyncResult first,
               std::chrono::steady_clock::time_point deadline)
-      : ctx_(ctx), request_(std::move(request)), last_(std::move(first)), deadline_(deadline) {}
+      : ctx_(ctx),
+        builder_(std::move(builder)),
+        request_(std::move(request)),
+        last_(std::move(first)),
+        deadline_(deadline) {}
 
   void start(std::function<void(http::Response)> complete) override {
     sync::SyncToken built;
@@ -108,7 +114,7 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
     const std::uint64_t seen = ctx_.db.latest_position();
     try {
       storage::ReadScope scope(request_.who.user_id, seen);
-      result = sync::build_sync(ctx_, request_);
+      result = builder_->build(request_);
       if (!result->empty) ctx_.db.advance_user(request_.who.user_id, seen);
     } catch (const http::MatrixError& e) {
       failure = http::Response::error(e);
@@ -147,6 +153,7 @@ class WaitingSync final : public http::Deferred, public std::enable_shared_from_
   }
 
   Context& ctx_;
+  std::shared_ptr<const sync::SyncBuilder> builder_;
   sync::SyncRequest request_;
   sync::SyncResult last_;
   std::chrono::steady_clock::time_point deadline_;
@@ -167,9 +174,10 @@ std::int64_t timeout_param(const http::Request& req, std::int64_t max) {
   return std::min(value, max);
 }
 
-http::Response sync_handler(Context& ctx, http::Request& req) {
+http::Response sync_handler(Context& ctx, const std::shared_ptr<const sync::SyncBuilder>& builder,
+                            http::Request& req) {
   const Requester& who = req.requester();
-  sync::SyncRequest request{.who = who};
+  sync::SyncRequest request{.who = {who.user_id, who.device_id}};
   if (auto since = req.query("since")) {
     request.since = sync::parse_sync_token(*since);
     if (!request.since) throw invalid_param("'since' is not a sync token from this server");
@@ -186,20 +194,24 @@ http::Response sync_handler(Context& ctx, http::Request& req) {
 
   const std::int64_t timeout =
       timeout_param(req, ctx.config.get_int(config::keys::kSyncMaxTimeout, 60000));
-  auto result = sync::build_sync(ctx, request);
+  auto result = builder->build(request);
   if (!result.empty || timeout == 0 || !request.since || request.full_state) {
     return http::Response::json(200, result.body);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout);
   return http::Response::deferred(
-      std::make_shared<WaitingSync>(ctx, std::move(request), std::move(result), deadline));
+      std::make_shared<WaitingSync>(ctx, builder, std::move(request), std::move(result), deadline));
 }
 
 }  // namespace
 
 void add_sync_routes(http::Router& router, Context& ctx) {
+  // The sync builder and its providers, once: they reach the services only
+  // through what sync/ declares it needs.
+  auto builder = std::make_shared<const sync::SyncBuilder>(sync::SyncDeps{
+      .db = ctx.db, .typing = ctx.typing, .max_events_scanned = ctx.max_events_scanned});
   router.add("GET", "/_matrix/client/v3/sync",
-             [&ctx](http::Request& req) { return sync_handler(ctx, req); });
+             [&ctx, builder](http::Request& req) { return sync_handler(ctx, builder, req); });
 }
 
 }  // namespace eltrix::client

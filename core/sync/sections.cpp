@@ -1,9 +1,8 @@
 #include "sync/sections.h"
 
-#include "client/presence.h"
-#include "client/typing.h"
 #include "storage/database.h"
 #include "storage/user_data.h"
+#include "sync/presence_content.h"
 
 #include <nlohmann/json.hpp>
 
@@ -107,7 +106,7 @@ std::map<std::string, json> room_receipts(storage::Transaction& tx, const std::s
   return out;
 }
 
-std::optional<json> room_typing(client::TypingState& typing, const std::string& room_id,
+std::optional<json> room_typing(TypingSource& typing, const std::string& room_id,
                                 std::uint64_t since_serial, const Filter& filter) {
   const RoomEventFilter& ephemeral = filter.room.ephemeral;
   if (!ephemeral.matches_type("m.typing") || !filter.room.matches_room(room_id) ||
@@ -142,7 +141,7 @@ json presence(storage::Transaction& tx, const std::string& user_id,
     auto profile = profiles.find(row.user_id);
     json event{{"type", "m.presence"},
                {"sender", row.user_id},
-               {"content", client::presence_content(
+               {"content", presence_content(
                                row, now, profile == profiles.end() ? nullptr : &profile->second)}};
     if (filter.presence.matches(event)) events.push_back(std::move(event));
   }

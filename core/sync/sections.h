@@ -7,16 +7,12 @@
 // data instead of the changes. All run inside the caller's (read)
 // transaction, so one sync sees one consistent snapshot.
 //
-//   auto account_data = sync::global_account_data(tx, user, from, to, filter);
-//   auto per_room = sync::room_account_data(tx, user, joined, from, to, filter);
-//   auto receipts = sync::room_receipts(tx, user, joined, from, to, filter);
-//   for (const auto& room : joined) {
-//     if (auto typing = sync::room_typing(ctx.typing, room, since_typing, filter)) ...
-//   }
-//   response["presence"] = sync::presence(tx, user, joined, from, to, filter);
+// The stream providers (sync/*_provider.cpp) decide when each runs and
+// where its result goes in the response.
 #pragma once
 
 #include "sync/filter.h"
+#include "sync/sync_deps.h"
 
 #include <nlohmann/json.hpp>
 
@@ -29,9 +25,6 @@
 
 namespace eltrix::storage {
 class Transaction;
-}
-namespace eltrix::client {
-class TypingState;
 }
 
 namespace eltrix::sync {
@@ -72,9 +65,9 @@ std::map<std::string, nlohmann::json> room_receipts(storage::Transaction& tx,
 
 /// The m.typing ephemeral event {"type": "m.typing", "content": {"user_ids":
 /// [...]}} when the room's typing list changed after `since_serial`
-/// (TypingState::serial() of the previous sync; 0 for an initial sync, which
+/// (TypingSource::serial() of the previous sync; 0 for an initial sync, which
 /// gets it only when someone is typing). nullopt when unchanged or filtered out.
-std::optional<nlohmann::json> room_typing(client::TypingState& typing, const std::string& room_id,
+std::optional<nlohmann::json> room_typing(TypingSource& typing, const std::string& room_id,
                                           std::uint64_t since_serial, const Filter& filter = {});
 
 /// The top-level "presence": {"events": [{"type": "m.presence", "sender",

@@ -1,27 +1,25 @@
 // Builds a /sync response (spec: "Syncing") for one window (since, now] of
-// the shared stream. Pure reads: one read transaction, no side effects, so a
-// waiting sync can rebuild it whenever it is woken.
+// every stream, from the registered stream providers (sync/stream_provider.h).
+// Pure reads: one read transaction, no side effects, so a waiting sync can
+// rebuild it whenever it is woken.
 #pragma once
 
-#include "client/auth.h"
-#include "client/context.h"
-#include "sync/filter.h"
+#include "sync/stream_provider.h"
+#include "sync/sync_deps.h"
+#include "sync/sync_state.h"
 #include "sync/token.h"
 
 #include <nlohmann/json.hpp>
 
-#include <optional>
+#include <memory>
 #include <string>
 #include <vector>
 
-namespace eltrix::sync {
+namespace eltrix::storage {
+class Transaction;
+}
 
-struct SyncRequest {
-  client::Requester who;
-  std::optional<SyncToken> since = std::nullopt;  ///< none: an initial sync
-  bool full_state = false;
-  Filter filter = {};
-};
+namespace eltrix::sync {
 
 struct SyncResult {
   nlohmann::json body;
@@ -32,6 +30,22 @@ struct SyncResult {
   std::vector<std::string> wake_keys;
 };
 
-SyncResult build_sync(client::Context& ctx, const SyncRequest& request);
+class SyncBuilder {
+ public:
+  /// With the standard providers (sync/providers.h).
+  explicit SyncBuilder(SyncDeps deps);
+  SyncBuilder(SyncDeps deps, std::vector<std::unique_ptr<StreamProvider>> providers);
+
+  /// Builds in a read transaction of its own.
+  [[nodiscard]] SyncResult build(const SyncRequest& request) const;
+  /// Builds inside `tx`.
+  [[nodiscard]] SyncResult build(const SyncRequest& request, storage::Transaction& tx) const;
+
+  [[nodiscard]] const SyncDeps& deps() const { return deps_; }
+
+ private:
+  SyncDeps deps_;
+  std::vector<std::unique_ptr<StreamProvider>> providers_;
+};
 
 }  // namespace eltrix::sync

@@ -1,0 +1,52 @@
+#include "sync/providers.h"
+
+#include "sync/sections.h"
+
+#include <algorithm>
+
+namespace eltrix::sync {
+
+namespace {
+
+/// Typing has its own position, the typing serial (sync/sync_deps.h): it
+/// lives in memory and never touches the shared stream.
+class TypingProvider final : public StreamProvider {
+ public:
+  [[nodiscard]] std::string_view name() const override { return "typing"; }
+
+  void current_position(SyncState& sync, SyncToken& to) const override {
+    // Typing serials are hybrid clocks comparable across nodes and restarts
+    // (client/typing_impl.h), so a token from another node is taken as it
+    // is: what changed here after it was issued shows, nothing earlier
+    // repeats. Never behind the token we were given (another node's clock
+    // may lead).
+    to.typing = std::max(sync.deps.typing.serial(), sync.since().typing);
+  }
+
+  bool has_updates(SyncState& sync) const override {
+    // Every room's last change is at most the serial.
+    return sync.deps.typing.serial() > sync.since().typing;
+  }
+
+  bool write(SyncState& sync, SyncResponse& response) const override {
+    const std::uint64_t since = sync.since().typing;
+    bool wrote = false;
+    for (const auto& room_id : sync.joined_rooms()) {
+      auto typing = sync::room_typing(sync.deps.typing, room_id, since);
+      if (!typing) continue;
+      // An initial sync only needs typing when someone is typing.
+      if (sync.initial() && (*typing)["content"]["user_ids"].empty()) continue;
+      response.joined_room(room_id)["ephemeral"]["events"].push_back(std::move(*typing));
+      wrote = true;
+    }
+    return wrote;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<StreamProvider> typing_provider() {
+  return std::make_unique<TypingProvider>();
+}
+
+}  // namespace eltrix::sync
