@@ -47,7 +47,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
-  auto sent = room_service(ctx).send(room_id, event);
+  auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
 
@@ -63,7 +63,7 @@ http::Response redact(Context& ctx, http::Request& req) {
                         .txn = rooms::Transaction{who.device_id, txn_id_param(req), {}},
                         .redacts = event_id_param(req)};
   event.txn->endpoint = rooms::redact_endpoint(room_id, *event.redacts);
-  auto sent = room_service(ctx).send(room_id, event);
+  auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
 
@@ -71,7 +71,7 @@ http::Response get_event(Context& ctx, http::Request& req) {
   const Requester who = ctx.auth.authenticate(req);
   const std::string room_id = room_id_param(req);
   const std::string event_id = event_id_param(req);
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     auto event = rooms::load_event(tx, event_id);
     // An event the user may not see is reported as missing, so its existence
     // does not leak (spec: 404 "not found or no permission").
@@ -172,7 +172,7 @@ http::Response messages(Context& ctx, http::Request& req) {
   const auto filter = room_event_filter(req);
   const auto now = rooms::now_ms();
 
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     rooms::Visibility visibility(tx, room_id, who.user_id);
     if (!visibility.may_read_history()) {
       tx.need_primary();  // a replica may not have replayed the membership yet
@@ -206,7 +206,7 @@ http::Response context(Context& ctx, http::Request& req) {
   const std::size_t limit = limit_param(req);
   const auto filter = room_event_filter(req);
   const auto now = rooms::now_ms();
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     auto event = rooms::load_event(tx, event_id);
     // Not found on a replica may only mean "not replayed yet" (the client
     // may have been shown the event by another node): ask the primary.
