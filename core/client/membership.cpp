@@ -4,6 +4,7 @@
 #include "client/rate_limit_impl.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
+#include "rooms/topological.h"
 #include "rooms/visibility.h"
 #include "storage/directory.h"
 #include "sync/token.h"
@@ -95,7 +96,11 @@ http::Response members(Context& ctx, http::Request& req) {
   std::optional<std::int64_t> at;
   if (auto token = req.query("at")) {
     std::int64_t position = 0;
-    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'at' token");
+    if (auto key = rooms::parse_topological_token(*token)) {
+      position = key->stream;  // a /messages token: the position of its event
+    } else if (!sync::parse_stream_token(*token, position)) {
+      throw invalid_param("Invalid 'at' token");
+    }
     at = position;
   }
   const auto now = rooms::now_ms();

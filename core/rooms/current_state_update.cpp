@@ -35,13 +35,14 @@ void advance_current_state(storage::Transaction& tx, const PendingEvent& event,
               stream);
 }
 
-void resolve_current_state(storage::Transaction& tx, std::string_view room_id) {
+StateGroup resolve_current_state(storage::Transaction& tx, std::string_view room_id) {
   std::vector<std::string> extremities;
   for (const auto& row :
        tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1", room_id)) {
     extremities.push_back(row[0].as<std::string>());
   }
   const ResolvedState resolved = resolve_state(tx, room_id, extremities);
+  const StateGroup group = resolved_group(tx, room_id, resolved);
   const StateMap wanted = resolved.single ? state_map_of(tx, resolved.group) : resolved.state;
   StateMap now;
   for (const auto& row :
@@ -55,7 +56,7 @@ void resolve_current_state(storage::Transaction& tx, std::string_view room_id) {
   }
   // State only grows: an entry of the current state is replaced, never
   // dropped, by a resolution that includes it.
-  if (changed.empty()) return;
+  if (changed.empty()) return group;
   for (const auto& row :
        tx.exec("SELECT event_id, type, state_key, coalesce(membership, ''), stream_ordering "
                "FROM events WHERE event_id = ANY($1::text[])",
@@ -63,6 +64,7 @@ void resolve_current_state(storage::Transaction& tx, std::string_view room_id) {
     put_current(tx, room_id, row[1].as<std::string>(), row[2].as<std::string>(),
                 row[0].as<std::string>(), row[3].as<std::string>(), row[4].as<std::int64_t>());
   }
+  return group;
 }
 
 }  // namespace eltrix::rooms

@@ -16,6 +16,7 @@ void advance_current_state(storage::Transaction& tx, const PendingEvent& event,
 /// Recomputes current_state and room_memberships from the room's forward
 /// extremities (after an event that forked the DAG, or one arriving out of
 /// order), writing only the rows that change.
-void resolve_current_state(storage::Transaction& tx, std::string_view room_id);
+/// Returns the group of the resolved state.
+StateGroup resolve_current_state(storage::Transaction& tx, std::string_view room_id);
 
 }  // namespace eltrix::rooms

@@ -25,9 +25,9 @@ void apply_redaction(storage::Transaction& tx, const PendingEvent& event) {
       event_sql_content(target.type(), target.pdu.contains("state_key"), kept));
 }
 
-/// Moves the forward extremities past `event`; true when it now is the only
-/// one and sits on every earlier one (the current state then changes by the
-/// event alone).
+/// Moves the forward extremities past `event` (before its row is written);
+/// true when it now is the only one and sits on every earlier one (the
+/// current state then changes by the event alone).
 bool update_extremities(storage::Transaction& tx, const PendingEvent& event) {
   const std::string& room_id = event.room.room_id;
   std::vector<std::string> before;
@@ -84,20 +84,36 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
   const auto& content = event.pdu.value("content", nlohmann::json::object());
   const auto ts = event.pdu.value("origin_server_ts", nlohmann::json(0));
 
+  StateGroup current_group_before;
+  if (soft_failed) {
+    if (auto row = tx.exec_optional("SELECT current_after FROM events WHERE room_id = $1 "
+                                    "ORDER BY stream_ordering DESC LIMIT 1",
+                                    room_id)) {
+      current_group_before = storage::nullable<std::int64_t>((*row)[0]);
+    }
+  }
+
+  // The room's current state once this event is in: the state after it when
+  // it sits on every extremity (every local event); else resolved from the
+  // extremities below, once the event's row is there; a soft-failed event
+  // leaves it as it was.
+  const bool on_top = !soft_failed && update_extremities(tx, event);
+  const StateGroup current = soft_failed ? current_group_before : after;
+
   // The one stream position this event takes: claimed after the slow work
   // above, as late as possible (storage/stream.h).
   out.stream = storage::advance_stream(tx);
   tx.exec(
       "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
       "origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content, state_before, "
-      "state_after) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15)",
+      "state_after, current_after) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)",
       out.stream, event.event_id, room_id, event.type, event.state_key, event.sender, event.depth,
       ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0}, event.text,
       out.membership.empty() ? std::optional<std::string>() : std::optional(out.membership),
       event.txn ? std::optional(event.txn->device_id) : std::nullopt,
       event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
-      event_sql_content(event.type, event.state_key.has_value(), content), before, after);
+      event_sql_content(event.type, event.state_key.has_value(), content), before, after, current);
   if (!event.prev_events.empty()) {
     tx.exec(
         "INSERT INTO event_edges (event_id, prev_event_id, room_id) "
@@ -106,10 +122,11 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
   }
 
   if (!soft_failed) {
-    if (update_extremities(tx, event)) {
+    if (on_top) {
       advance_current_state(tx, event, out.stream);
     } else {
-      resolve_current_state(tx, room_id);
+      tx.exec("UPDATE events SET current_after = $2 WHERE event_id = $1", event.event_id,
+              resolve_current_state(tx, room_id));
     }
   }
   if (event.redaction_target) apply_redaction(tx, event);

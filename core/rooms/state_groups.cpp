@@ -91,6 +91,16 @@ std::optional<StoredEvent> state_event_of(storage::Transaction& tx, StateGroup g
   return read_event(*row);
 }
 
+StateGroup state_group_at(storage::Transaction& tx, std::string_view room_id,
+                          std::int64_t position) {
+  auto row = tx.exec_optional(
+      "SELECT current_after FROM events WHERE room_id = $1 AND stream_ordering <= $2 "
+      "ORDER BY stream_ordering DESC LIMIT 1",
+      room_id, position);
+  if (!row) return std::nullopt;
+  return storage::nullable<std::int64_t>((*row)[0]);
+}
+
 std::optional<EventState> event_state(storage::Transaction& tx, std::string_view event_id) {
   auto row = tx.exec_optional("SELECT state_before, state_after FROM events WHERE event_id = $1",
                               event_id);

@@ -42,6 +42,11 @@ std::vector<StoredEvent> state_events_of(storage::Transaction& tx, StateGroup gr
 std::optional<StoredEvent> state_event_of(storage::Transaction& tx, StateGroup group,
                                           std::string_view type, std::string_view state_key);
 
+/// The group of the room's current state as of stream position `position`
+/// (events.current_after of the last event persisted by then).
+StateGroup state_group_at(storage::Transaction& tx, std::string_view room_id,
+                          std::int64_t position);
+
 struct EventState {
   StateGroup before;
   StateGroup after;

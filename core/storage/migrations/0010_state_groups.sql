@@ -38,9 +38,14 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- 2. Each event's state: before it (what its auth and visibility are
--- checked against) and after it (the same group for a non-state event).
+-- checked against) and after it (the same group for a non-state event);
+-- and the room's current state once it was persisted, which is the state
+-- after it only when it landed on every forward extremity: the state "at a
+-- stream position" (sync) is the current_after of the last event persisted
+-- by then, so an event arriving late, deep in the DAG, never looks current.
 ALTER TABLE events ADD COLUMN state_before bigint;
 ALTER TABLE events ADD COLUMN state_after bigint;
+ALTER TABLE events ADD COLUMN current_after bigint;
 
 -- 3. The DAG's edges (prev_events), so a new event knows whether a stored
 -- event already names it (then it is no forward extremity).
@@ -111,5 +116,6 @@ BEGIN
                    ORDER BY p.stream_ordering DESC LIMIT 1) AS state_after
             FROM events n WHERE n.state_key IS NULL) s
    WHERE x.event_id = s.event_id;
+  UPDATE events SET current_after = state_after;
 END
 $$;
