@@ -2,6 +2,7 @@
 
 #include "client/auth.h"
 #include "client/json_body.h"
+#include "client/room_access.h"
 #include "errors/error.h"
 #include "log/log.h"
 #include "matrix/ids.h"
@@ -107,8 +108,11 @@ void unpublish_alias(Context& ctx, const std::string& room_id, const std::string
   if (!changed) return;
   static const log::Logger logger("client");
   try {
-    ctx.rooms.send_event(room_id, user_id, std::string(kCanonicalAlias), content, "");
-  } catch (const errors::Error& e) {
+    sent_or_throw(ctx.rooms.send(room_id, {.type = std::string(kCanonicalAlias),
+                                           .sender = user_id,
+                                           .content = content,
+                                           .state_key = ""}));
+  } catch (const http::MatrixError& e) {
     logger.info("alias deleted; canonical alias event left as it is",
                 {{"room_id", room_id}, {"alias", alias}, {"reason", e.what()}});
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include "client/rate_limit_impl.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
+#include "rooms/topological.h"
 #include "rooms/visibility.h"
 #include "storage/directory.h"
 #include "sync/token.h"
@@ -12,42 +13,21 @@ namespace eltrix::client {
 
 namespace {
 
-using rooms::NewEvent;
-
-/// Sends `membership` for `target` by the requester, unless the target's
-/// membership already is exactly that with the same profile (a repeated join
-/// is a no-op, as clients retry joins).
+/// Sends `membership` for `target` by the requester (rooms/room_service.h:
+/// a repeated join or leave is a no-op).
 std::string send_membership(Context& ctx, const Requester& who, const std::string& room_id,
                             const std::string& target, const std::string& membership,
                             const nlohmann::json& body, bool unban = false) {
-  auto& rooms = room_service(ctx);
-  std::vector<std::string> wake;
-  std::string event_id = rooms.db().write([&](storage::Transaction& tx) -> std::string {
-    wake.clear();
-    auto room = rooms::load_room(tx, room_id, /*lock=*/true);
-    if (!room) throw not_found("Unknown room " + room_id);
-    auto current = rooms::membership_of(tx, room_id, target);
-    if (membership == "join" && current && current->membership == "join") {
-      return current->event_id;
-    }
-    if (unban && (!current || current->membership != "ban")) {
-      throw forbidden(target + " is not banned from this room");
-    }
-    nlohmann::json content = nlohmann::json::object();
-    if (membership == "join" || membership == "invite") {
-      content = profile_for_member_event(tx, target);
-    }
-    content["membership"] = membership;
-    if (auto reason = optional_string(body, "reason")) content["reason"] = *reason;
-    if (membership == "invite" && optional_bool(body, "is_direct").value_or(false)) {
-      content["is_direct"] = true;
-    }
-    NewEvent event{
-        .type = "m.room.member", .sender = who.user_id, .content = content, .state_key = target};
-    return rooms.send_in(tx, *room, event, wake).event_id;
-  });
-  rooms.wake(wake);
-  return event_id;
+  return sent_or_throw(ctx.rooms.change_membership(
+                           {.room_id = room_id,
+                            .sender = who.user_id,
+                            .target = target,
+                            .membership = membership,
+                            .reason = optional_string(body, "reason"),
+                            .is_direct = membership == "invite" &&
+                                         optional_bool(body, "is_direct").value_or(false),
+                            .unban = unban}))
+      .event_id;
 }
 
 std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
@@ -55,8 +35,8 @@ std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
   if (!matrix::is_valid_room_alias(id_or_alias)) {
     throw invalid_param("'" + id_or_alias + "' is neither a room ID nor a room alias");
   }
-  auto mapping = room_service(ctx).db().read(
-      [&](storage::Transaction& tx) { return storage::get_alias(tx, id_or_alias); });
+  auto mapping =
+      ctx.db.read([&](storage::Transaction& tx) { return storage::get_alias(tx, id_or_alias); });
   if (!mapping) throw not_found("Room alias " + id_or_alias + " not found");
   return mapping->room_id;
 }
@@ -86,13 +66,7 @@ http::Response act_on_user(Context& ctx, http::Request& req, const std::string& 
 http::Response leave(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
-  auto current = room_service(ctx).db().read(
-      [&](storage::Transaction& tx) { return rooms::membership_of(tx, room_id, who.user_id); });
   // Leaving twice succeeds (clients retry); leaving a room never entered does not.
-  if (current && current->membership == "leave") {
-    return http::Response::json(200, nlohmann::json::object());
-  }
-  if (!current) throw forbidden("You are not in room " + room_id);
   send_membership(ctx, who, room_id, who.user_id, "leave", req.json());
   return http::Response::json(200, nlohmann::json::object());
 }
@@ -100,15 +74,11 @@ http::Response leave(Context& ctx, http::Request& req) {
 http::Response forget(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
-  room_service(ctx).db().write([&](storage::Transaction& tx) {
-    auto current = rooms::membership_of(tx, room_id, who.user_id);
-    if (!current) throw not_found("You have never been in room " + room_id);
-    if (current->membership == "join" || current->membership == "invite") {
-      throw http::MatrixError(400, "M_UNKNOWN", "Leave the room before forgetting it");
-    }
-    tx.exec("UPDATE room_memberships SET forgotten = true WHERE user_id = $1 AND room_id = $2",
-            who.user_id, room_id);
-  });
+  auto outcome = ctx.rooms.forget(room_id, who.user_id);
+  if (outcome.rejection == rooms::Rejection::invalid) {
+    throw http::MatrixError(400, "M_UNKNOWN", outcome.reason);
+  }
+  if (outcome.is_rejected()) throw rejection_error(outcome);
   return http::Response::json(200, nlohmann::json::object());
 }
 
@@ -126,11 +96,15 @@ http::Response members(Context& ctx, http::Request& req) {
   std::optional<std::int64_t> at;
   if (auto token = req.query("at")) {
     std::int64_t position = 0;
-    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'at' token");
+    if (auto key = rooms::parse_topological_token(*token)) {
+      position = key->stream;  // a /messages token: the position of its event
+    } else if (!sync::parse_stream_token(*token, position)) {
+      throw invalid_param("Invalid 'at' token");
+    }
     at = position;
   }
   const auto now = rooms::now_ms();
-  auto chunk = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto chunk = ctx.db.read([&](storage::Transaction& tx) {
     // The same rule as GET /state (rooms/visibility.h): now for members, the
     // moment they left for former members; an earlier `at` only where the
     // user could see the room then.
@@ -159,7 +133,7 @@ http::Response members(Context& ctx, http::Request& req) {
 http::Response joined_members(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
-  auto joined = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto joined = ctx.db.read([&](storage::Transaction& tx) {
     require_joined(tx, room_id, who.user_id);
     nlohmann::json out = nlohmann::json::object();
     for (const auto& event : rooms::current_state(tx, room_id)) {

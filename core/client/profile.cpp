@@ -3,6 +3,7 @@
 #include "client/auth.h"
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
+#include "client/room_access.h"
 #include "client/user_data_common.h"
 #include "config/client_keys.h"
 #include "config/config.h"
@@ -164,7 +165,9 @@ std::size_t propagate_to(Context& ctx, const std::string& user_id,
       } else {
         content.erase("avatar_url");
       }
-      ctx.rooms.send_event(room_id, user_id, "m.room.member", content, user_id);
+      sent_or_throw(ctx.rooms.send(
+          room_id,
+          {.type = "m.room.member", .sender = user_id, .content = content, .state_key = user_id}));
       ++updated;
     } catch (const errors::Error& e) {
       logger().warn("profile not propagated to a room", {{"user_id", user_id},

@@ -20,10 +20,25 @@ std::string checked_user_id(std::string_view user_id) {
   return std::string(user_id);
 }
 
-rooms::RoomServiceImpl& room_service(Context& ctx) {
-  // The node always builds a RoomServiceImpl; the interface exists so areas
-  // that only send events do not depend on the implementation.
-  return static_cast<rooms::RoomServiceImpl&>(ctx.rooms);
+http::MatrixError rejection_error(const rooms::Outcome& outcome) {
+  using rooms::Rejection;
+  switch (outcome.rejection) {
+    case Rejection::invalid: return bad_json(outcome.reason);
+    case Rejection::too_large: return http::MatrixError(413, "M_TOO_LARGE", outcome.reason);
+    case Rejection::not_found: return not_found(outcome.reason);
+    case Rejection::unsupported_version:
+      return http::MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", outcome.reason);
+    case Rejection::bad_alias: return http::MatrixError(400, "M_BAD_ALIAS", outcome.reason);
+    case Rejection::none:
+    case Rejection::forbidden:
+    case Rejection::bad_signature: break;
+  }
+  return forbidden(outcome.reason);
+}
+
+rooms::SentEvent sent_or_throw(const rooms::SendResult& result) {
+  if (result.outcome.is_rejected()) throw rejection_error(result.outcome);
+  return result.event;
 }
 
 void require_joined(storage::Transaction& tx, const std::string& room_id,
@@ -32,17 +47,6 @@ void require_joined(storage::Transaction& tx, const std::string& room_id,
   if (!membership || membership->membership != "join") {
     throw forbidden("You are not joined to room " + room_id);
   }
-}
-
-nlohmann::json profile_for_member_event(storage::Transaction& tx, const std::string& user_id) {
-  nlohmann::json out = nlohmann::json::object();
-  auto row =
-      tx.exec_optional("SELECT displayname, avatar_url FROM users WHERE user_id = $1", user_id);
-  if (row) {
-    if (auto name = storage::nullable<std::string>((*row)[0])) out["displayname"] = *name;
-    if (auto avatar = storage::nullable<std::string>((*row)[1])) out["avatar_url"] = *avatar;
-  }
-  return out;
 }
 
 }  // namespace eltrix::client

@@ -47,7 +47,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
-  auto sent = room_service(ctx).send(room_id, event);
+  auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
 
@@ -63,7 +63,7 @@ http::Response redact(Context& ctx, http::Request& req) {
                         .txn = rooms::Transaction{who.device_id, txn_id_param(req), {}},
                         .redacts = event_id_param(req)};
   event.txn->endpoint = rooms::redact_endpoint(room_id, *event.redacts);
-  auto sent = room_service(ctx).send(room_id, event);
+  auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
 
@@ -71,7 +71,7 @@ http::Response get_event(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string event_id = event_id_param(req);
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     auto event = rooms::load_event(tx, event_id);
     // An event the user may not see is reported as missing, so its existence
     // does not leak (spec: 404 "not found or no permission").
@@ -114,22 +114,48 @@ std::size_t limit_param(const http::Request& req) {
 }
 
 /// Up to `limit` events of the room visible to the user and matching
-/// `filter`, walking from `from` and stopping at `to` or when the row budget
-/// (rooms.max_events_scanned) runs out; the cursor is where a next page
-/// continues.
+/// `filter`, walking in topological order (rooms/topological.h) from `from`
+/// and stopping at `to` or when the row budget (rooms.max_events_scanned)
+/// runs out; the cursor is where a next page continues.
 rooms::ScanResult paginate(Context& ctx, storage::Transaction& tx, const std::string& room_id,
-                           std::int64_t from, std::optional<std::int64_t> to, bool backwards,
-                           std::size_t limit, const sync::RoomEventFilter& filter,
+                           rooms::TopologicalKey from, std::optional<rooms::TopologicalKey> to,
+                           bool backwards, std::size_t limit, const sync::RoomEventFilter& filter,
                            rooms::Visibility& visibility) {
-  rooms::ScanRequest request{.room_id = room_id,
-                             .from = from,
-                             .bound = backwards ? to.value_or(0) : to.value_or(INT64_MAX),
-                             .backwards = backwards,
-                             .limit = limit,
-                             .max_rows = ctx.max_events_scanned};
+  constexpr rooms::TopologicalKey kEnd{INT64_MAX, INT64_MAX};
+  rooms::ScanRequest request{
+      .room_id = room_id,
+      .topological = true,
+      .topo_from = from,
+      .topo_bound = backwards ? to.value_or(rooms::TopologicalKey{}) : to.value_or(kEnd),
+      .backwards = backwards,
+      .limit = limit,
+      .max_rows = ctx.max_events_scanned};
   return rooms::scan_room(
       tx, request, [&](const rooms::StoredEvent& event) { return filter.matches(event.pdu); },
       visibility);
+}
+
+/// A /messages token: topological ("t<depth>_<stream>", what /messages and
+/// /context hand out) or a stream token from a sync, resolved in the room.
+struct PageToken {
+  std::optional<rooms::TopologicalKey> key;
+  std::optional<std::int64_t> stream;
+  [[nodiscard]] std::int64_t stream_part() const { return key ? key->stream : *stream; }
+  [[nodiscard]] rooms::TopologicalKey resolve(storage::Transaction& tx,
+                                              const std::string& room_id) const {
+    return key ? *key : rooms::topological_at_stream(tx, room_id, *stream);
+  }
+};
+
+std::optional<PageToken> page_token(const http::Request& req, const char* name) {
+  auto text = req.query(name);
+  if (!text) return std::nullopt;
+  if (auto key = rooms::parse_topological_token(*text)) return PageToken{key, std::nullopt};
+  std::int64_t position = 0;
+  if (!sync::parse_stream_token(*text, position)) {
+    throw invalid_param(std::string("Invalid '") + name + "' token");
+  }
+  return PageToken{std::nullopt, position};
 }
 
 /// The member events of the senders of `events`, for lazy-loading clients,
@@ -156,41 +182,38 @@ http::Response messages(Context& ctx, http::Request& req) {
   const std::string dir = req.query("dir").value_or("b");
   if (dir != "b" && dir != "f") throw invalid_param("'dir' must be 'b' or 'f'");
   const bool backwards = dir == "b";
-  std::optional<std::int64_t> from;
-  if (auto token = req.query("from")) {
-    std::int64_t position = 0;
-    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'from' token");
-    from = position;
-  }
-  std::optional<std::int64_t> to;
-  if (auto token = req.query("to")) {
-    std::int64_t position = 0;
-    if (!sync::parse_stream_token(*token, position)) throw invalid_param("Invalid 'to' token");
-    to = position;
-  }
+  const auto from = page_token(req, "from");
+  const auto to = page_token(req, "to");
   const std::size_t limit = limit_param(req);
   const auto filter = room_event_filter(req);
   const auto now = rooms::now_ms();
 
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     rooms::Visibility visibility(tx, room_id, who.user_id);
     if (!visibility.may_read_history()) {
       tx.need_primary();  // a replica may not have replayed the membership yet
       throw forbidden("You are not a member of room " + room_id);
     }
     // A token from a newer snapshot (a replica behind what the client was shown).
-    if (from && !tx.on_primary() && *from > storage::current_stream(tx)) tx.need_primary();
-    std::int64_t start = from.value_or(backwards ? storage::current_stream(tx) : 0);
-    auto page = paginate(ctx, tx, room_id, start, to, backwards, limit, filter, visibility);
+    if (from && !tx.on_primary() && from->stream_part() > storage::current_stream(tx)) {
+      tx.need_primary();
+    }
+    const rooms::TopologicalKey start =
+        from ? from->resolve(tx, room_id)
+             : (backwards ? rooms::topological_at_stream(tx, room_id, storage::current_stream(tx))
+                          : rooms::TopologicalKey{});
+    std::optional<rooms::TopologicalKey> end;
+    if (to) end = to->resolve(tx, room_id);
+    auto page = paginate(ctx, tx, room_id, start, end, backwards, limit, filter, visibility);
     nlohmann::json chunk = nlohmann::json::array();
     for (const auto& event : page.events) {
       chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
     }
-    nlohmann::json result = {{"start", sync::format_stream_token(start)}, {"chunk", chunk}};
+    nlohmann::json result = {{"start", rooms::format_topological_token(start)}, {"chunk", chunk}};
     // No "end" once there is nothing more in that direction (spec).
     // A filter matching little may end a page early (row budget spent): the
     // client continues from "end" (spec: fewer events than limit is fine).
-    if (!page.exhausted) result["end"] = sync::format_stream_token(page.cursor);
+    if (!page.exhausted) result["end"] = rooms::format_topological_token(page.topo_cursor);
     if (filter.lazy_load_members) {
       result["state"] = lazy_members(tx, room_id, page.events, who, visibility, now);
     }
@@ -206,7 +229,7 @@ http::Response context(Context& ctx, http::Request& req) {
   const std::size_t limit = limit_param(req);
   const auto filter = room_event_filter(req);
   const auto now = rooms::now_ms();
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     auto event = rooms::load_event(tx, event_id);
     // Not found on a replica may only mean "not replayed yet" (the client
     // may have been shown the event by another node): ask the primary.
@@ -222,10 +245,12 @@ http::Response context(Context& ctx, http::Request& req) {
     // The spec splits the limit between both sides.
     const std::size_t before_limit = limit / 2;
     const std::size_t after_limit = limit - before_limit;
-    auto before = paginate(ctx, tx, room_id, event->stream - 1, std::nullopt, true, before_limit,
-                           filter, visibility);
-    auto after = paginate(ctx, tx, room_id, event->stream, std::nullopt, false, after_limit, filter,
-                          visibility);
+    // Around the event in topological order: where it sits in the DAG,
+    // whenever it arrived.
+    auto before = paginate(ctx, tx, room_id, {event->depth, event->stream - 1}, std::nullopt, true,
+                           before_limit, filter, visibility);
+    auto after = paginate(ctx, tx, room_id, {event->depth, event->stream}, std::nullopt, false,
+                          after_limit, filter, visibility);
     auto format = [&](const std::vector<rooms::StoredEvent>& events) {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& e : events)
@@ -241,15 +266,15 @@ http::Response context(Context& ctx, http::Request& req) {
     } else if (visibility.can_see_state_at(event->stream)) {
       // Seeing an event is not always seeing the room around it: a user's
       // own membership event (a ban, a rejected invite) shows no state.
-      for (const auto& e : rooms::state_at(tx, room_id, event->stream)) {
+      for (const auto& e : rooms::state_after_event(tx, event->event_id)) {
         state.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
       }
     }
     return nlohmann::json{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
                           {"events_before", format(before.events)},
                           {"events_after", format(after.events)},
-                          {"start", sync::format_stream_token(before.cursor)},
-                          {"end", sync::format_stream_token(after.cursor)},
+                          {"start", rooms::format_topological_token(before.topo_cursor)},
+                          {"end", rooms::format_topological_token(after.topo_cursor)},
                           {"state", state}};
   });
   return http::Response::json(200, out);

@@ -28,7 +28,7 @@ http::Response get_all_state(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const auto now = rooms::now_ms();
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) {
+  auto out = ctx.db.read([&](storage::Transaction& tx) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& event : visible_state(tx, room_id, who.user_id)) {
       events.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
@@ -44,7 +44,7 @@ http::Response get_state(Context& ctx, http::Request& req, const std::string& st
   const std::string type(req.path_param("eventType"));
   const bool full_event = req.query("format").value_or("content") == "event";
   const auto now = rooms::now_ms();
-  auto out = room_service(ctx).db().read([&](storage::Transaction& tx) -> nlohmann::json {
+  auto out = ctx.db.read([&](storage::Transaction& tx) -> nlohmann::json {
     for (const auto& event : visible_state(tx, room_id, who.user_id)) {
       if (event.type() == type && event.state_key() == state_key) {
         if (full_event) return rooms::client_event(event, who.user_id, who.device_id, now);
@@ -66,19 +66,11 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
       req.json().value("membership", nlohmann::json()) == "join") {
     ctx.rate_limiter.check(RateLimitedAction::join, who.user_id);
   }
-  auto& rooms = room_service(ctx);
-  std::vector<std::string> wake;
-  auto sent = rooms.db().write([&](storage::Transaction& tx) {
-    wake.clear();
-    auto room = rooms::load_room(tx, room_id, /*lock=*/true);
-    if (!room) throw forbidden("You are not in room " + room_id);
-    // Content checks, and the canonical alias's directory check, are made by
-    // send_in for every way a state event is sent.
-    rooms::NewEvent event{
-        .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
-    return rooms.send_in(tx, *room, event, wake);
-  });
-  rooms.wake(wake);
+  // Content checks, and the canonical alias's directory check, are made by
+  // the room service's pipeline for every way a state event is sent.
+  rooms::NewEvent event{
+      .type = type, .sender = who.user_id, .content = req.json(), .state_key = state_key};
+  auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
 

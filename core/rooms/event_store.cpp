@@ -1,5 +1,7 @@
 #include "rooms/event_store.h"
 
+#include "rooms/state_groups.h"
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
@@ -67,6 +69,7 @@ StoredEvent read_event(const pqxx::row& row) {
   event.txn_id = storage::nullable<std::string>(row[4]);
   event.redacted_by = storage::nullable<std::string>(row[5]);
   if (!row[6].is_null()) event.redaction = nlohmann::json::parse(row[6].as<std::string>());
+  event.depth = row[7].as<std::int64_t>();
   return event;
 }
 
@@ -185,15 +188,17 @@ std::vector<StoredEvent> current_state(storage::Transaction& tx, std::string_vie
 
 std::vector<StoredEvent> state_at(storage::Transaction& tx, std::string_view room_id,
                                   std::int64_t position) {
-  // The newest state event per (type, state_key) at or before the position:
-  // events are totally ordered by stream position within a room, because
-  // local events are created one at a time under the room's row lock.
-  static const std::string sql = select_events(
-      "JOIN (SELECT DISTINCT ON (type, state_key) event_id FROM events "
-      "      WHERE room_id = $1 AND state_key IS NOT NULL AND stream_ordering <= $2 "
-      "      ORDER BY type, state_key, stream_ordering DESC) s ON s.event_id = e.event_id "
-      "ORDER BY e.stream_ordering");
-  return read_events(tx.exec(sql, room_id, position));
+  return state_events_of(tx, state_group_at(tx, room_id, position));
+}
+
+std::vector<StoredEvent> state_before_event(storage::Transaction& tx, std::string_view event_id) {
+  auto state = event_state(tx, event_id);
+  return state ? state_events_of(tx, state->before) : std::vector<StoredEvent>{};
+}
+
+std::vector<StoredEvent> state_after_event(storage::Transaction& tx, std::string_view event_id) {
+  auto state = event_state(tx, event_id);
+  return state ? state_events_of(tx, state->after) : std::vector<StoredEvent>{};
 }
 
 std::optional<Membership> membership_of(storage::Transaction& tx, std::string_view room_id,
@@ -209,12 +214,7 @@ std::optional<Membership> membership_of(storage::Transaction& tx, std::string_vi
 
 std::optional<StoredEvent> state_at_key(storage::Transaction& tx, std::string_view room_id,
                                         std::string_view type, std::int64_t position) {
-  static const std::string sql = select_events(
-      "WHERE e.room_id = $1 AND e.type = $2 AND e.state_key = '' AND e.stream_ordering <= $3 "
-      "ORDER BY e.stream_ordering DESC LIMIT 1");
-  auto row = tx.exec_optional(sql, room_id, type, position);
-  if (!row) return std::nullopt;
-  return read_event(*row);
+  return state_event_of(tx, state_group_at(tx, room_id, position), type, "");
 }
 
 }  // namespace eltrix::rooms

@@ -16,7 +16,10 @@
 namespace eltrix::rooms {
 
 struct StoredEvent {
+  /// Stream order: when this server learned of the event.
   std::int64_t stream = 0;
+  /// Topological order: where it sits in the room's DAG (depth, then stream).
+  std::int64_t depth = 0;
   std::string event_id;
   nlohmann::json pdu;  ///< the federation form (redacted once redacted)
   std::optional<std::string> txn_device_id;
@@ -35,7 +38,8 @@ struct StoredEvent {
 /// Columns of events aliased "e" (with its redaction LEFT JOINed as "r") that
 /// read_event() expects, in order. Use with kEventJoin.
 inline constexpr std::string_view kEventColumns =
-    "e.stream_ordering, e.event_id, e.pdu, e.txn_device_id, e.txn_id, e.redacted_by, r.pdu";
+    "e.stream_ordering, e.event_id, e.pdu, e.txn_device_id, e.txn_id, e.redacted_by, r.pdu, "
+    "e.depth";
 inline constexpr std::string_view kEventJoin =
     "events e LEFT JOIN events r ON r.event_id = e.redacted_by";
 
@@ -77,13 +81,19 @@ std::optional<StoredEvent> current_state_event(storage::Transaction& tx, std::st
                                                std::string_view type, std::string_view state_key);
 /// The whole current state.
 std::vector<StoredEvent> current_state(storage::Transaction& tx, std::string_view room_id);
-/// The state after every event with stream position <= `position`.
+/// The room's current state as of stream position `position` (state groups,
+/// rooms/state_groups.h). An event that arrived late, deep in the DAG, did
+/// not change it, so it never makes an older state look current.
 std::vector<StoredEvent> state_at(storage::Transaction& tx, std::string_view room_id,
                                   std::int64_t position);
 
-/// The state event (type, "") in force at `position`.
+/// The state event (type, "") in force at `position` (as state_at).
 std::optional<StoredEvent> state_at_key(storage::Transaction& tx, std::string_view room_id,
                                         std::string_view type, std::int64_t position);
+
+/// The state before and after a stored event (empty for an unknown one).
+std::vector<StoredEvent> state_before_event(storage::Transaction& tx, std::string_view event_id);
+std::vector<StoredEvent> state_after_event(storage::Transaction& tx, std::string_view event_id);
 
 struct Membership {
   std::string membership;  ///< join, invite, leave, ban, knock

@@ -1,10 +1,12 @@
-// Reading a room's events in stream order through a filter and the history
+// Reading a room's events in stream order (sync) or topological order
+// (/messages, /context: rooms/topological.h) through a filter and the history
 // visibility check, with a bound on the rows read per request: a filter that
 // matches nothing must not make one request read the whole room (issue 10,
 // finding 10). Used by /messages, /context and the sync timeline.
 #pragma once
 
 #include "rooms/event_store.h"
+#include "rooms/topological.h"
 #include "rooms/visibility.h"
 #include "storage/database.h"
 
@@ -22,6 +24,12 @@ inline constexpr std::size_t kDefaultMaxEventsScanned = 2000;
 
 struct ScanRequest {
   std::string room_id;
+  /// Topological order: `topo_from` and `topo_bound` are used instead of
+  /// `from` and `bound`, and the result's `topo_cursor` instead of `cursor`,
+  /// with the same meaning.
+  bool topological = false;
+  TopologicalKey topo_from;
+  TopologicalKey topo_bound;
   /// Backwards: positions <= from and > bound. Forwards: > from and <= bound.
   std::int64_t from = 0;
   std::int64_t bound = 0;
@@ -46,6 +54,7 @@ struct ScanResult {
   /// cursor, going forwards positions > cursor. Every row between `from` and
   /// the cursor has been looked at.
   std::int64_t cursor = 0;
+  TopologicalKey topo_cursor;
   /// Nothing more to read before the bound.
   bool exhausted = false;
   /// The row budget ran out first (the cursor is where it stopped).

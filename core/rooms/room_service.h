@@ -1,9 +1,16 @@
-// Rooms: the one path every new local event takes. It fills in prev_events,
-// auth_events and depth, checks the room version's authorization rules
-// against the current state, hashes and signs the event, and persists it with
-// the state and membership it changes, in one transaction. Then it wakes the
-// syncs that care.
+// Rooms: the one pipeline every event takes, local or remote (decision
+// D32). Its phases, each in its own file:
+//   build   (local events only)  rooms/event_build.h
+//   check   (every event)        rooms/event_check.h: an Outcome, not a throw
+//   persist                      rooms/event_persist.h: DAG, state groups,
+//                                current state, stream position
+//   after commit                 rooms/after_commit.h: wake-ups today;
+//                                federation outbox, push, device lists next
+// Creating a room and membership changes are operations of this service, so
+// no caller locks a room or writes room tables itself.
 #pragma once
+
+#include "rooms/event_outcome.h"
 
 #include <nlohmann/json.hpp>
 
@@ -39,19 +46,88 @@ struct SentEvent {
   std::int64_t stream_ordering = 0;
 };
 
+/// A local event to create, before prev_events/auth_events/hashes/signatures.
+struct NewEvent {
+  std::string type;
+  std::string sender;
+  nlohmann::json content = nlohmann::json::object();
+  std::optional<std::string> state_key = std::nullopt;
+  std::optional<Transaction> txn = std::nullopt;
+  /// m.room.redaction: the event it redacts.
+  std::optional<std::string> redacts = std::nullopt;
+};
+
+/// What the pipeline did with an event: `event` is set unless rejected
+/// (nothing is stored then).
+struct SendResult {
+  Outcome outcome;
+  SentEvent event;
+};
+
+/// createRoom, once the request has been parsed (client/create_room.cpp).
+struct CreateRoom {
+  std::string creator;
+  std::string room_id;  ///< a fresh ID (matrix::make_room_id)
+  std::string version;
+  bool is_public = false;
+  /// "public_chat", "private_chat" or "trusted_private_chat".
+  std::string preset;
+  bool is_direct = false;
+  std::optional<std::string> alias;  ///< a full alias to create and name canonical
+  std::vector<std::string> invites;
+  nlohmann::json creation_content = nlohmann::json::object();
+  /// (type, state_key, content), never m.room.create or m.room.member.
+  struct State {
+    std::string type;
+    std::string state_key;
+    nlohmann::json content;
+  };
+  std::vector<State> initial_state;
+  std::optional<std::string> name;
+  std::optional<std::string> topic;
+  const nlohmann::json* power_level_override = nullptr;
+};
+
+/// join, invite, leave (and kick), ban, unban, knock: an m.room.member event
+/// by `sender` about `target`.
+struct MembershipChange {
+  std::string room_id;
+  std::string sender;
+  std::string target;
+  std::string membership;
+  std::optional<std::string> reason = std::nullopt;
+  bool is_direct = false;
+  /// Only when the target is banned now (unban).
+  bool unban = false;
+};
+
 class RoomService {
  public:
   virtual ~RoomService() = default;
 
-  /// Creates, authorizes and persists an event by `sender` in `room_id`.
-  /// A state event has a state_key (possibly ""). Throws errors::Error:
-  /// forbidden (403 M_FORBIDDEN) when the authorization rules refuse it (nothing is
-  /// stored) and for an unknown room, 400 M_BAD_JSON for content
-  /// that is not valid for its type.
-  virtual SentEvent send_event(const std::string& room_id, const std::string& sender,
-                               const std::string& type, const nlohmann::json& content,
-                               const std::optional<std::string>& state_key,
-                               const std::optional<Transaction>& txn = std::nullopt) = 0;
+  /// Builds, checks and persists a local event by `event.sender`. A state
+  /// event has a state_key (possibly ""). Rejected (nothing stored): forbidden
+  /// by the authorization rules or for an unknown room, invalid content for
+  /// its type, too large.
+  virtual SendResult send(const std::string& room_id, const NewEvent& event) = 0;
+
+  /// An event built elsewhere (a remote server's PDU, or one backfilled):
+  /// checked (hashes, signatures, auth against its auth events and the state
+  /// before it, then the current state) and persisted where its prev_events
+  /// place it in the DAG, whatever its arrival order.
+  virtual SendResult receive(const nlohmann::json& pdu) = 0;
+
+  /// Creates the room and its initial events in one transaction. Rejected
+  /// when any of them is (nothing is stored).
+  virtual SendResult create_room(const CreateRoom& request) = 0;
+
+  /// Sends the membership event, unless the target's membership already is
+  /// a join and a join is asked (clients retry joins), or a leave of a room
+  /// left already: then the current event is returned.
+  virtual SendResult change_membership(const MembershipChange& change) = 0;
+
+  /// Hides a room the user has left from their sync (spec: /forget).
+  virtual Outcome forget(const std::string& room_id, const std::string& user_id) = 0;
 
   /// The current state event (client format) for (type, state_key), if any.
   virtual std::optional<nlohmann::json> current_state_event(const std::string& room_id,

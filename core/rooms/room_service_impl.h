@@ -1,10 +1,15 @@
-// The RoomService of this node: builds, authorizes, signs and persists local
-// events (see room_service.h), and creates rooms.
+// The RoomService of this node: runs every event through the pipeline's
+// phases (room_service.h) in one transaction per operation, holding the
+// room's row lock, then the after-commit effects.
 #pragma once
 
+#include "rooms/after_commit.h"
 #include "rooms/event_store.h"
+#include "rooms/key_ring.h"
 #include "rooms/room_service.h"
+#include "rooms/wake_effect.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,53 +21,44 @@ namespace eltrix::rooms {
 
 class ServerKeys;
 
-/// An event to create, before prev_events/auth_events/hashes/signatures.
-struct NewEvent {
-  std::string type;
-  std::string sender;
-  nlohmann::json content = nlohmann::json::object();
-  std::optional<std::string> state_key = std::nullopt;
-  std::optional<Transaction> txn = std::nullopt;
-  /// m.room.redaction: the event it redacts.
-  std::optional<std::string> redacts = std::nullopt;
-};
-
 class RoomServiceImpl final : public RoomService {
  public:
+  /// Wakes syncs after commit (WakeSyncs) and knows this server's own key.
   RoomServiceImpl(storage::Database& db, ServerKeys& keys, notify::Notifier& notifier,
                   std::string server_name);
 
-  SentEvent send_event(const std::string& room_id, const std::string& sender,
-                       const std::string& type, const nlohmann::json& content,
-                       const std::optional<std::string>& state_key,
-                       const std::optional<Transaction>& txn = std::nullopt) override;
+  SendResult send(const std::string& room_id, const NewEvent& event) override;
+  SendResult receive(const nlohmann::json& pdu) override;
+  SendResult create_room(const CreateRoom& request) override;
+  SendResult change_membership(const MembershipChange& change) override;
+  Outcome forget(const std::string& room_id, const std::string& user_id) override;
   std::optional<nlohmann::json> current_state_event(const std::string& room_id,
                                                     const std::string& type,
                                                     const std::string& state_key) override;
   std::vector<std::string> joined_rooms(const std::string& user_id) override;
 
-  /// Sends `event` in its own transaction and wakes the syncs that care.
-  SentEvent send(const std::string& room_id, const NewEvent& event);
-
-  /// Creates the event inside `tx`, which must hold the room's row lock
-  /// (load_room(tx, id, true)); appends the notifier keys to wake after commit.
-  SentEvent send_in(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
-                    std::vector<std::string>& wake);
-
-  /// Wakes the syncs waiting on `keys` (call after the transaction commits).
-  void wake(const std::vector<std::string>& keys);
-
-  [[nodiscard]] storage::Database& db() { return db_; }
-  [[nodiscard]] const std::string& server_name() const { return server_name_; }
+  /// Where later work appends its after-commit effects (federation outbox,
+  /// push, device lists). Append at start-up.
+  AfterCommitEffects& effects() { return effects_; }
+  /// Other servers' keys, for checking remote events.
+  KeyRing& key_ring() { return key_ring_; }
 
  private:
+  using Committed = std::vector<CommittedEvent>;
+
+  /// Build, check and persist one local event in `tx` (room locked).
+  SendResult send_locked(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
+                         Committed& committed);
+  /// Runs fn(tx, committed) -> SendResult in one write transaction, rolled
+  /// back entirely when the result is a rejection; after commit, the effects.
+  SendResult write_events(const std::function<SendResult(storage::Transaction&, Committed&)>& fn);
+
   storage::Database& db_;
   ServerKeys& keys_;
-  notify::Notifier& notifier_;
   std::string server_name_;
+  KeyRing key_ring_;
+  WakeSyncs wake_;
+  AfterCommitEffects effects_;
 };
-
-/// The largest PDU the spec allows (64 KiB of canonical JSON).
-inline constexpr std::size_t kMaxPduBytes = 65536;
 
 }  // namespace eltrix::rooms

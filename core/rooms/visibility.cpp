@@ -1,5 +1,7 @@
 #include "rooms/visibility.h"
 
+#include "rooms/state_groups.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -153,13 +155,14 @@ std::vector<StoredEvent> member_events_at(storage::Transaction& tx, std::string_
         "ORDER BY e.stream_ordering");
     return read_events(tx.exec(current, room_id, pg_text_array(users)));
   }
+  // The state as of that position, from its state group.
+  const StateGroup group = state_group_at(tx, room_id, position);
+  if (!group) return {};
   static const std::string at = select_events(
-      "JOIN (SELECT DISTINCT ON (state_key) event_id FROM events "
-      "      WHERE room_id = $1 AND type = 'm.room.member' AND state_key = ANY($2::text[]) "
-      "        AND stream_ordering <= $3 "
-      "      ORDER BY state_key, stream_ordering DESC) s ON s.event_id = e.event_id "
+      "JOIN room_state_of_group($1) s ON s.event_id = e.event_id "
+      "WHERE s.type = 'm.room.member' AND s.state_key = ANY($2::text[]) "
       "ORDER BY e.stream_ordering");
-  return read_events(tx.exec(at, room_id, pg_text_array(users), position));
+  return read_events(tx.exec(at, *group, pg_text_array(users)));
 }
 
 }  // namespace eltrix::rooms

@@ -1,0 +1,27 @@
+// Pipeline phase 1, local events only: fill in prev_events (the room's
+// forward extremities), depth, auth_events (picked from the state before
+// the event, which for an event on every extremity is the current state),
+// then hash and sign it. Runs under the room's row lock, so two local events
+// never name the same parents by accident.
+#pragma once
+
+#include "matrix/signing.h"
+#include "rooms/event_outcome.h"
+#include "rooms/pending_event.h"
+
+#include <string_view>
+
+namespace eltrix::rooms {
+
+/// Content checks the authorization rules do not make: a malformed event is
+/// rejected (Rejection::invalid) before anything is stored.
+Outcome check_new_content(const NewEvent& event);
+
+/// Builds `event` for `room` into `out`. Rejected when the room version is
+/// not implemented, the content is malformed, or a restricted join has no
+/// one to vouch for it.
+Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
+                          const matrix::SigningKey& key, std::string_view server_name,
+                          PendingEvent& out);
+
+}  // namespace eltrix::rooms

@@ -1,0 +1,33 @@
+// The public keys of other servers that remote events are checked against
+// (rooms/event_check.h). Federation fills it from the key servers; until
+// then it holds what it is given (tests, and this server's own key).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace eltrix::rooms {
+
+class KeyRing {
+ public:
+  void add(const std::string& server, const std::string& key_id, std::string public_key_base64) {
+    std::lock_guard lock(mutex_);
+    keys_[{server, key_id}] = std::move(public_key_base64);
+  }
+  [[nodiscard]] std::optional<std::string> find(const std::string& server,
+                                                const std::string& key_id) const {
+    std::lock_guard lock(mutex_);
+    auto it = keys_.find({server, key_id});
+    if (it == keys_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::pair<std::string, std::string>, std::string> keys_;
+};
+
+}  // namespace eltrix::rooms

@@ -1,0 +1,62 @@
+// RoomServiceImpl::change_membership: join, invite, leave, kick, ban, unban,
+// knock, as one operation of the room service (the room is locked and the
+// event sent in one transaction, the syncs woken after commit).
+#include "rooms/member_profile.h"
+#include "rooms/room_service_impl.h"
+
+namespace eltrix::rooms {
+
+nlohmann::json member_profile(storage::Transaction& tx, const std::string& user_id) {
+  nlohmann::json out = nlohmann::json::object();
+  auto row =
+      tx.exec_optional("SELECT displayname, avatar_url FROM users WHERE user_id = $1", user_id);
+  if (row) {
+    if (auto name = storage::nullable<std::string>((*row)[0])) out["displayname"] = *name;
+    if (auto avatar = storage::nullable<std::string>((*row)[1])) out["avatar_url"] = *avatar;
+  }
+  return out;
+}
+
+SendResult RoomServiceImpl::change_membership(const MembershipChange& change) {
+  return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
+    // Locked before the membership is read, so a concurrent change cannot
+    // slip in between.
+    auto room = load_room(tx, change.room_id, /*lock=*/true);
+    auto current = membership_of(tx, change.room_id, change.target);
+    auto unchanged = [&] {
+      return SendResult{Outcome::accepted(), {current->event_id, current->stream}};
+    };
+    // Clients retry joins and leaves: a repeat is a no-op.
+    if (change.membership == "join" && current && current->membership == "join") return unchanged();
+    if (change.membership == "leave" && change.target == change.sender && !change.unban) {
+      if (current && current->membership == "leave") return unchanged();
+      // Leaving a room never entered is refused.
+      if (!current) {
+        return {Outcome::rejected(Rejection::forbidden, "You are not in room " + change.room_id),
+                {}};
+      }
+    }
+    if (!room) {
+      return {Outcome::rejected(Rejection::not_found, "Unknown room " + change.room_id), {}};
+    }
+    if (change.unban && (!current || current->membership != "ban")) {
+      return {
+          Outcome::rejected(Rejection::forbidden, change.target + " is not banned from this room"),
+          {}};
+    }
+    nlohmann::json content = nlohmann::json::object();
+    if (change.membership == "join" || change.membership == "invite") {
+      content = member_profile(tx, change.target);
+    }
+    content["membership"] = change.membership;
+    if (change.reason) content["reason"] = *change.reason;
+    if (change.membership == "invite" && change.is_direct) content["is_direct"] = true;
+    NewEvent event{.type = "m.room.member",
+                   .sender = change.sender,
+                   .content = content,
+                   .state_key = change.target};
+    return send_locked(tx, *room, event, committed);
+  });
+}
+
+}  // namespace eltrix::rooms

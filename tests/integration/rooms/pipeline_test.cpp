@@ -1,0 +1,389 @@
+// The event pipeline (core/rooms/room_service.h) through the room service's
+// interface, without HTTP, against a real PostgreSQL: rejections store
+// nothing, the state before and after every event (also one arriving out of
+// order from another server), forward extremities merging, soft failure,
+// and the topological order /messages pages in.
+#include "matrix/canonical_json.h"
+#include "matrix/event_hash.h"
+#include "matrix/room_version.h"
+#include "matrix/signing.h"
+#include "notify/notifier.h"
+#include "rooms/event_store.h"
+#include "rooms/room_scan.h"
+#include "rooms/room_service_impl.h"
+#include "rooms/server_keys.h"
+#include "rooms/topological.h"
+#include "storage/stream.h"
+#include "support.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using namespace eltrix;
+using eltrix::test::FixedRouting;
+using eltrix::test::options_for;
+using eltrix::test::ScratchDatabase;
+
+namespace {
+
+const std::string kAlice = "@alice:here.test";
+const std::string kBob = "@bob:here.test";
+const std::string kCarol = "@carol:remote.test";
+
+struct Node {
+  ScratchDatabase scratch;
+  metrics::Registry registry;
+  FixedRouting routing;
+  storage::Database db;
+  notify::Notifier notifier;
+  rooms::ServerKeys keys;
+  rooms::RoomServiceImpl rooms;
+  /// The other server's key, known to this one's key ring.
+  matrix::SigningKey remote_key = matrix::SigningKey::generate("r1");
+
+  Node()
+      : db(options_for(scratch.url), routing, registry),
+        notifier(registry, 16, 1),
+        keys(db),
+        rooms(db, keys, notifier, "here.test") {
+    storage::apply_migrations(db);
+    rooms.key_ring().add("remote.test", remote_key.key_id(), remote_key.public_key_base64());
+  }
+
+  std::string create_public_room() {
+    const std::string room_id = "!room" + std::to_string(++rooms_made) + ":here.test";
+    auto made = rooms.create_room({.creator = kAlice,
+                                   .room_id = room_id,
+                                   .version = "10",
+                                   .is_public = true,
+                                   .preset = "public_chat"});
+    REQUIRE(made.outcome.is_accepted());
+    return room_id;
+  }
+
+  rooms::SendResult say(const std::string& room_id, const std::string& sender,
+                        const std::string& body) {
+    return rooms.send(room_id, {.type = "m.room.message",
+                                .sender = sender,
+                                .content = {{"msgtype", "m.text"}, {"body", body}}});
+  }
+
+  std::string event_id_of(const std::string& room_id, const std::string& type,
+                          const std::string& state_key) {
+    auto event = rooms.current_state_event(room_id, type, state_key);
+    REQUIRE(event.has_value());
+    return (*event)["event_id"].get<std::string>();
+  }
+
+  /// A PDU built and signed by remote.test, on top of `prev`.
+  nlohmann::json remote_pdu(const std::string& room_id, const std::string& type,
+                            std::optional<std::string> state_key, const nlohmann::json& content,
+                            const std::vector<std::string>& prev,
+                            const std::vector<std::string>& auth) {
+    std::int64_t depth = 0;
+    for (const auto& id : prev) depth = std::max(depth, depth_of(id));
+    nlohmann::json pdu = {
+        {"type", type},       {"room_id", room_id},      {"sender", kCarol},
+        {"content", content}, {"origin", "remote.test"}, {"origin_server_ts", rooms::now_ms()},
+        {"depth", depth + 1}, {"prev_events", prev},     {"auth_events", auth}};
+    if (state_key) pdu["state_key"] = *state_key;
+    matrix::add_content_hash(pdu);
+    matrix::sign_event(pdu, remote_key, "remote.test", matrix::kRoomVersion10);
+    return pdu;
+  }
+
+  std::int64_t depth_of(const std::string& event_id) {
+    return db.read([&](storage::Transaction& tx) {
+      return tx.exec1("SELECT depth FROM events WHERE event_id = $1", event_id)[0]
+          .as<std::int64_t>();
+    });
+  }
+
+  std::vector<std::string> extremities(const std::string& room_id) {
+    return db.read([&](storage::Transaction& tx) {
+      std::vector<std::string> out;
+      for (const auto& row :
+           tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1 ORDER BY 1",
+                   room_id)) {
+        out.push_back(row[0].as<std::string>());
+      }
+      return out;
+    });
+  }
+
+  std::int64_t count(const std::string& sql, const std::string& room_id) {
+    return db.read(
+        [&](storage::Transaction& tx) { return tx.exec1(sql, room_id)[0].as<std::int64_t>(); });
+  }
+
+  /// (type, state_key) -> event_id of a state, for comparisons.
+  using State = std::map<std::pair<std::string, std::string>, std::string>;
+  static State as_map(const std::vector<rooms::StoredEvent>& events) {
+    State out;
+    for (const auto& e : events) out[{e.type(), e.state_key()}] = e.event_id;
+    return out;
+  }
+  State before(const std::string& event_id) {
+    return db.read(
+        [&](storage::Transaction& tx) { return as_map(rooms::state_before_event(tx, event_id)); });
+  }
+  State after(const std::string& event_id) {
+    return db.read(
+        [&](storage::Transaction& tx) { return as_map(rooms::state_after_event(tx, event_id)); });
+  }
+  State current(const std::string& room_id) {
+    return db.read(
+        [&](storage::Transaction& tx) { return as_map(rooms::current_state(tx, room_id)); });
+  }
+
+  /// Carol (remote.test) joins the public room.
+  std::string remote_join(const std::string& room_id) {
+    auto join = remote_pdu(
+        room_id, "m.room.member", kCarol, {{"membership", "join"}}, extremities(room_id),
+        {event_id_of(room_id, "m.room.create", ""), event_id_of(room_id, "m.room.power_levels", ""),
+         event_id_of(room_id, "m.room.join_rules", "")});
+    auto joined = rooms.receive(join);
+    REQUIRE(joined.outcome.is_accepted());
+    return joined.event.event_id;
+  }
+
+  int rooms_made = 0;
+};
+
+}  // namespace
+
+TEST_CASE("an event that fails auth is rejected with a reason, and nothing is stored",
+          "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto events_before = node.count("SELECT count(*) FROM events WHERE room_id = $1", room);
+  const auto groups_before =
+      node.count("SELECT count(*) FROM state_groups WHERE room_id = $1", room);
+  const auto extremities_before = node.extremities(room);
+  const auto stream_before =
+      node.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); });
+
+  // Bob never joined: neither a message nor a state event gets in.
+  auto message = node.say(room, kBob, "hello?");
+  CHECK(message.outcome.verdict == rooms::Verdict::rejected);
+  CHECK(message.outcome.rejection == rooms::Rejection::forbidden);
+  CHECK_FALSE(message.outcome.reason.empty());
+  CHECK(message.event.event_id.empty());
+  auto topic = node.rooms.send(
+      room,
+      {.type = "m.room.topic", .sender = kBob, .content = {{"topic", "mine"}}, .state_key = ""});
+  CHECK(topic.outcome.rejection == rooms::Rejection::forbidden);
+
+  // A remote event whose signature does not verify.
+  auto forged =
+      node.remote_pdu(room, "m.room.message", std::nullopt, {{"body", "x"}}, node.extremities(room),
+                      {node.event_id_of(room, "m.room.create", "")});
+  forged["content"]["body"] = "changed after signing";
+  forged["signatures"]["remote.test"][node.remote_key.key_id()] = "AAAA";
+  auto received = node.rooms.receive(forged);
+  CHECK(received.outcome.rejection == rooms::Rejection::bad_signature);
+
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1", room) == events_before);
+  CHECK(node.count("SELECT count(*) FROM state_groups WHERE room_id = $1", room) == groups_before);
+  CHECK(node.extremities(room) == extremities_before);
+  CHECK(node.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); }) ==
+        stream_before);
+  CHECK_FALSE(node.rooms.current_state_event(room, "m.room.topic", "").has_value());
+}
+
+TEST_CASE("the state before and after each event", "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto create = node.event_id_of(room, "m.room.create", "");
+  CHECK(node.before(create).empty());
+  CHECK(node.after(create) == Node::State{{{"m.room.create", ""}, create}});
+
+  auto topic1 = node.rooms.send(
+      room,
+      {.type = "m.room.topic", .sender = kAlice, .content = {{"topic", "one"}}, .state_key = ""});
+  REQUIRE(topic1.outcome.is_accepted());
+  auto message = node.say(room, kAlice, "between");
+  REQUIRE(message.outcome.is_accepted());
+  auto topic2 = node.rooms.send(
+      room,
+      {.type = "m.room.topic", .sender = kAlice, .content = {{"topic", "two"}}, .state_key = ""});
+  REQUIRE(topic2.outcome.is_accepted());
+
+  const auto t1 = topic1.event.event_id;
+  const auto m = message.event.event_id;
+  const auto t2 = topic2.event.event_id;
+  CHECK_FALSE(node.before(t1).contains({"m.room.topic", ""}));
+  CHECK(node.after(t1).at({"m.room.topic", ""}) == t1);
+  // A message changes nothing: the same state on both sides.
+  CHECK(node.before(m) == node.after(t1));
+  CHECK(node.after(m) == node.before(m));
+  CHECK(node.before(t2).at({"m.room.topic", ""}) == t1);
+  CHECK(node.after(t2).at({"m.room.topic", ""}) == t2);
+  // Everything else is carried along, and the current state is the last one.
+  auto without_topic = [](Node::State s) {
+    s.erase({"m.room.topic", ""});
+    return s;
+  };
+  CHECK(without_topic(node.after(t2)) == without_topic(node.before(t1)));
+  CHECK(node.current(room) == node.after(t2));
+  // The state at a stream position (sync) agrees.
+  node.db.read([&](storage::Transaction& tx) {
+    CHECK(Node::as_map(rooms::state_at(tx, room, topic1.event.stream_ordering)) == node.after(t1));
+    CHECK(Node::as_map(rooms::state_at(tx, room, message.event.stream_ordering)) == node.after(t1));
+    return 0;
+  });
+}
+
+TEST_CASE("an event arriving out of order: its own state, two extremities, then a merge",
+          "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto join = node.remote_join(room);
+
+  // Here, after Carol's join: a topic and two messages.
+  auto topic = node.rooms.send(
+      room,
+      {.type = "m.room.topic", .sender = kAlice, .content = {{"topic", "later"}}, .state_key = ""});
+  REQUIRE(topic.outcome.is_accepted());
+  REQUIRE(node.say(room, kAlice, "one").outcome.is_accepted());
+  auto last_local = node.say(room, kAlice, "two");
+  REQUIRE(last_local.outcome.is_accepted());
+  REQUIRE(node.extremities(room) == std::vector<std::string>{last_local.event.event_id});
+
+  // Carol's server had not seen them: her display name change names her
+  // join as its parent, and arrives now.
+  auto rename = node.remote_pdu(room, "m.room.member", kCarol,
+                                {{"membership", "join"}, {"displayname", "Carol"}}, {join},
+                                {node.event_id_of(room, "m.room.create", ""),
+                                 node.event_id_of(room, "m.room.power_levels", ""), join});
+  auto received = node.rooms.receive(rename);
+  REQUIRE(received.outcome.is_accepted());
+  const auto late = received.event.event_id;
+  CHECK(node.depth_of(late) == node.depth_of(join) + 1);
+  CHECK(node.depth_of(late) < node.depth_of(last_local.event.event_id));
+
+  // Its state is the one its parent left, without the topic set since.
+  CHECK(node.before(late) == node.after(join));
+  CHECK_FALSE(node.after(late).contains({"m.room.topic", ""}));
+  CHECK(node.after(late).at({"m.room.member", kCarol}) == late);
+
+  // Two forward extremities now; the current state is their merge.
+  auto two = std::vector<std::string>{last_local.event.event_id, late};
+  std::sort(two.begin(), two.end());
+  CHECK(node.extremities(room) == two);
+  auto current = node.current(room);
+  CHECK(current.at({"m.room.topic", ""}) == topic.event.event_id);
+  CHECK(current.at({"m.room.member", kCarol}) == late);
+  CHECK(node.db.read([&](storage::Transaction& tx) {
+    return rooms::membership_of(tx, room, kCarol)->event_id;
+  }) == late);
+
+  // The next local event names both and merges them.
+  auto merge = node.say(room, kAlice, "merged");
+  REQUIRE(merge.outcome.is_accepted());
+  CHECK(node.extremities(room) == std::vector<std::string>{merge.event.event_id});
+  auto parents = node.db.read([&](storage::Transaction& tx) {
+    std::vector<std::string> out;
+    for (const auto& row :
+         tx.exec("SELECT prev_event_id FROM event_edges WHERE event_id = $1 ORDER BY 1",
+                 merge.event.event_id)) {
+      out.push_back(row[0].as<std::string>());
+    }
+    return out;
+  });
+  CHECK(parents == two);
+  CHECK(node.before(merge.event.event_id) == current);
+  CHECK(node.depth_of(merge.event.event_id) == node.depth_of(last_local.event.event_id) + 1);
+
+  // Received again: the first one stands, nothing new is stored.
+  const auto events = node.count("SELECT count(*) FROM events WHERE room_id = $1", room);
+  auto again = node.rooms.receive(rename);
+  CHECK(again.outcome.is_accepted());
+  CHECK(again.event.event_id == late);
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1", room) == events);
+}
+
+TEST_CASE("a remote event allowed by the state before it but not the current state soft-fails",
+          "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto join = node.remote_join(room);
+  auto ban = node.rooms.change_membership(
+      {.room_id = room, .sender = kAlice, .target = kCarol, .membership = "ban"});
+  REQUIRE(ban.outcome.is_accepted());
+
+  // Carol's server had not seen the ban.
+  auto message =
+      node.remote_pdu(room, "m.room.message", std::nullopt, {{"body", "still here"}}, {join},
+                      {node.event_id_of(room, "m.room.create", ""),
+                       node.event_id_of(room, "m.room.power_levels", ""), join});
+  auto received = node.rooms.receive(message);
+  CHECK(received.outcome.verdict == rooms::Verdict::soft_failed);
+  CHECK_FALSE(received.outcome.reason.empty());
+  // Stored, but the DAG and the current state move on without it.
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1 AND type = 'm.room.message'",
+                   room) == 1);
+  CHECK(node.extremities(room) == std::vector<std::string>{ban.event.event_id});
+  CHECK(node.current(room).at({"m.room.member", kCarol}) == ban.event.event_id);
+}
+
+TEST_CASE("a late event with a low depth is not new in topological order (/messages)",
+          "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto join = node.remote_join(room);
+  std::vector<std::string> local;
+  for (int i = 0; i < 5; ++i) {
+    auto sent = node.say(room, kAlice, "message " + std::to_string(i));
+    REQUIRE(sent.outcome.is_accepted());
+    local.push_back(sent.event.event_id);
+  }
+  // Backfilled, or from a slow server: built right after Carol's join.
+  auto old =
+      node.remote_pdu(room, "m.room.message", std::nullopt, {{"body", "from long ago"}}, {join},
+                      {node.event_id_of(room, "m.room.create", ""),
+                       node.event_id_of(room, "m.room.power_levels", ""), join});
+  auto received = node.rooms.receive(old);
+  REQUIRE(received.outcome.is_accepted());
+  const auto late = received.event.event_id;
+
+  node.db.read([&](storage::Transaction& tx) {
+    auto visibility = rooms::Visibility(tx, room, kAlice);
+    const auto now = storage::current_stream(tx);
+    // /messages from the newest point backwards, as a client opening the
+    // room: the newest is the last local message, and the late event sits
+    // next to Carol's join where it belongs: at the depth of the first local
+    // message, after it by the stream tie-break.
+    rooms::ScanRequest newest{.room_id = room,
+                              .topological = true,
+                              .topo_from = rooms::topological_at_stream(tx, room, now),
+                              .backwards = true,
+                              .limit = 7};
+    auto page = rooms::scan_room(
+        tx, newest, [](const rooms::StoredEvent&) { return true; }, visibility);
+    std::vector<std::string> ids;
+    for (const auto& e : page.events) ids.push_back(e.event_id);
+    CHECK(ids ==
+          std::vector<std::string>{local[4], local[3], local[2], local[1], late, local[0], join});
+    // Paging forwards from the last local message finds nothing new.
+    rooms::ScanRequest forward{.room_id = room,
+                               .topological = true,
+                               .topo_from = {node.depth_of(local.back()), page.events.at(0).stream},
+                               .topo_bound = {INT64_MAX, INT64_MAX},
+                               .backwards = false,
+                               .limit = 10};
+    auto after = rooms::scan_room(
+        tx, forward, [](const rooms::StoredEvent&) { return true; }, visibility);
+    CHECK(after.events.empty());
+    // The stream order (sync) is when this server learned of it: last.
+    rooms::ScanRequest stream{.room_id = room, .from = now, .bound = 0, .limit = 1};
+    auto learned = rooms::scan_room(
+        tx, stream, [](const rooms::StoredEvent&) { return true; }, visibility);
+    REQUIRE(learned.events.size() == 1);
+    CHECK(learned.events.front().event_id == late);
+    // And the state as of now is not set back by it.
+    CHECK(Node::as_map(rooms::state_at(tx, room, now)) == node.current(room));
+    return 0;
+  });
+}
