@@ -166,6 +166,14 @@ class Transaction {
   void need_primary() const;
   [[nodiscard]] bool read_only() const { return access_ == plugin::Access::read; }
 
+  /// What this transaction claimed of the stream (storage/stream.h; D31):
+  /// its transaction ID once it claimed a position, and how many it claimed.
+  struct StreamClaim {
+    std::uint64_t xid = 0;  ///< 0: nothing claimed
+    std::int64_t count = 0;
+  };
+  StreamClaim& stream_claim() { return stream_claim_; }
+
  private:
   friend class Database;
   Transaction(pqxx::transaction_base& tx, detail::TargetRuntime& target, plugin::Access access);
@@ -180,6 +188,7 @@ class Transaction {
   plugin::Access access_;
   plugin::Histogram* histogram_;
   std::optional<StorageError> failure_;  ///< first error seen; the transaction is aborted
+  StreamClaim stream_claim_;
 };
 
 class Database {
@@ -280,6 +289,7 @@ class Database {
   std::size_t choose_read_target(std::uint64_t min_position);
   std::uint64_t read_requirement(std::uint64_t min_position);
   void note_commit(detail::TargetRuntime& primary, pqxx::connection_base& conn);
+  void await_stream(pqxx::connection_base& conn, std::uint64_t xid);
   void raise_latest(std::uint64_t position);
   std::optional<std::string> probe(detail::TargetRuntime& target,
                                    std::uint64_t primary_position) noexcept;

@@ -3,12 +3,18 @@
 namespace eltrix::storage {
 
 std::int64_t advance_stream(Transaction& tx) {
-  return tx.exec1("UPDATE stream_head SET position = position + 1 RETURNING position")[0]
-      .as<std::int64_t>();
+  Transaction::StreamClaim& claim = tx.stream_claim();
+  if (claim.xid == 0) {
+    claim.xid = tx.exec1(kTransactionIdSql)[0].as<std::uint64_t>();  // not from Database::write
+  }
+  if (claim.count >= kPositionsPerTransaction) {
+    throw StorageError(ErrorKind::query, "too many stream positions in one transaction", false);
+  }
+  return static_cast<std::int64_t>(claim.xid) * kPositionsPerTransaction + claim.count++;
 }
 
 std::int64_t current_stream(Transaction& tx) {
-  return tx.exec1("SELECT position FROM stream_head")[0].as<std::int64_t>();
+  return stream_bound(tx.exec1(kSnapshotXminSql)[0].as<std::uint64_t>());
 }
 
 }  // namespace eltrix::storage
