@@ -1,6 +1,8 @@
 // Request-body helpers shared by the server's body modes.
 #pragma once
 
+#include "matrix/json_text.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -9,12 +11,9 @@
 
 namespace eltrix::http {
 
-/// Parses any JSON text (object, array or scalar) into `out`, so callers can
-/// tell "valid JSON but not an object" (M_BAD_JSON) from "not JSON"
-/// (M_NOT_JSON). False when the text is not JSON, including invalid UTF-8.
-/// Nesting deeper than kMaxJsonDepth is refused too (bounded recursion).
-bool parse_json(const std::string& text, nlohmann::json& out);
-inline constexpr int kMaxJsonDepth = 100;
+// parse_json and kMaxJsonDepth: matrix/json_text.h (sync/ parses filters with it too).
+using matrix::kMaxJsonDepth;
+using matrix::parse_json;
 
 /// Reads and drops up to `max` bytes; true if the stream ended within them.
 bool discard(std::istream& in, std::size_t max);

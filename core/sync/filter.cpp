@@ -1,8 +1,8 @@
 #include "sync/filter.h"
 
 #include "errors/error.h"
-#include "http/body.h"
 #include "matrix/ids.h"
+#include "matrix/json_text.h"
 #include "storage/database.h"
 #include "storage/user_data.h"
 
@@ -299,7 +299,7 @@ std::optional<Filter> load_filter(storage::Database& db, const std::string& user
   if (param->front() == '{') {
     json inline_filter;
     // parse_json bounds the nesting depth: the parameter is untrusted input.
-    if (!http::parse_json(*param, inline_filter)) {
+    if (!matrix::parse_json(*param, inline_filter)) {
       throw errors::invalid("M_NOT_JSON", "the filter parameter is not valid JSON");
     }
     return parse_filter(inline_filter);
@@ -319,7 +319,7 @@ std::optional<Filter> load_filter(storage::Database& db, const std::string& user
   if (!text) text = db.write(lookup);
   if (!text) throw errors::invalid("M_INVALID_PARAM", "No such filter");
   json stored;
-  if (!http::parse_json(*text, stored)) {
+  if (!matrix::parse_json(*text, stored)) {
     throw errors::internal("stored filter is corrupt");
   }
   return parse_filter(stored);
