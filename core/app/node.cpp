@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "services/services.h"
 #include "storage/database.h"
 
 #include <fmt/format.h>
@@ -295,15 +296,16 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
 
   register_static_metrics(metrics, loaded.selections, registry);
 
-  ClientApi client_api(config, *db, cache, cluster, media, metrics);
+  services::Services services(config, *db, cache, cluster, media, metrics);
+  ClientApi client_api(services);
   if (cluster) {
     // Non-critical: without peers the node still serves, and waiting syncs
     // still see other nodes' events through the database recheck.
     monitor.add(
         "cluster",
-        [strategy = plugin_health(cluster), &client_api]() -> Health {
+        [strategy = plugin_health(cluster), &services]() -> Health {
           Health found = strategy();
-          const auto mesh = client_api.mesh_health();
+          const auto mesh = services.mesh_health();
           if (!mesh) return found;
           return {std::max(found.status, mesh->status),
                   mesh->detail + "; strategy: " + found.detail};
@@ -345,15 +347,15 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   schema.start();
   monitor.start();
   try {
-    client_api.start();
+    services.start();
   } catch (const std::exception& e) {
     logger().error("cannot start the cluster mesh",
                    {{"key", keys::kClusterPort}, {"error", e.what()}});
     // The schema thread's on_ready and the monitor's cluster check call into
-    // client_api: both stop before it is destroyed.
+    // the services: both stop before they are destroyed.
     schema.stop();
     monitor.stop();
-    client_api.stop();
+    services.stop();
     return 1;
   }
   Watchdog watchdog([&monitor] { return monitor.alive(); });
@@ -372,7 +374,7 @@ int run_node(LoadedConfiguration& loaded, plugins::Registry& registry, metrics::
   server.stop_accepting();
   const auto timeout = std::chrono::seconds(config.get_int(keys::kDrainTimeout, 30));
   const bool drained = server.drain(timeout);
-  client_api.stop();
+  services.stop();
   // After the drain: the schema thread may be waiting for another node's
   // migration lock, which must not delay finishing the requests in flight.
   schema.stop();

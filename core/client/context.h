@@ -30,11 +30,14 @@ class ThumbnailService;
 namespace eltrix::cluster {
 class NodeRegistry;
 }
+namespace eltrix::services {
+class TypingState;
+class Presence;
+}  // namespace eltrix::services
 namespace eltrix::client {
 
 class Authenticator;
 class RateLimiter;
-class TypingState;
 
 struct Context {
   const config::Config& config;
@@ -49,7 +52,8 @@ struct Context {
   rooms::RoomService& rooms;
   Authenticator& auth;
   RateLimiter& rate_limiter;
-  TypingState& typing;
+  services::TypingState& typing;
+  services::Presence& presence;
   /// The media repository over the configured media-store plugin.
   media::MediaService& media;
   media::ThumbnailService& thumbnails;

@@ -23,7 +23,7 @@
 #include "client/route_auth.h"
 #include "client/sync.h"
 #include "client/tags.h"
-#include "client/typing_impl.h"
+#include "client/typing.h"
 #include "client/user_directory.h"
 #include "client/versions.h"
 #include "storage/read_scope.h"

@@ -2,14 +2,14 @@
 
 #include "client/auth.h"
 #include "client/json_body.h"
-#include "client/presence.h"
-#include "client/typing.h"
 #include "config/client_keys.h"
 #include "config/config.h"
 #include "errors/error.h"
 #include "http/deferred.h"
 #include "log/log.h"
 #include "notify/notifier.h"
+#include "services/presence.h"
+#include "services/typing.h"
 #include "storage/database.h"
 #include "storage/stream.h"
 #include "sync/sync_builder.h"
@@ -190,7 +190,7 @@ http::Response sync_handler(Context& ctx, const std::shared_ptr<const sync::Sync
   if (set_presence != "online" && set_presence != "offline" && set_presence != "unavailable") {
     throw invalid_param("'set_presence' must be online, offline or unavailable");
   }
-  set_presence_from_sync(ctx, who.user_id, set_presence);
+  ctx.presence.set_from_sync(who.user_id, set_presence);
 
   const std::int64_t timeout =
       timeout_param(req, ctx.config.get_int(config::keys::kSyncMaxTimeout, 60000));

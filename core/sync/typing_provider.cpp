@@ -16,7 +16,7 @@ class TypingProvider final : public StreamProvider {
 
   void current_position(SyncState& sync, SyncToken& to) const override {
     // Typing serials are hybrid clocks comparable across nodes and restarts
-    // (client/typing_impl.h), so a token from another node is taken as it
+    // (services/typing_state.h), so a token from another node is taken as it
     // is: what changed here after it was issued shows, nothing earlier
     // repeats. Never behind the token we were given (another node's clock
     // may lead).

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "../storage/support.h"
-#include "client/typing_impl.h"
+#include "services/typing_state.h"
 #include "metrics/registry.h"
 #include "notify/notifier.h"
 #include "rooms/room_service_impl.h"
@@ -64,8 +64,8 @@ class SyncFixture {
   rooms::ServerKeys keys{db};
   notify::Notifier notifier{metrics, 100};
   rooms::RoomServiceImpl rooms{db, keys, notifier, "test"};
-  client::TypingStateImpl typing{[](const std::string&) {},
-                                 client::TypingOptions{.sweep_interval = {}}};
+  services::TypingStateImpl typing{[](const std::string&) {},
+                                 services::TypingOptions{.sweep_interval = {}}};
   sync::SyncDeps deps{.db = db, .typing = typing};
 };
 

@@ -1,7 +1,7 @@
 #include "storage/user_data.h"
 #include "client/account_data.h"
-#include "client/presence.h"
 #include "client/profile.h"
+#include "services/presence.h"
 
 #include <catch2/catch.hpp>
 
@@ -31,10 +31,10 @@ TEST_CASE("server-managed account data types", "[client][account_data]") {
 }
 
 TEST_CASE("presence content", "[client][presence]") {
-  CHECK(client::is_presence_state("online"));
-  CHECK(client::is_presence_state("unavailable"));
-  CHECK(client::is_presence_state("offline"));
-  CHECK_FALSE(client::is_presence_state("busy"));
+  CHECK(services::is_presence_state("online"));
+  CHECK(services::is_presence_state("unavailable"));
+  CHECK(services::is_presence_state("offline"));
+  CHECK_FALSE(services::is_presence_state("busy"));
 
   storage::Presence p{"@a:x", "online", std::string("lunch"), 1000, 1000, 7, std::nullopt};
   auto content = client::presence_content(p, 1000 + 5000);

@@ -1,12 +1,11 @@
-// The in-memory TypingState of one node (spec: "Typing Notifications") and
-// PUT /rooms/{roomId}/typing/{userId}.
+// The in-memory TypingState of one node (spec: "Typing Notifications"). The
+// route, PUT /rooms/{roomId}/typing/{userId}, is client/typing.cpp.
 //
 // Typing is ephemeral by design: nothing reaches PostgreSQL, and a restart
 // forgets who was typing (clients re-send every few seconds while typing).
 #pragma once
 
-#include "client/typing.h"
-#include "http/router.h"
+#include "services/typing.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -19,9 +18,7 @@
 #include <string>
 #include <thread>
 
-namespace eltrix::client {
-
-struct Context;
+namespace eltrix::services {
 
 struct TypingOptions {
   /// Used when a client says typing without a timeout.
@@ -123,7 +120,4 @@ class TypingStateImpl final : public TypingState {
   std::thread thread_;
 };
 
-/// Adds PUT /_matrix/client/v3/rooms/{roomId}/typing/{userId}.
-void add_typing_routes(http::Router& router, Context& ctx);
-
-}  // namespace eltrix::client
+}  // namespace eltrix::services

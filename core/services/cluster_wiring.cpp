@@ -1,6 +1,5 @@
-#include "app/cluster_wiring.h"
+#include "services/cluster_wiring.h"
 
-#include "client/typing_impl.h"
 #include "cluster/bind_address.h"
 #include "cluster/handshake.h"
 #include "cluster/messages.h"
@@ -11,8 +10,9 @@
 #include "log/log.h"
 #include "notify/notifier.h"
 #include "plugins/guarded_cache.h"
+#include "services/typing_state.h"
 
-namespace eltrix::app {
+namespace eltrix::services {
 
 namespace keys = config::keys;
 
@@ -73,7 +73,7 @@ std::unique_ptr<cluster::NodeRegistry> make_node_registry(const config::Config& 
   return std::make_unique<cluster::NodeRegistry>(db, std::move(options), metrics);
 }
 
-void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingStateImpl& typing,
+void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, TypingStateImpl& typing,
                plugins::GuardedCache& cache, bool cache_shared) {
   notifier.set_publisher([&mesh](const std::vector<std::string>& keys) {
     mesh.publish(cluster::MessageType::wake, cluster::encode_wake(keys));
@@ -111,4 +111,4 @@ void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingSt
   });
 }
 
-}  // namespace eltrix::app
+}  // namespace eltrix::services

@@ -16,9 +16,6 @@ class Registry;
 namespace eltrix::notify {
 class Notifier;
 }
-namespace eltrix::client {
-class TypingStateImpl;
-}
 namespace eltrix::storage {
 class Database;
 }
@@ -29,7 +26,9 @@ namespace eltrix::plugins {
 class GuardedCache;
 }
 
-namespace eltrix::app {
+namespace eltrix::services {
+
+class TypingStateImpl;
 
 /// The mesh of this node: cluster key from cluster.secret (else
 /// server.secret_key), listening on cluster.bind_address (else a loopback or
@@ -46,7 +45,7 @@ std::unique_ptr<cluster::NodeRegistry> make_node_registry(const config::Config& 
 /// Both ways between the node's services and `mesh`: wake-ups of `notifier`,
 /// typing changes of `typing`, and, unless the cache is shared by all nodes
 /// (plugin::kCacheShared), the invalidations of `cache`.
-void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, client::TypingStateImpl& typing,
+void wire_mesh(cluster::Mesh& mesh, notify::Notifier& notifier, TypingStateImpl& typing,
                plugins::GuardedCache& cache, bool cache_shared);
 
-}  // namespace eltrix::app
+}  // namespace eltrix::services

@@ -1,11 +1,11 @@
-#include "client/typing_impl.h"
+#include "services/typing_state.h"
 
 #include <catch2/catch.hpp>
 
 #include <set>
 
-using eltrix::client::TypingOptions;
-using eltrix::client::TypingStateImpl;
+using eltrix::services::TypingOptions;
+using eltrix::services::TypingStateImpl;
 using namespace std::chrono_literals;
 
 namespace {
