@@ -698,7 +698,9 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
 // on this wait; readers are bounded either way. Usually the first round trip
 // answers; older writes in flight end within milliseconds.
 void Database::await_stream(pqxx::connection_base& conn, std::uint64_t xid) {
-  constexpr auto kGiveUp = std::chrono::seconds(2);
+  // Short: while a long transaction runs elsewhere, every write would
+  // otherwise wait this long before answering.
+  constexpr auto kGiveUp = std::chrono::milliseconds(250);
   const auto start = std::chrono::steady_clock::now();
   auto pause = std::chrono::microseconds(100);
   try {
