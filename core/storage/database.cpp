@@ -707,11 +707,20 @@ void Database::await_stream(pqxx::connection_base& conn, std::uint64_t xid) {
     pqxx::nontransaction tx(conn);
     for (;;) {
       const pqxx::result r = tx.exec(kSnapshotXminSql);
-      if (r[0][0].as<std::uint64_t>() > xid) return;
-      if (std::chrono::steady_clock::now() - start > kGiveUp) {
-        logger().warn(
-            "a long transaction holds the stream back; this write shows in syncs once it ends",
-            {{"xid", std::to_string(xid)}});
+      const auto xmin = r[0][0].as<std::uint64_t>();
+      if (xmin > xid) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - start > kGiveUp) {
+        // Once per 10 s at most: while the transaction runs, every write gets here.
+        static std::atomic<std::int64_t> last_warned{0};
+        const std::int64_t seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        std::int64_t previous = last_warned.load();
+        if (seconds - previous >= 10 && last_warned.compare_exchange_strong(previous, seconds)) {
+          logger().warn(
+              "a long transaction holds the stream back; writes show in syncs once it ends",
+              {{"oldest_running_xid", std::to_string(xmin)}});
+        }
         return;
       }
       std::this_thread::sleep_for(pause);
