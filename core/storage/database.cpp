@@ -698,18 +698,29 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
 // on this wait; readers are bounded either way. Usually the first round trip
 // answers; older writes in flight end within milliseconds.
 void Database::await_stream(pqxx::connection_base& conn, std::uint64_t xid) {
-  constexpr auto kGiveUp = std::chrono::seconds(2);
+  // Short: while a long transaction runs elsewhere, every write would
+  // otherwise wait this long before answering.
+  constexpr auto kGiveUp = std::chrono::milliseconds(250);
   const auto start = std::chrono::steady_clock::now();
   auto pause = std::chrono::microseconds(100);
   try {
     pqxx::nontransaction tx(conn);
     for (;;) {
       const pqxx::result r = tx.exec(kSnapshotXminSql);
-      if (r[0][0].as<std::uint64_t>() > xid) return;
-      if (std::chrono::steady_clock::now() - start > kGiveUp) {
-        logger().warn(
-            "a long transaction holds the stream back; this write shows in syncs once it ends",
-            {{"xid", std::to_string(xid)}});
+      const auto xmin = r[0][0].as<std::uint64_t>();
+      if (xmin > xid) return;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - start > kGiveUp) {
+        // Once per 10 s at most: while the transaction runs, every write gets here.
+        static std::atomic<std::int64_t> last_warned{0};
+        const std::int64_t seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+        std::int64_t previous = last_warned.load();
+        if (seconds - previous >= 10 && last_warned.compare_exchange_strong(previous, seconds)) {
+          logger().warn(
+              "a long transaction holds the stream back; writes show in syncs once it ends",
+              {{"oldest_running_xid", std::to_string(xmin)}});
+        }
         return;
       }
       std::this_thread::sleep_for(pause);
