@@ -176,7 +176,9 @@ Outcome check_event(storage::Transaction& tx, PendingEvent& event, const KeyRing
     try {
       storage::validate_canonical_alias(tx, event.room.room_id, event.pdu["content"]);
     } catch (const http::MatrixError& e) {
-      return Outcome::rejected(Rejection::bad_alias, e.what());
+      return Outcome::rejected(
+          e.errcode() == "M_BAD_ALIAS" ? Rejection::bad_alias : Rejection::bad_alias_syntax,
+          e.what());
     }
   }
 
