@@ -29,6 +29,7 @@ http::MatrixError rejection_error(const rooms::Outcome& outcome) {
     case Rejection::unsupported_version:
       return http::MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", outcome.reason);
     case Rejection::bad_alias: return http::MatrixError(400, "M_BAD_ALIAS", outcome.reason);
+    case Rejection::bad_alias_syntax: return invalid_param(outcome.reason);
     case Rejection::none:
     case Rejection::forbidden:
     case Rejection::bad_signature: break;

@@ -20,7 +20,8 @@ std::string checked_user_id(std::string_view user_id);
 
 /// The event when the pipeline accepted it; otherwise throws the Matrix error
 /// the rejection means (403 M_FORBIDDEN, 400 M_BAD_JSON, 404 M_NOT_FOUND,
-/// 413 M_TOO_LARGE, 400 M_UNSUPPORTED_ROOM_VERSION, 400 M_BAD_ALIAS). A
+/// 413 M_TOO_LARGE, 400 M_UNSUPPORTED_ROOM_VERSION, 400 M_BAD_ALIAS or
+/// M_INVALID_PARAM for a canonical alias). A
 /// soft-failed event counts as sent: it is stored.
 rooms::SentEvent sent_or_throw(const rooms::SendResult& result);
 /// The Matrix error for a rejected outcome.

@@ -123,10 +123,12 @@ Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const 
     if (auto current = rooms::current_state_event(tx, room.room_id, type, state_key)) {
       out.auth_events.push_back(current->event_id);
       auth_events.push_back(current->event_id);
+      out.auth_event_rows.push_back(std::move(*current));
     }
   }
   pdu["auth_events"] = auth_events;
   out.auth_events_are_state_before = extremities.size() < 20;
+  out.extremities_complete = extremities.size() < 20;
 
   matrix::add_content_hash(pdu);
   matrix::sign_event(pdu, key, server_name, *out.version);

@@ -140,8 +140,8 @@ Outcome check_event(storage::Transaction& tx, PendingEvent& event, const KeyRing
   }
 
   // 1. Against its own auth events, each of which must be in this room.
-  std::vector<StoredEvent> named;
-  if (!event.auth_events.empty()) {
+  std::vector<StoredEvent> named = event.auth_event_rows;
+  if (named.empty() && !event.auth_events.empty()) {
     static const std::string sql =
         select_events("WHERE e.event_id = ANY($1::text[]) AND e.room_id = $2");
     named = read_events(tx.exec(sql, pg_text_array(event.auth_events), event.room.room_id));
@@ -176,7 +176,9 @@ Outcome check_event(storage::Transaction& tx, PendingEvent& event, const KeyRing
     try {
       storage::validate_canonical_alias(tx, event.room.room_id, event.pdu["content"]);
     } catch (const errors::Error& e) {
-      return Outcome::rejected(Rejection::bad_alias, e.what());
+      return Outcome::rejected(
+          e.errcode() == "M_BAD_ALIAS" ? Rejection::bad_alias : Rejection::bad_alias_syntax,
+          e.what());
     }
   }
 

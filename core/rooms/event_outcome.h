@@ -23,6 +23,7 @@ enum class Rejection {
   unsupported_version,  ///< the room's version is not one this server implements
   bad_signature,        ///< a remote event whose signatures do not verify
   bad_alias,            ///< m.room.canonical_alias names an alias of another room
+  bad_alias_syntax,     ///< m.room.canonical_alias names something that is no alias
 };
 
 struct Outcome {

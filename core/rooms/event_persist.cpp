@@ -30,10 +30,14 @@ void apply_redaction(storage::Transaction& tx, const PendingEvent& event) {
 /// current state then changes by the event alone).
 bool update_extremities(storage::Transaction& tx, const PendingEvent& event) {
   const std::string& room_id = event.room.room_id;
-  std::vector<std::string> before;
-  for (const auto& row :
-       tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1", room_id)) {
-    before.push_back(row[0].as<std::string>());
+  // A local event was built on the extremities read under this lock.
+  std::vector<std::string> before = event.extremities_seen;
+  if (!event.local || !event.extremities_complete) {
+    before.clear();
+    for (const auto& row :
+         tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1", room_id)) {
+      before.push_back(row[0].as<std::string>());
+    }
   }
   if (!event.prev_events.empty()) {
     tx.exec(
@@ -42,7 +46,9 @@ bool update_extremities(storage::Transaction& tx, const PendingEvent& event) {
   }
   // An event some stored event already names arrived late: it is behind the
   // extremities, not one of them.
+  // A local event was just built: nothing can name it yet.
   const bool named =
+      !event.local &&
       tx.exec_optional("SELECT 1 FROM event_edges WHERE prev_event_id = $1 LIMIT 1", event.event_id)
           .has_value();
   if (!named) {

@@ -31,10 +31,15 @@ struct PendingEvent {
   std::optional<std::string> state_key;
   std::vector<std::string> prev_events;
   std::vector<std::string> auth_events;
+  /// The auth events themselves, when build already read them (local).
+  std::vector<StoredEvent> auth_event_rows;
   std::int64_t depth = 0;
 
-  /// The room's forward extremities when the event was built or received.
+  /// Local events: the room's forward extremities when it was built (under
+  /// the room's lock, so still the extremities when it is persisted).
   std::vector<std::string> extremities_seen;
+  /// extremities_seen is every extremity (not only the first 20).
+  bool extremities_complete = false;
   /// The state before the event: the resolution of its prev_events' states.
   ResolvedState state_before;
   /// A local event's auth events were picked from the state before it, so

@@ -42,12 +42,21 @@ struct Node {
   /// The other server's key, known to this one's key ring.
   matrix::SigningKey remote_key = matrix::SigningKey::generate("r1");
 
-  Node()
+  /// `schema_before`: apply only the migrations older than that version.
+  explicit Node(int schema_before = 0)
       : db(options_for(scratch.url), routing, registry),
         notifier(registry, 16, 1),
         keys(db),
         rooms(db, keys, notifier, "here.test") {
-    storage::apply_migrations(db);
+    if (schema_before == 0) {
+      storage::apply_migrations(db);
+    } else {
+      std::vector<storage::Migration> older;
+      for (const auto& m : storage::embedded_migrations()) {
+        if (m.version < schema_before) older.push_back(m);
+      }
+      storage::apply_migrations(db, older);
+    }
     rooms.key_ring().add("remote.test", remote_key.key_id(), remote_key.public_key_base64());
   }
 
@@ -386,4 +395,83 @@ TEST_CASE("a late event with a low depth is not new in topological order (/messa
     CHECK(Node::as_map(rooms::state_at(tx, room, now)) == node.current(room));
     return 0;
   });
+}
+
+TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before it",
+          "[rooms][pipeline][migration]") {
+  Node node(10);
+  const std::string room = "!old:here.test";
+  // A room as the single-chain code stored it: events in stream order,
+  // current_state and one forward extremity, no edges or state groups.
+  struct Row {
+    std::string id;
+    std::string type;
+    std::optional<std::string> state_key;
+    nlohmann::json content;
+  };
+  const std::vector<Row> rows = {
+      {"$create", "m.room.create", "", {{"creator", kAlice}, {"room_version", "10"}}},
+      {"$join", "m.room.member", kAlice, {{"membership", "join"}}},
+      {"$levels", "m.room.power_levels", "", {{"users", {{kAlice, 100}}}}},
+      {"$m1", "m.room.message", std::nullopt, {{"body", "one"}}},
+      {"$topic", "m.room.topic", "", {{"topic", "old"}}},
+      {"$m2", "m.room.message", std::nullopt, {{"body", "two"}}},
+  };
+  node.db.write([&](storage::Transaction& tx) {
+    tx.exec(
+        "INSERT INTO rooms (room_id, room_version, creator, created_ts) VALUES ($1, '10', $2, 0)",
+        room, kAlice);
+    std::int64_t depth = 0;
+    for (const auto& row : rows) {
+      nlohmann::json pdu = {{"type", row.type},   {"room_id", room},
+                            {"sender", kAlice},   {"content", row.content},
+                            {"depth", depth + 1}, {"origin_server_ts", 0}};
+      if (row.state_key) pdu["state_key"] = *row.state_key;
+      const auto stream = storage::advance_stream(tx);
+      tx.exec(
+          "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
+          "origin_server_ts, pdu, membership) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+          stream, row.id, room, row.type, row.state_key, kAlice, ++depth, pdu.dump(),
+          row.type == "m.room.member" ? std::optional<std::string>("join") : std::nullopt);
+      if (row.state_key) {
+        tx.exec(
+            "INSERT INTO current_state (room_id, type, state_key, event_id, stream_ordering) "
+            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (room_id, type, state_key) DO UPDATE "
+            "SET event_id = EXCLUDED.event_id",
+            room, row.type, *row.state_key, row.id, stream);
+      }
+    }
+    tx.exec(
+        "INSERT INTO room_memberships (user_id, room_id, membership, event_id, "
+        "stream_ordering) VALUES ($1, $2, 'join', '$join', 2)",
+        kAlice, room);
+    tx.exec("INSERT INTO room_forward_extremities (room_id, event_id) VALUES ($1, '$m2')", room);
+    return 0;
+  });
+  storage::apply_migrations(node.db);
+
+  const Node::State base = {{{"m.room.create", ""}, "$create"},
+                            {{"m.room.member", kAlice}, "$join"},
+                            {{"m.room.power_levels", ""}, "$levels"}};
+  Node::State with_topic = base;
+  with_topic[{"m.room.topic", ""}] = "$topic";
+  CHECK(node.before("$create").empty());
+  CHECK(node.after("$levels") == base);
+  CHECK(node.before("$m1") == base);
+  CHECK(node.after("$m1") == base);
+  CHECK(node.before("$topic") == base);
+  CHECK(node.after("$topic") == with_topic);
+  CHECK(node.after("$m2") == with_topic);
+  CHECK(node.count("SELECT count(*) FROM event_edges WHERE room_id = $1", room) == 5);
+  node.db.read([&](storage::Transaction& tx) {
+    CHECK(Node::as_map(rooms::state_at(tx, room, 4)) == base);
+    CHECK(Node::as_map(rooms::state_at(tx, room, storage::current_stream(tx))) == with_topic);
+    return 0;
+  });
+  // The pipeline carries on from there.
+  auto next = node.say(room, kAlice, "after the upgrade");
+  REQUIRE(next.outcome.is_accepted());
+  CHECK(node.before(next.event.event_id) == with_topic);
+  CHECK(node.extremities(room) == std::vector<std::string>{next.event.event_id});
+  CHECK(node.depth_of(next.event.event_id) == 7);
 }
