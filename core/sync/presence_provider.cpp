@@ -1,9 +1,41 @@
 #include "sync/providers.h"
 
+#include "rooms/event_store.h"
 #include "storage/user_data.h"
+#include "sync/presence_content.h"
 #include "sync/sections.h"
 
 namespace eltrix::sync {
+
+using nlohmann::json;
+
+json presence(storage::Transaction& tx, const std::string& user_id,
+              const std::vector<std::string>& room_ids, std::int64_t from, std::int64_t to,
+              const Filter& filter) {
+  json events = json::array();
+  std::size_t limit = filter.presence.limit_or(kMaxPresenceEvents, kMaxPresenceEvents);
+  if (limit == 0 || !filter.presence.matches_type("m.presence")) {
+    return json{{"events", std::move(events)}};
+  }
+  // Read beyond the limit by the sender exclusions, which are applied after.
+  auto rows = storage::presence_between(tx, user_id, room_ids, from, to,
+                                        limit + filter.presence.not_senders.size());
+  std::vector<std::string> users;
+  users.reserve(rows.size());
+  for (const auto& row : rows) users.push_back(row.user_id);
+  auto profiles = storage::profiles_of(tx, users);
+  std::int64_t now = rooms::now_ms();
+  for (const auto& row : rows) {
+    if (events.size() >= limit) break;
+    auto profile = profiles.find(row.user_id);
+    json event{{"type", "m.presence"},
+               {"sender", row.user_id},
+               {"content", presence_content(
+                               row, now, profile == profiles.end() ? nullptr : &profile->second)}};
+    if (filter.presence.matches(event)) events.push_back(std::move(event));
+  }
+  return json{{"events", std::move(events)}};
+}
 
 namespace {
 

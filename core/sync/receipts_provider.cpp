@@ -5,6 +5,36 @@
 
 namespace eltrix::sync {
 
+using nlohmann::json;
+
+std::map<std::string, json> room_receipts(storage::Transaction& tx, const std::string& user_id,
+                                          const std::vector<std::string>& room_ids,
+                                          std::int64_t from, std::int64_t to,
+                                          const Filter& filter) {
+  std::map<std::string, json> out;
+  const RoomEventFilter& ephemeral = filter.room.ephemeral;
+  if (!ephemeral.matches_type("m.receipt")) return out;
+  std::vector<std::string> rooms;
+  rooms.reserve(room_ids.size());
+  for (const auto& room : room_ids) {
+    if (filter.room.matches_room(room) && ephemeral.matches_room(room)) rooms.push_back(room);
+  }
+  auto receipts = storage::receipts_between(tx, rooms, user_id, from, to, kMaxReceiptsPerRoom);
+  for (const auto& receipt : receipts) {
+    // The ephemeral filter's sender lists apply to who sent each receipt.
+    if (!ephemeral.matches_sender(std::string_view(receipt.user_id))) continue;
+    auto [it, inserted] =
+        out.try_emplace(receipt.room_id, json{{"type", "m.receipt"}, {"content", json::object()}});
+    json entry{{"ts", receipt.ts}};
+    if (!receipt.thread_id.empty()) entry["thread_id"] = receipt.thread_id;
+    // One entry per (user, type, thread) is stored; two threads of one user
+    // on the same event keep the newer (receipts come newest first).
+    json& users = it->second["content"][receipt.event_id][receipt.receipt_type];
+    if (!users.contains(receipt.user_id)) users[receipt.user_id] = std::move(entry);
+  }
+  return out;
+}
+
 namespace {
 
 class ReceiptsProvider final : public SharedStreamProvider {

@@ -7,8 +7,9 @@
 // data instead of the changes. All run inside the caller's (read)
 // transaction, so one sync sees one consistent snapshot.
 //
-// The stream providers (sync/*_provider.cpp) decide when each runs and
-// where its result goes in the response.
+// Each is defined in its section's file (sync/<section>_provider.cpp;
+// unread counts in sync/unread_notifications.cpp), whose provider decides
+// when it runs and where its result goes in the response.
 #pragma once
 
 #include "sync/filter.h"

@@ -6,6 +6,22 @@
 
 namespace eltrix::sync {
 
+using nlohmann::json;
+
+std::optional<json> room_typing(TypingSource& typing, const std::string& room_id,
+                                std::uint64_t since_serial, const Filter& filter) {
+  const RoomEventFilter& ephemeral = filter.room.ephemeral;
+  if (!ephemeral.matches_type("m.typing") || !filter.room.matches_room(room_id) ||
+      !ephemeral.matches_room(room_id)) {
+    return std::nullopt;
+  }
+  auto content = typing.typing_since(room_id, since_serial);
+  if (!content) return std::nullopt;
+  // An initial sync has nothing to replace: an empty list is noise there.
+  if (since_serial == 0 && (*content)["user_ids"].empty()) return std::nullopt;
+  return json{{"type", "m.typing"}, {"content", std::move(*content)}};
+}
+
 namespace {
 
 /// Typing has its own position, the typing serial (sync/sync_deps.h): it
