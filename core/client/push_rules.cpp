@@ -34,16 +34,6 @@ constexpr const char* kRuleNotFound = "The push rule was not found.";
 /// A rule body is a few conditions and actions; this leaves ample room.
 constexpr std::size_t kMaxRuleBodyBytes = 64 * 1024;
 
-/// Runs `fn`, answering a rule the pure layer refuses with its 400 error.
-template <typename F>
-decltype(auto) translating(F&& fn) {
-  try {
-    return std::forward<F>(fn)();
-  } catch (const matrix::PushRuleError& e) {
-    throw http::MatrixError(400, e.errcode(), e.what());
-  }
-}
-
 struct RulePath {
   std::string kind;
   std::string rule_id;
@@ -89,7 +79,7 @@ void update_rules(Context& ctx, const std::string& user_id, Change&& change) {
     storage::lock_account_data(tx, user_id, "");
     json rules = push_rules_for(tx, user_id);
     const json unchanged = rules;
-    translating([&] { change(rules); });
+    change(rules);  // a rule the pure layer refuses is its PushRuleError (400)
     if (rules == unchanged) return false;
     std::string content = rules.dump();
     // Bounded like any account data, as /sync sends it whole.
@@ -144,10 +134,8 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
       [&ctx](http::Request& req) {
         const Requester& who = req.requester();
         RulePath path = rule_path(req);
-        json new_rule = translating([&] {
-          matrix::check_user_rule_id(path.kind, path.rule_id);
-          return matrix::make_user_rule(path.kind, path.rule_id, req.json());
-        });
+        matrix::check_user_rule_id(path.kind, path.rule_id);
+        json new_rule = matrix::make_user_rule(path.kind, path.rule_id, req.json());
         auto before = nonempty_query(req, "before");
         auto after = nonempty_query(req, "after");
         update_rules(ctx, who.user_id, [&](json& rules) {
@@ -209,7 +197,7 @@ void add_push_rules_routes(http::Router& router, Context& ctx) {
           throw http::MatrixError(400, "M_MISSING_PARAM", "'actions' is required");
         }
         const json& actions = *it;
-        translating([&] { matrix::check_actions(actions); });
+        matrix::check_actions(actions);
         update_rules(ctx, who.user_id,
                      [&](json& rules) { require_rule(rules, path)["actions"] = actions; });
         return empty_ok();

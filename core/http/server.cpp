@@ -1208,30 +1208,26 @@ void Server::Impl::handle(Poco::Net::HTTPServerRequest& request,
   bool close_connection = false;
   bool linger = false;
   Response out;
+  // A handler may throw before reading its (streamed) body; drop the rest.
+  const auto drop_unread_body = [&] {
+    if (!has_body || linger) return;
+    try {
+      if (!discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;
+    } catch (...) {
+      close_connection = true;
+    }
+  };
   try {
     out = dispatch(request, request_id, raw_path, raw_query, route_label, metrics, has_body,
                    close_connection, linger);
   } catch (const MatrixError& e) {
     out = Response::error(e);
-    // A handler may throw before reading its (streamed) body; drop the rest.
-    if (has_body && !linger) {
-      try {
-        if (!discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;
-      } catch (...) {
-        close_connection = true;
-      }
-    }
+    drop_unread_body();
   } catch (const errors::Error& e) {
     // A domain error from below the HTTP layer: mapped like a MatrixError.
     log_domain_error(e, request_id, route_label);
     out = Response::error(e);
-    if (has_body && !linger) {
-      try {
-        if (!discard(request.stream(), kDiscardBeforeResponse)) close_connection = true;
-      } catch (...) {
-        close_connection = true;
-      }
-    }
+    drop_unread_body();
   } catch (const Poco::TimeoutException&) {
     // The client stopped sending mid-body: its fault, not the server's, so no
     // 5xx to page anyone about.

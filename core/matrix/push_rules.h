@@ -10,6 +10,8 @@
 // first of all (spec: "Predefined Rules").
 #pragma once
 
+#include "errors/error.h"
+
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -30,16 +32,12 @@ bool is_push_rule_kind(std::string_view kind);
 /// Server-default rule IDs start with '.'; clients cannot create such rules.
 bool is_server_default_rule_id(std::string_view rule_id);
 
-/// A rule a client sent that the server refuses: the Matrix errcode to answer
-/// with (always HTTP 400) and a message for the client.
-class PushRuleError : public std::runtime_error {
+/// A rule a client sent that the server refuses: invalid input with the
+/// Matrix errcode to answer with (so HTTP 400) and a message for the client.
+class PushRuleError : public errors::Error {
  public:
   PushRuleError(std::string errcode, const std::string& message)
-      : std::runtime_error(message), errcode_(std::move(errcode)) {}
-  [[nodiscard]] const std::string& errcode() const { return errcode_; }
-
- private:
-  std::string errcode_;
+      : errors::Error(errors::Kind::invalid, std::move(errcode), message) {}
 };
 
 /// The predefined ruleset of spec v1.11 for `user_id`, in the spec's order:

@@ -1,6 +1,7 @@
 // NUL and the database (issue 10, findings 3 and 4): text parameters holding
 // a NUL are refused before libpq could cut them, and events.sql_content is
 // always text that PostgreSQL's jsonb accepts.
+#include "http/error_mapping.h"
 #include "rooms/event_sql_content.h"
 #include "storage/database.h"
 
@@ -24,7 +25,7 @@ TEST_CASE("text parameters with a NUL are refused with 400 M_INVALID_PARAM") {
   try {
     check_text_param(nul);
   } catch (const InvalidTextParameter& e) {
-    CHECK(e.status() == 400);
+    CHECK(eltrix::http::status_of(e) == 400);  // mapped by the HTTP layer
     CHECK(e.errcode() == "M_INVALID_PARAM");
   }
   CHECK_NOTHROW(check_text_param(std::string("DEVX")));
