@@ -37,8 +37,7 @@ void claim_presence(Transaction& tx, std::string_view user_id, std::string_view 
 
 std::vector<std::string> expire_presence_of_dead_nodes(Transaction& tx, std::int64_t dead_before_ts,
                                                        std::size_t limit) {
-  // Row locks before the stream lock, as expire_presence() takes them; SKIP
-  // LOCKED lets every node sweep without queueing behind another.
+  // SKIP LOCKED lets every node sweep without queueing behind another.
   auto stale = tx.exec(
       "SELECT p.user_id FROM presence p LEFT JOIN cluster_nodes n ON n.node_id = p.node_id "
       "WHERE p.state <> 'offline' AND p.node_id IS NOT NULL "

@@ -132,8 +132,9 @@ std::optional<std::int64_t> event_stream_in_room(Transaction& tx, std::string_vi
 
 std::optional<std::int64_t> put_receipt(Transaction& tx, const Receipt& receipt,
                                         std::int64_t event_stream) {
-  // Checked before advancing the stream, so a stale receipt (the common case
-  // of a client re-sending) neither takes the stream lock nor wakes anyone.
+  // Checked before claiming a stream position, so a stale receipt (the
+  // common case of a client re-sending) neither moves the stream nor wakes
+  // anyone.
   auto existing = tx.exec_optional(
       "SELECT event_stream FROM receipts WHERE room_id = $1 AND user_id = $2 "
       "AND receipt_type = $3 AND thread_id = $4",
@@ -211,8 +212,9 @@ std::optional<Presence> get_presence(Transaction& tx, std::string_view user_id) 
 std::int64_t put_presence(Transaction& tx, std::string_view user_id, std::string_view state,
                           const std::optional<std::string>& status_msg, std::int64_t last_active_ts,
                           std::optional<std::int64_t> last_sync_ts) {
-  // Row lock before the stream lock, in the order expire_presence() takes
-  // them, so the two never deadlock.
+  // The row lock orders concurrent writers of one user's presence; the
+  // last to commit wins, whatever its stream position (D31: a reader's bound
+  // stays below every position still running, so the row is delivered).
   tx.exec("SELECT 1 FROM presence WHERE user_id = $1 FOR UPDATE", user_id);
   std::int64_t position = advance_stream(tx);
   tx.exec0(
