@@ -1,10 +1,10 @@
 #include "fixture.h"
 
-#include "matrix/power_levels.h"
 #include "rooms/event_store.h"
 #include "storage/stream.h"
 
 #include <atomic>
+#include <stdexcept>
 
 namespace eltrix::test {
 
@@ -15,30 +15,32 @@ SyncFixture::SyncFixture() : db(options_for(scratch.url), routing, metrics) {
 std::string SyncFixture::create_room(const std::string& creator) {
   static std::atomic<int> counter{0};
   const std::string room_id = "!room" + std::to_string(++counter) + ":test";
-  db.write([&](storage::Transaction& tx) {
-    tx.exec(
-        "INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) "
-        "VALUES ($1, '10', $2, true, $3)",
-        room_id, creator, rooms::now_ms());
-  });
-  send(room_id, creator, "m.room.create", {{"room_version", "10"}, {"creator", creator}}, "");
-  membership(room_id, creator, creator, "join");
-  send(room_id, creator, "m.room.power_levels", matrix::default_power_levels_content(creator, {}),
-       "");
-  send(room_id, creator, "m.room.join_rules", {{"join_rule", "public"}}, "");
-  send(room_id, creator, "m.room.history_visibility", {{"history_visibility", "shared"}}, "");
+  rooms::CreateRoom request{.creator = creator,
+                            .room_id = room_id,
+                            .version = "10",
+                            .is_public = true,
+                            .preset = "public_chat"};
+  request.initial_state.push_back(
+      {"m.room.history_visibility", "", {{"history_visibility", "shared"}}});
+  const auto created = rooms.create_room(request);
+  if (created.outcome.is_rejected()) throw std::runtime_error(created.outcome.reason);
   return room_id;
 }
 
 std::string SyncFixture::send(const std::string& room_id, const std::string& sender,
                               const std::string& type, const nlohmann::json& content,
                               const std::optional<std::string>& state_key) {
-  return rooms.send_event(room_id, sender, type, content, state_key).event_id;
+  const auto sent = rooms.send(
+      room_id, {.type = type, .sender = sender, .content = content, .state_key = state_key});
+  if (sent.outcome.is_rejected()) throw std::runtime_error(sent.outcome.reason);
+  return sent.event.event_id;
 }
 
 void SyncFixture::membership(const std::string& room_id, const std::string& sender,
                              const std::string& target, const std::string& membership) {
-  send(room_id, sender, "m.room.member", {{"membership", membership}}, target);
+  const auto changed = rooms.change_membership(
+      {.room_id = room_id, .sender = sender, .target = target, .membership = membership});
+  if (changed.outcome.is_rejected()) throw std::runtime_error(changed.outcome.reason);
 }
 
 std::int64_t SyncFixture::position() {
