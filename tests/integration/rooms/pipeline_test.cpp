@@ -18,6 +18,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <algorithm>
 
 using namespace eltrix;
@@ -417,6 +419,7 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
       {"$topic", "m.room.topic", "", {{"topic", "old"}}},
       {"$m2", "m.room.message", std::nullopt, {{"body", "two"}}},
   };
+  std::map<std::string, std::int64_t> stream_of;  // event ID -> its stream position
   node.db.write([&](storage::Transaction& tx) {
     tx.exec(
         "INSERT INTO rooms (room_id, room_version, creator, created_ts) VALUES ($1, '10', $2, 0)",
@@ -428,6 +431,7 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
                             {"depth", depth + 1}, {"origin_server_ts", 0}};
       if (row.state_key) pdu["state_key"] = *row.state_key;
       const auto stream = storage::advance_stream(tx);
+      stream_of[row.id] = stream;
       tx.exec(
           "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
           "origin_server_ts, pdu, membership) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
@@ -443,8 +447,8 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
     }
     tx.exec(
         "INSERT INTO room_memberships (user_id, room_id, membership, event_id, "
-        "stream_ordering) VALUES ($1, $2, 'join', '$join', 2)",
-        kAlice, room);
+        "stream_ordering) VALUES ($1, $2, 'join', '$join', $3)",
+        kAlice, room, stream_of.at("$join"));
     tx.exec("INSERT INTO room_forward_extremities (room_id, event_id) VALUES ($1, '$m2')", room);
     return 0;
   });
@@ -464,7 +468,8 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
   CHECK(node.after("$m2") == with_topic);
   CHECK(node.count("SELECT count(*) FROM event_edges WHERE room_id = $1", room) == 5);
   node.db.read([&](storage::Transaction& tx) {
-    CHECK(Node::as_map(rooms::state_at(tx, room, 4)) == base);
+    // Between $m1 and $topic: the state before the topic.
+    CHECK(Node::as_map(rooms::state_at(tx, room, stream_of.at("$m1"))) == base);
     CHECK(Node::as_map(rooms::state_at(tx, room, storage::current_stream(tx))) == with_topic);
     return 0;
   });

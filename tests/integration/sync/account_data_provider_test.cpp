@@ -16,6 +16,7 @@ void put(SyncFixture& f, const std::string& user, const std::string& room, const
   f.db.write([&](storage::Transaction& tx) {
     storage::put_account_data(tx, user, room, type, content.dump());
   });
+  f.settle();
 }
 
 TEST_CASE("account data provider: global and per room", "[sync][provider][account_data]") {

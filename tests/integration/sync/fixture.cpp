@@ -4,13 +4,34 @@
 #include "storage/stream.h"
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace eltrix::test {
 
 SyncFixture::SyncFixture() : db(options_for(scratch.url), routing, metrics) {
   storage::apply_migrations(db);
 }
+
+namespace {
+
+/// Until readers see `position` (D31: a write transaction elsewhere in the
+/// PostgreSQL cluster, e.g. another test suite's, holds the readers' bound
+/// back while it runs). The server's clients see the same: their next sync
+/// returns the write once the bound passes it.
+void await_visible(storage::Database& db, std::int64_t position) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (db.read([](storage::Transaction& tx) { return storage::current_stream(tx); }) < position) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("stream position " + std::to_string(position) +
+                               " not visible after 30 s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace
 
 std::string SyncFixture::create_room(const std::string& creator) {
   static std::atomic<int> counter{0};
@@ -24,6 +45,7 @@ std::string SyncFixture::create_room(const std::string& creator) {
       {"m.room.history_visibility", "", {{"history_visibility", "shared"}}});
   const auto created = rooms.create_room(request);
   if (created.outcome.is_rejected()) throw std::runtime_error(created.outcome.reason);
+  await_visible(db, created.event.stream_ordering);
   return room_id;
 }
 
@@ -33,6 +55,7 @@ std::string SyncFixture::send(const std::string& room_id, const std::string& sen
   const auto sent = rooms.send(
       room_id, {.type = type, .sender = sender, .content = content, .state_key = state_key});
   if (sent.outcome.is_rejected()) throw std::runtime_error(sent.outcome.reason);
+  await_visible(db, sent.event.stream_ordering);
   return sent.event.event_id;
 }
 
@@ -41,6 +64,13 @@ void SyncFixture::membership(const std::string& room_id, const std::string& send
   const auto changed = rooms.change_membership(
       {.room_id = room_id, .sender = sender, .target = target, .membership = membership});
   if (changed.outcome.is_rejected()) throw std::runtime_error(changed.outcome.reason);
+  await_visible(db, changed.event.stream_ordering);
+}
+
+void SyncFixture::settle() {
+  // A transaction started after those writes committed: once readers see
+  // its position, every older transaction has ended too.
+  await_visible(db, db.write([](storage::Transaction& tx) { return storage::advance_stream(tx); }));
 }
 
 std::int64_t SyncFixture::position() {

@@ -4,11 +4,11 @@
 #pragma once
 
 #include "../storage/support.h"
-#include "services/typing_state.h"
 #include "metrics/registry.h"
 #include "notify/notifier.h"
 #include "rooms/room_service_impl.h"
 #include "rooms/server_keys.h"
+#include "services/typing_state.h"
 #include "storage/database.h"
 #include "sync/stream_provider.h"
 #include "sync/sync_deps.h"
@@ -45,6 +45,9 @@ class SyncFixture {
                    const std::optional<std::string>& state_key = std::nullopt);
   void membership(const std::string& room_id, const std::string& sender, const std::string& target,
                   const std::string& membership);
+  /// Waits until readers see every write committed before the call (D31: a
+  /// write transaction elsewhere in the cluster holds the readers' bound back).
+  void settle();
   /// The newest position of the shared stream.
   std::int64_t position();
   /// A sync token at the current positions (stream and typing).
@@ -65,7 +68,7 @@ class SyncFixture {
   notify::Notifier notifier{metrics, 100};
   rooms::RoomServiceImpl rooms{db, keys, notifier, "test"};
   services::TypingStateImpl typing{[](const std::string&) {},
-                                 services::TypingOptions{.sweep_interval = {}}};
+                                   services::TypingOptions{.sweep_interval = {}}};
   sync::SyncDeps deps{.db = db, .typing = typing};
 };
 

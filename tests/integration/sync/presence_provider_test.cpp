@@ -16,6 +16,7 @@ void set_presence(SyncFixture& f, const std::string& user, const std::string& st
   f.db.write([&](storage::Transaction& tx) {
     storage::put_presence(tx, user, state, std::string("busy"), rooms::now_ms(), std::nullopt);
   });
+  f.settle();
 }
 
 TEST_CASE("presence provider: room-mates and oneself", "[sync][provider][presence]") {

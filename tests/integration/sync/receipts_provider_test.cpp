@@ -24,6 +24,7 @@ void put_receipt(SyncFixture& f, const std::string& room, const std::string& use
                                           .ts = 1234},
                          *stream);
   });
+  f.settle();
 }
 
 TEST_CASE("receipts provider: receipts in the window", "[sync][provider][receipts]") {
@@ -49,10 +50,13 @@ TEST_CASE("receipts provider: receipts in the window", "[sync][provider][receipt
   CHECK(own.wrote);
 
   put_receipt(f, room, bob, "m.read", message);
+  const auto floor = f.position();
   auto seen = f.run(*receipts, alice, since);
   CHECK(seen.has_updates);
   CHECK(seen.wrote);
-  CHECK(seen.to.stream == f.position());
+  // The bound at the run: other writers in the cluster may move it on (D31).
+  CHECK(seen.to.stream >= floor);
+  CHECK(seen.to.stream <= f.position());
   CHECK(seen.body["rooms"]["join"][room]["ephemeral"]["events"] ==
         json::array({{{"type", "m.receipt"},
                       {"content", {{message, {{"m.read", {{bob, {{"ts", 1234}}}}}}}}}}}));

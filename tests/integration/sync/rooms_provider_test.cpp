@@ -28,9 +28,12 @@ TEST_CASE("rooms provider: joined rooms, new events, other rooms", "[sync][provi
   f.send(room, alice, "m.room.message", {{"msgtype", "m.text"}, {"body", "first"}});
 
   // Initial: the room with its state and timeline.
+  const auto floor = f.position();
   auto initial = f.run(*rooms, alice, std::nullopt);
   CHECK(initial.wrote);
-  CHECK(initial.to.stream == f.position());
+  // The bound at the run: other writers in the cluster may move it on (D31).
+  CHECK(initial.to.stream >= floor);
+  CHECK(initial.to.stream <= f.position());
   const json& joined = initial.body["rooms"]["join"][room];
   CHECK(bodies(joined["timeline"]) == std::vector<std::string>{"first"});
   CHECK(joined["summary"]["m.joined_member_count"] == 1);

@@ -29,7 +29,8 @@ TEST_CASE("sync builder: empty when no provider has anything", "[sync][builder]"
 
   auto idle = builder.build({.who = {alice, "D"}, .since = initial.next});
   CHECK(idle.empty);
-  CHECK(idle.next.stream == initial.next.stream);
+  // Other writers in the PostgreSQL cluster may move the bound on (D31); never back.
+  CHECK(idle.next.stream >= initial.next.stream);
   CHECK(idle.body == json{{"next_batch", sync::format_sync_token(idle.next)},
                           {"rooms", json::object()},
                           {"account_data", {{"events", json::array()}}},
@@ -53,6 +54,7 @@ TEST_CASE("sync builder: empty when no provider has anything", "[sync][builder]"
   f.db.write([&](storage::Transaction& tx) {
     storage::put_account_data(tx, alice, "", "m.direct", "{}");
   });
+  f.settle();
   sync::Filter filter;
   filter.account_data.not_types = {"m.direct"};
   auto filtered = builder.build({.who = {alice, "D"}, .since = typed.next, .filter = filter});
