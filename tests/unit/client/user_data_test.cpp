@@ -1,7 +1,7 @@
 #include "storage/user_data.h"
 #include "client/account_data.h"
-#include "client/profile.h"
 #include "client/presence.h"
+#include "client/profile.h"
 #include "services/presence.h"
 
 #include <catch2/catch.hpp>
