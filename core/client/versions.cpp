@@ -44,7 +44,7 @@ http::Response well_known(const Context& ctx) {
                       {{"base_url", client_base_url(configured.value_or(""), ctx.server_name)}}}});
 }
 
-http::Response capabilities(Context& ctx) {
+http::Response capabilities() {
   nlohmann::json available = nlohmann::json::object();
   for (const auto& version : matrix::supported_room_versions()) {
     available[std::string(version.id)] = "stable";
@@ -73,7 +73,7 @@ void add_versions_routes(http::Router& router, Context& ctx) {
   router.add("GET", "/.well-known/matrix/client",
              [&ctx](http::Request&) { return well_known(ctx); }, {.auth = http::Auth::none});
   router.add("GET", "/_matrix/client/v3/capabilities",
-             [&ctx](http::Request&) { return capabilities(ctx); });
+             [](http::Request&) { return capabilities(); });
 }
 
 }  // namespace eltrix::client

@@ -198,8 +198,11 @@ TEST_CASE("an event that fails auth is rejected with a reason, and nothing is st
   CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1", room) == events_before);
   CHECK(node.count("SELECT count(*) FROM state_groups WHERE room_id = $1", room) == groups_before);
   CHECK(node.extremities(room) == extremities_before);
-  CHECK(node.db.read([](storage::Transaction& tx) { return storage::current_stream(tx); }) ==
-        stream_before);
+  // Nothing stamped on the stream either. (The stream bound itself may move:
+  // any write transaction on the PostgreSQL server advances it, D31.)
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1 AND stream_ordering > " +
+                       std::to_string(stream_before),
+                   room) == 0);
   CHECK_FALSE(node.rooms.current_state_event(room, "m.room.topic", "").has_value());
 }
 
