@@ -12,9 +12,9 @@
 //  - apply_event_fields returns an object holding only fields the event has
 //    (or the event unchanged when event_fields is absent);
 //  - glob_match agrees with a plain dynamic-programming matcher.
+#include "errors/error.h"
 #include "fuzz_check.h"
 #include "http/body.h"
-#include "http/error.h"
 #include "matrix/ids.h"
 #include "sync/filter.h"
 
@@ -119,8 +119,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<sync::Filter> filter;
   try {
     filter = sync::parse_filter(filter_json);
-  } catch (const eltrix::http::MatrixError& e) {
-    FUZZ_CHECK(e.status() == 400);
+  } catch (const eltrix::errors::Error& e) {
+    // A domain error (D34): invalid input, which the HTTP layer answers 400.
+    FUZZ_CHECK(e.kind() == eltrix::errors::Kind::invalid);
     FUZZ_CHECK(e.errcode() == "M_BAD_JSON");
     return 0;
   }

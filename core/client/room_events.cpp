@@ -209,7 +209,13 @@ http::Response messages(Context& ctx, http::Request& req) {
     for (const auto& event : page.events) {
       chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
     }
-    nlohmann::json result = {{"start", rooms::format_topological_token(start)}, {"chunk", chunk}};
+    // spec: "start" is the token given as `from` when there was one, whatever
+    // its form (a sync's s-token stays an s-token for the client).
+    const auto given_from = req.query("from");
+    nlohmann::json result = {
+        {"start",
+         given_from && !given_from->empty() ? *given_from : rooms::format_topological_token(start)},
+        {"chunk", chunk}};
     // No "end" once there is nothing more in that direction (spec).
     // A filter matching little may end a page early (row budget spent): the
     // client continues from "end" (spec: fewer events than limit is fine).
