@@ -5,6 +5,7 @@
 #include "matrix/canonical_json.h"
 #include "matrix/event_hash.h"
 #include "matrix/state_content.h"
+#include "rooms/build_context.h"
 #include "rooms/restricted_join.h"
 
 namespace eltrix::rooms {
@@ -47,7 +48,7 @@ Outcome check_new_content(const NewEvent& event) {
 
 Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
                           const matrix::SigningKey& key, std::string_view server_name,
-                          PendingEvent& out) {
+                          PendingEvent& out, std::optional<SentEvent>& earlier) {
   out.room = room;
   out.local = true;
   out.version = matrix::find_room_version(room.version);
@@ -89,24 +90,26 @@ Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const 
   }
 
   // prev_events: the room's forward extremities (normally exactly one: local
-  // events form a chain until another server's events fork it). Naming them
-  // all merges the forks.
-  auto extremities = tx.exec(
-      "SELECT e.event_id, e.depth, e.state_after FROM room_forward_extremities f "
-      "JOIN events e ON e.event_id = f.event_id WHERE f.room_id = $1 "
-      "ORDER BY e.depth DESC, e.stream_ordering DESC LIMIT 20",
-      room.room_id);
+  // events form a chain until another server's events, or two local
+  // messages sent at once (RoomLock::shared), fork it). Naming them all
+  // merges the forks. auth_events: from the current state, which is the
+  // resolution of those extremities, i.e. the state before this event.
+  BuildContext context =
+      read_build_context(tx, room.room_id, matrix::auth_event_keys(pdu), event.txn, event.sender);
+  if (context.earlier) {
+    earlier = std::move(context.earlier);
+    return Outcome::accepted();
+  }
   nlohmann::json prev = nlohmann::json::array();
   std::int64_t depth = 0;
   bool one_state = true;
-  for (const auto& row : extremities) {
-    out.prev_events.push_back(row[0].as<std::string>());
-    prev.push_back(out.prev_events.back());
-    depth = std::max(depth, row[1].as<std::int64_t>());
-    auto group = storage::nullable<std::int64_t>(row[2]);
+  for (const auto& extremity : context.extremities) {
+    out.prev_events.push_back(extremity.event_id);
+    prev.push_back(extremity.event_id);
+    depth = std::max(depth, extremity.depth);
     if (out.prev_events.size() == 1) {
-      out.state_before.group = group;
-    } else if (group != out.state_before.group) {
+      out.state_before.group = extremity.state_after;
+    } else if (extremity.state_after != out.state_before.group) {
       one_state = false;
     }
   }
@@ -116,19 +119,16 @@ Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const 
   pdu["prev_events"] = prev;
   pdu["depth"] = out.depth;
 
-  // auth_events: from the current state, which is the resolution of the
-  // extremities named above, i.e. the state before this event.
   nlohmann::json auth_events = nlohmann::json::array();
-  for (const auto& [type, state_key] : matrix::auth_event_keys(pdu)) {
-    if (auto current = rooms::current_state_event(tx, room.room_id, type, state_key)) {
-      out.auth_events.push_back(current->event_id);
-      auth_events.push_back(current->event_id);
-      out.auth_event_rows.push_back(std::move(*current));
-    }
+  for (auto& stored : context.auth_events) {
+    out.auth_events.push_back(stored.event_id);
+    auth_events.push_back(stored.event_id);
+    out.auth_event_rows.push_back(std::move(stored));
   }
   pdu["auth_events"] = auth_events;
-  out.auth_events_are_state_before = extremities.size() < 20;
-  out.extremities_complete = extremities.size() < 20;
+  const bool complete = context.extremities.size() < kMaxPrevEvents;
+  out.auth_events_are_state_before = complete;
+  out.extremities_complete = complete;
 
   matrix::add_content_hash(pdu);
   matrix::sign_event(pdu, key, server_name, *out.version);

@@ -1,8 +1,9 @@
 // Pipeline phase 1, local events only: fill in prev_events (the room's
 // forward extremities), depth, auth_events (picked from the state before
 // the event, which for an event on every extremity is the current state),
-// then hash and sign it. Runs under the room's row lock, so two local events
-// never name the same parents by accident.
+// then hash and sign it. Runs under the room's row lock (RoomLock): an
+// exclusive holder is alone; two shared holders may name the same parents,
+// a fork the next event merges.
 #pragma once
 
 #include "matrix/signing.h"
@@ -19,9 +20,10 @@ Outcome check_new_content(const NewEvent& event);
 
 /// Builds `event` for `room` into `out`. Rejected when the room version is
 /// not implemented, the content is malformed, or a restricted join has no
-/// one to vouch for it.
+/// one to vouch for it. When `event` carries a transaction ID that already
+/// sent an event, sets `earlier` to it and builds nothing (accepted).
 Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
                           const matrix::SigningKey& key, std::string_view server_name,
-                          PendingEvent& out);
+                          PendingEvent& out, std::optional<SentEvent>& earlier);
 
 }  // namespace eltrix::rooms

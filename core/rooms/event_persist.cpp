@@ -25,41 +25,60 @@ void apply_redaction(storage::Transaction& tx, const PendingEvent& event) {
       event_sql_content(target.type(), target.pdu.contains("state_key"), kept));
 }
 
-/// Moves the forward extremities past `event` (before its row is written);
-/// true when it now is the only one and sits on every earlier one (the
-/// current state then changes by the event alone).
-bool update_extremities(storage::Transaction& tx, const PendingEvent& event) {
-  const std::string& room_id = event.room.room_id;
-  // A local event was built on the extremities read under this lock.
-  std::vector<std::string> before = event.extremities_seen;
-  if (!event.local || !event.extremities_complete) {
-    before.clear();
-    for (const auto& row :
-         tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1", room_id)) {
-      before.push_back(row[0].as<std::string>());
-    }
+/// Whether `event` becomes a forward extremity (no stored event names it yet:
+/// else it arrived late, behind them), and whether it then sits on every
+/// earlier one (the current state changes by the event alone).
+struct ExtremityChange {
+  bool becomes_extremity = true;
+  bool on_top = true;
+};
+
+ExtremityChange extremity_change(storage::Transaction& tx, const PendingEvent& event) {
+  // A local event was built on the extremities it read: the current ones
+  // under an exclusive lock; under a shared one, others may have forked
+  // beside it since, all on the same state (no state event runs meanwhile).
+  // Nothing can name it yet.
+  if (event.local && event.extremities_complete) return {};
+  std::vector<std::string> before;
+  for (const auto& row : tx.exec("SELECT event_id FROM room_forward_extremities WHERE room_id = $1",
+                                 event.room.room_id)) {
+    before.push_back(row[0].as<std::string>());
   }
-  if (!event.prev_events.empty()) {
-    tx.exec(
-        "DELETE FROM room_forward_extremities WHERE room_id = $1 AND event_id = ANY($2::text[])",
-        room_id, pg_text_array(event.prev_events));
-  }
-  // An event some stored event already names arrived late: it is behind the
-  // extremities, not one of them.
-  // A local event was just built: nothing can name it yet.
   const bool named =
       !event.local &&
       tx.exec_optional("SELECT 1 FROM event_edges WHERE prev_event_id = $1 LIMIT 1", event.event_id)
           .has_value();
-  if (!named) {
-    tx.exec("INSERT INTO room_forward_extremities (room_id, event_id) VALUES ($1, $2)", room_id,
-            event.event_id);
-  }
-  return !named && std::all_of(before.begin(), before.end(), [&](const std::string& id) {
+  ExtremityChange change;
+  change.becomes_extremity = !named;
+  change.on_top = !named && std::all_of(before.begin(), before.end(), [&](const std::string& id) {
     return std::find(event.prev_events.begin(), event.prev_events.end(), id) !=
            event.prev_events.end();
   });
+  return change;
 }
+
+// The event's row, its edges, the extremities it replaces and becomes, and
+// the sender's transaction ID, in one statement (one round trip; foreign
+// keys are checked at its end). The extremities it names are deleted only
+// when no concurrent sender holds them (SKIP LOCKED): that sender's event
+// replaces them too, and waiting for its commit would serialise a room's
+// senders again. A soft-failed event ($20 false) replaces no extremity.
+// Answers whether the transaction ID was new.
+const std::string kInsertEventSql =
+    "WITH ev AS (INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, "
+    "  depth, origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content, "
+    "  state_before, state_after, current_after) "
+    "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)), "
+    "gone AS (DELETE FROM room_forward_extremities WHERE $20 AND room_id = $3 AND event_id IN "
+    "  (SELECT event_id FROM room_forward_extremities WHERE room_id = $3 "
+    "   AND event_id = ANY($17::text[]) FOR UPDATE SKIP LOCKED)), "
+    "ext AS (INSERT INTO room_forward_extremities (room_id, event_id) SELECT $3, $2 WHERE $18), "
+    "edges AS (INSERT INTO event_edges (event_id, prev_event_id, room_id) "
+    "  SELECT $2, p, $3 FROM unnest($17::text[]) AS p ON CONFLICT DO NOTHING), "
+    "txn AS (INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, "
+    "  event_id) SELECT $6, $11, $19, $12, $3, $2 WHERE $12::text IS NOT NULL "
+    "  ON CONFLICT DO NOTHING RETURNING 1) "
+    "SELECT count(*) FROM txn";
 
 }  // namespace
 
@@ -103,32 +122,31 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
   // it sits on every extremity (every local event); else resolved from the
   // extremities below, once the event's row is there; a soft-failed event
   // leaves it as it was.
-  const bool on_top = !soft_failed && update_extremities(tx, event);
+  const ExtremityChange extremities =
+      soft_failed ? ExtremityChange{false, false} : extremity_change(tx, event);
   const StateGroup current = soft_failed ? current_group_before : after;
 
   // The one stream position this event takes: claimed after the slow work
   // above, as late as possible (storage/stream.h).
   out.stream = storage::advance_stream(tx);
-  tx.exec(
-      "INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth, "
-      "origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content, state_before, "
-      "state_after, current_after) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)",
-      out.stream, event.event_id, room_id, event.type, event.state_key, event.sender, event.depth,
-      ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0}, event.text,
-      out.membership.empty() ? std::optional<std::string>() : std::optional(out.membership),
-      event.txn ? std::optional(event.txn->device_id) : std::nullopt,
-      event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
-      event_sql_content(event.type, event.state_key.has_value(), content), before, after, current);
-  if (!event.prev_events.empty()) {
-    tx.exec(
-        "INSERT INTO event_edges (event_id, prev_event_id, room_id) "
-        "SELECT $1, p, $2 FROM unnest($3::text[]) AS p ON CONFLICT DO NOTHING",
-        event.event_id, room_id, pg_text_array(event.prev_events));
-  }
+  const auto txn_rows =
+      tx.exec1(
+            kInsertEventSql, out.stream, event.event_id, room_id, event.type, event.state_key,
+            event.sender, event.depth,
+            ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0}, event.text,
+            out.membership.empty() ? std::optional<std::string>() : std::optional(out.membership),
+            event.txn ? std::optional(event.txn->device_id) : std::nullopt,
+            event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
+            event_sql_content(event.type, event.state_key.has_value(), content), before, after,
+            current, pg_text_array(event.prev_events), extremities.becomes_extremity,
+            event.txn ? std::optional(event.txn->endpoint) : std::nullopt, !soft_failed)[0]
+          .as<std::int64_t>();
+  // Another request with the same transaction ID committed meanwhile (a
+  // client's retry racing its first attempt under a shared room lock).
+  if (event.txn && txn_rows == 0) throw DuplicateTransaction{};
 
   if (!soft_failed) {
-    if (on_top) {
+    if (extremities.on_top) {
       advance_current_state(tx, event, out.stream);
     } else {
       tx.exec("UPDATE events SET current_after = $2 WHERE event_id = $1", event.event_id,
@@ -136,13 +154,6 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
     }
   }
   if (event.redaction_target) apply_redaction(tx, event);
-  if (event.txn) {
-    tx.exec(
-        "INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, event_id) "
-        "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        event.sender, event.txn->device_id, event.txn->endpoint, event.txn->txn_id, room_id,
-        event.event_id);
-  }
   return out;
 }
 

@@ -1,5 +1,6 @@
 // Pipeline phase 3: store an accepted or soft-failed event, in the caller's
-// transaction (which holds the room's row lock):
+// transaction (which holds the room's row lock, RoomLock), in as few
+// statements as it can (one for a local non-state event):
 //   - the event row, stamped with the next stream position (when this server
 //     learned of it) and its depth (where it sits in the DAG);
 //   - its edges (prev_events) and the state groups before and after it;
@@ -17,6 +18,10 @@
 #include "rooms/pending_event.h"
 
 namespace eltrix::rooms {
+
+/// Thrown by persist_event() when another request with the event's
+/// transaction ID committed first: roll back and answer with that one.
+struct DuplicateTransaction {};
 
 CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event,
                              const Outcome& outcome);

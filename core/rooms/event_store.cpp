@@ -143,11 +143,13 @@ std::string pg_text_array(const std::vector<std::string>& values) {
   return out;
 }
 
-std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id, bool lock) {
-  auto row = tx.exec_optional(lock ? "SELECT room_version, creator FROM rooms WHERE room_id = $1 "
-                                     "FOR UPDATE"
-                                   : "SELECT room_version, creator FROM rooms WHERE room_id = $1",
-                              room_id);
+std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
+                                  RoomLock lock) {
+  static constexpr const char* kSql[] = {
+      "SELECT room_version, creator FROM rooms WHERE room_id = $1",
+      "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR KEY SHARE",
+      "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR UPDATE"};
+  auto row = tx.exec_optional(kSql[static_cast<int>(lock)], room_id);
   if (!row) return std::nullopt;
   return RoomInfo{std::string(room_id), (*row)[0].as<std::string>(), (*row)[1].as<std::string>()};
 }

@@ -69,10 +69,19 @@ struct RoomInfo {
   std::string creator;
 };
 
-/// The room, optionally row-locked (FOR UPDATE) so events in it are created
-/// one at a time (prev_events and depth stay consistent).
+/// How a transaction that adds an event holds the room's row
+/// (docs/decisions.md D36):
+/// - exclusive (FOR UPDATE): state events, redactions and received events,
+///   one at a time, so the state they are checked against and change stays
+///   the current state until they commit;
+/// - shared (FOR KEY SHARE): any number of local non-state events at once
+///   (they wait only for an exclusive holder). Two of them built on the same
+///   extremities fork the room's DAG; the next event merges the fork.
+enum class RoomLock { none, shared, exclusive };
+
+/// The room, row-locked as `lock` says.
 std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
-                                  bool lock = false);
+                                  RoomLock lock = RoomLock::none);
 
 std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id);
 

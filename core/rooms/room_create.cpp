@@ -44,7 +44,7 @@ SendResult RoomServiceImpl::create_room(const CreateRoom& request) {
         "INSERT INTO rooms (room_id, room_version, creator, is_public, created_ts) "
         "VALUES ($1, $2, $3, $4, $5)",
         request.room_id, request.version, request.creator, request.is_public, now_ms());
-    auto room = load_room(tx, request.room_id, /*lock=*/true);
+    auto room = load_room(tx, request.room_id, RoomLock::exclusive);
     SendResult last;
     auto send = [&](std::string type, std::string state_key, nlohmann::json content) {
       if (last.outcome.is_rejected()) return;

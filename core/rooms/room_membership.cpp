@@ -21,7 +21,7 @@ SendResult RoomServiceImpl::change_membership(const MembershipChange& change) {
   return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
     // Locked before the membership is read, so a concurrent change cannot
     // slip in between.
-    auto room = load_room(tx, change.room_id, /*lock=*/true);
+    auto room = load_room(tx, change.room_id, RoomLock::exclusive);
     auto current = membership_of(tx, change.room_id, change.target);
     auto unchanged = [&] {
       return SendResult{Outcome::accepted(), {current->event_id, current->stream}};

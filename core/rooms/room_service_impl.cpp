@@ -5,6 +5,7 @@
 #include "rooms/event_persist.h"
 #include "rooms/event_receive.h"
 #include "rooms/server_keys.h"
+#include "storage/error.h"
 
 namespace eltrix::rooms {
 
@@ -15,14 +16,10 @@ struct RejectedInTransaction {
   Outcome outcome;
 };
 
-std::optional<SentEvent> earlier_transaction(storage::Transaction& tx, const NewEvent& event) {
-  auto row = tx.exec_optional(
-      "SELECT t.event_id, e.stream_ordering FROM event_transactions t "
-      "JOIN events e ON e.event_id = t.event_id "
-      "WHERE t.user_id = $1 AND t.device_id = $2 AND t.endpoint = $3 AND t.txn_id = $4",
-      event.sender, event.txn->device_id, event.txn->endpoint, event.txn->txn_id);
-  if (!row) return std::nullopt;
-  return SentEvent{(*row)[0].as<std::string>(), (*row)[1].as<std::int64_t>()};
+/// A local event that neither changes state nor redacts: others like it in
+/// the same room may be built and committed at the same time (RoomLock).
+bool may_share_room(const NewEvent& event) {
+  return !event.state_key && !event.redacts && event.type != "m.room.redaction";
 }
 
 }  // namespace
@@ -54,18 +51,16 @@ SendResult RoomServiceImpl::write_events(
 SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo& room,
                                         const NewEvent& event, Committed& committed) {
   // A retried PUT .../send/{txnId} returns the first event (spec:
-  // "Transaction identifiers"); the room lock makes check-then-insert safe
-  // against a concurrent retry. Content is checked first, as before a retry
-  // could be recognised.
-  if (event.txn) {
-    if (auto content = check_new_content(event); !content.is_accepted()) return {content, {}};
-    if (auto earlier = earlier_transaction(tx, event)) return {Outcome::accepted(), *earlier};
-  }
+  // "Transaction identifiers"): build finds it, and persist refuses a second
+  // one (DuplicateTransaction) should the first commit meanwhile.
   PendingEvent pending;
-  if (auto built = build_local_event(tx, room, event, keys_.signing_key(), server_name_, pending);
+  std::optional<SentEvent> earlier;
+  if (auto built =
+          build_local_event(tx, room, event, keys_.signing_key(), server_name_, pending, earlier);
       !built.is_accepted()) {
     return {built, {}};
   }
+  if (earlier) return {Outcome::accepted(), *earlier};
   const Outcome outcome = check_event(tx, pending, key_ring_);
   if (outcome.is_rejected()) return {outcome, {}};
   committed.push_back(persist_event(tx, pending, outcome));
@@ -74,14 +69,33 @@ SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo
 
 SendResult RoomServiceImpl::send(const std::string& room_id, const NewEvent& event) {
   if (auto content = check_new_content(event); !content.is_accepted()) return {content, {}};
-  return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
-    auto room = load_room(tx, room_id, /*lock=*/true);
-    // As for a room the sender is not in: whether a room exists is not
-    // revealed to non-members (spec: 403 for send and state).
-    if (!room)
-      return {Outcome::rejected(Rejection::forbidden, "You are not in room " + room_id), {}};
-    return send_locked(tx, *room, event, committed);
-  });
+  const RoomLock lock = may_share_room(event) ? RoomLock::shared : RoomLock::exclusive;
+  auto attempt = [&] {
+    return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
+      auto room = load_room(tx, room_id, lock);
+      // As for a room the sender is not in: whether a room exists is not
+      // revealed to non-members (spec: 403 for send and state).
+      if (!room)
+        return {Outcome::rejected(Rejection::forbidden, "You are not in room " + room_id), {}};
+      return send_locked(tx, *room, event, committed);
+    });
+  };
+  // Under a shared lock two sends can collide, each rolled back and run
+  // again, after which the other's event is committed:
+  // - the same transaction ID (a client's retry racing its first attempt):
+  //   the second finds the first event (DuplicateTransaction);
+  // - the same event: same sender, content, millisecond and parents give the
+  //   same event ID (a unique violation); the second is built on the first.
+  constexpr int kAttempts = 3;
+  for (int n = 1;; ++n) {
+    try {
+      return attempt();
+    } catch (const DuplicateTransaction&) {
+      if (n == kAttempts) throw;
+    } catch (const storage::StorageError& e) {
+      if (!e.unique_violation() || n == kAttempts) throw;
+    }
+  }
 }
 
 SendResult RoomServiceImpl::receive(const nlohmann::json& pdu) {
@@ -90,7 +104,7 @@ SendResult RoomServiceImpl::receive(const nlohmann::json& pdu) {
           ? pdu["room_id"].get<std::string>()
           : std::string();
   return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
-    auto room = load_room(tx, room_id, /*lock=*/true);
+    auto room = load_room(tx, room_id, RoomLock::exclusive);
     if (!room) return {Outcome::rejected(Rejection::not_found, "Unknown room " + room_id), {}};
     PendingEvent pending;
     if (auto read = read_remote_event(tx, *room, pdu, pending); !read.is_accepted()) {

@@ -2,7 +2,8 @@
 // interface, without HTTP, against a real PostgreSQL: rejections store
 // nothing, the state before and after every event (also one arriving out of
 // order from another server), forward extremities merging, soft failure,
-// and the topological order /messages pages in.
+// the topological order /messages pages in, and senders in one room at once
+// (RoomLock: messages share the room, state events have it alone).
 #include "matrix/canonical_json.h"
 #include "matrix/event_hash.h"
 #include "matrix/room_version.h"
@@ -18,9 +19,12 @@
 
 #include <catch2/catch.hpp>
 
-#include <map>
-
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <map>
+#include <set>
+#include <thread>
 
 using namespace eltrix;
 using eltrix::test::FixedRouting;
@@ -482,4 +486,169 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
   CHECK(node.before(next.event.event_id) == with_topic);
   CHECK(node.extremities(room) == std::vector<std::string>{next.event.event_id});
   CHECK(node.depth_of(next.event.event_id) == 7);
+}
+
+namespace {
+
+/// Runs fn on another thread; the future fails the test if it never ends.
+template <typename Fn>
+auto on_thread(Fn fn) {
+  return std::async(std::launch::async, std::move(fn));
+}
+
+template <typename T>
+T await(std::future<T>& done) {
+  REQUIRE(done.wait_for(std::chrono::seconds(30)) == std::future_status::ready);
+  return done.get();
+}
+
+/// Whether some session of this database waits for a row lock (Lock:tuple or
+/// Lock:transactionid), polled until `deadline` passes.
+bool someone_waits_for_a_row_lock(eltrix::test::ScratchDatabase& scratch,
+                                  std::chrono::seconds deadline) {
+  pqxx::connection conn(scratch.url);
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    pqxx::nontransaction tx(conn);
+    auto row = tx.exec1(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND wait_event IN ('tuple', 'transactionid')");
+    if (row[0].as<int>() > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("messages into one room do not wait for one another; state events wait for them",
+          "[rooms][pipeline][concurrency]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto state_before = node.current(room);
+
+  // Stands for a sender whose message is in flight: it holds what sending a
+  // message holds (the room's row FOR KEY SHARE, the extremity it replaces)
+  // until released.
+  std::promise<void> holding;
+  std::promise<void> release;
+  auto in_flight = on_thread([&] {
+    node.db.write([&](storage::Transaction& tx) {
+      tx.exec("SELECT 1 FROM rooms WHERE room_id = $1 FOR KEY SHARE", room);
+      tx.exec("SELECT 1 FROM room_forward_extremities WHERE room_id = $1 FOR UPDATE", room);
+      holding.set_value();
+      release.get_future().wait();
+    });
+    return true;
+  });
+  holding.get_future().wait();
+  const auto extremities_before = node.extremities(room);
+  REQUIRE(extremities_before.size() == 1);
+
+  // Another message goes through meanwhile (with the room's row lock held
+  // FOR UPDATE by every sender, as before, it would wait). It names the same
+  // extremity: the DAG forks.
+  auto message = on_thread([&] { return node.say(room, kAlice, "while another is in flight"); });
+  const auto sent = await(message);
+  REQUIRE(sent.outcome.is_accepted());
+  auto forked = node.extremities(room);
+  CHECK(forked.size() == 2);  // the held extremity was skipped, not deleted
+  CHECK(std::find(forked.begin(), forked.end(), sent.event.event_id) != forked.end());
+
+  // A state event must wait for the in-flight message: it is checked against,
+  // and changes, the state every shared holder was built on.
+  auto topic = on_thread([&] {
+    return node.rooms.send(room, {.type = "m.room.topic",
+                                  .sender = kAlice,
+                                  .content = {{"topic", "after the messages"}},
+                                  .state_key = ""});
+  });
+  CHECK(someone_waits_for_a_row_lock(node.scratch, std::chrono::seconds(20)));
+  CHECK(topic.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  release.set_value();
+  CHECK(await(in_flight));
+  const auto topic_sent = await(topic);
+  REQUIRE(topic_sent.outcome.is_accepted());
+
+  // The topic named both forks and merged them.
+  CHECK(node.extremities(room) == std::vector<std::string>{topic_sent.event.event_id});
+  auto expected = state_before;
+  expected[{"m.room.topic", ""}] = topic_sent.event.event_id;
+  CHECK(node.current(room) == expected);
+  CHECK(node.before(sent.event.event_id) == state_before);
+}
+
+TEST_CASE("many senders in one room: every message stored once, the forks merge",
+          "[rooms][pipeline][concurrency]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto state_before = node.current(room);
+  constexpr int kSenders = 4;  // the pool's size (options_for)
+  constexpr int kEach = 20;
+  std::vector<std::future<std::vector<std::string>>> senders;
+  for (int s = 0; s < kSenders; ++s) {
+    senders.push_back(on_thread([&node, &room, s] {
+      std::vector<std::string> ids;
+      for (int i = 0; i < kEach; ++i) {
+        auto sent = node.say(room, kAlice, std::to_string(s) + "/" + std::to_string(i));
+        if (sent.outcome.is_accepted()) ids.push_back(sent.event.event_id);
+      }
+      return ids;
+    }));
+  }
+  std::set<std::string> ids;
+  for (auto& sender : senders) {
+    for (auto& id : await(sender)) ids.insert(id);
+  }
+  CHECK(ids.size() == static_cast<std::size_t>(kSenders * kEach));
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1 AND type = 'm.room.message'",
+                   room) == kSenders * kEach);
+  // Every message names parents in the room; none is left out of the DAG:
+  // each one is an extremity or some event names it.
+  CHECK(node.count("SELECT count(*) FROM events e WHERE e.room_id = $1 AND e.type = "
+                   "'m.room.message' AND NOT EXISTS (SELECT 1 FROM event_edges x WHERE "
+                   "x.event_id = e.event_id)",
+                   room) == 0);
+  CHECK(node.count("SELECT count(*) FROM events e WHERE e.room_id = $1 AND NOT EXISTS "
+                   "(SELECT 1 FROM event_edges x WHERE x.prev_event_id = e.event_id) AND NOT "
+                   "EXISTS (SELECT 1 FROM room_forward_extremities f WHERE f.event_id = "
+                   "e.event_id)",
+                   room) == 0);
+  // The next event merges whatever forks are left; the state never moved.
+  const auto last = node.say(room, kAlice, "after them all");
+  REQUIRE(last.outcome.is_accepted());
+  CHECK(node.extremities(room) == std::vector<std::string>{last.event.event_id});
+  CHECK(node.current(room) == state_before);
+  CHECK(node.after(last.event.event_id) == state_before);
+}
+
+TEST_CASE("a transaction ID sent twice at once stores one event",
+          "[rooms][pipeline][concurrency]") {
+  Node node;
+  const auto room = node.create_public_room();
+  for (int round = 0; round < 20; ++round) {
+    rooms::NewEvent event{.type = "m.room.message",
+                          .sender = kAlice,
+                          .content = {{"msgtype", "m.text"}, {"body", "once"}},
+                          .txn = rooms::Transaction{"DEV", "txn" + std::to_string(round),
+                                                    rooms::send_endpoint(room, "m.room.message")}};
+    std::promise<void> go;
+    std::shared_future<void> start = go.get_future().share();
+    auto first = on_thread([&] {
+      start.wait();
+      return node.rooms.send(room, event);
+    });
+    auto second = on_thread([&] {
+      start.wait();
+      return node.rooms.send(room, event);
+    });
+    go.set_value();
+    const auto a = await(first);
+    const auto b = await(second);
+    REQUIRE(a.outcome.is_accepted());
+    REQUIRE(b.outcome.is_accepted());
+    CHECK(a.event.event_id == b.event.event_id);
+  }
+  CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1 AND type = 'm.room.message'",
+                   room) == 20);
 }

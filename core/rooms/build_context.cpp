@@ -1,0 +1,72 @@
+#include "rooms/build_context.h"
+
+#include <map>
+
+namespace eltrix::rooms {
+
+namespace {
+
+// Every part has read_event()'s columns (kEventColumns), then the state
+// group after the event and a tag naming the part. An extremity's PDU is not
+// needed: NULL there, so nothing is parsed for it.
+std::string build_context_sql() {
+  std::string sql =
+      "(SELECT e.stream_ordering, e.event_id, NULL::text, NULL::text, NULL::text, "
+      "NULL::text, NULL::text, e.depth, e.state_after, 'x' "
+      "FROM room_forward_extremities f JOIN events e ON e.event_id = f.event_id "
+      "WHERE f.room_id = $1 ORDER BY e.depth DESC, e.stream_ordering DESC LIMIT ";
+  sql += std::to_string(kMaxPrevEvents);
+  sql += ") UNION ALL (SELECT ";
+  sql += kEventColumns;
+  sql += ", NULL::bigint, 'a' FROM current_state cs JOIN ";
+  sql += kEventJoin;
+  sql +=
+      " ON e.event_id = cs.event_id WHERE cs.room_id = $1 AND (cs.type, cs.state_key) IN "
+      "(SELECT * FROM unnest($2::text[], $3::text[]))) "
+      "UNION ALL (SELECT e.stream_ordering, e.event_id, NULL::text, NULL::text, NULL::text, "
+      "NULL::text, NULL::text, e.depth, NULL::bigint, 't' FROM event_transactions t "
+      "JOIN events e ON e.event_id = t.event_id WHERE t.user_id = $4 AND t.device_id = $5 "
+      "AND t.endpoint = $6 AND t.txn_id = $7)";
+  return sql;
+}
+
+}  // namespace
+
+BuildContext read_build_context(storage::Transaction& tx, const std::string& room_id,
+                                const std::vector<std::pair<std::string, std::string>>& auth_keys,
+                                const std::optional<Transaction>& txn, const std::string& sender) {
+  static const std::string sql = build_context_sql();
+  std::vector<std::string> types;
+  std::vector<std::string> state_keys;
+  for (const auto& [type, state_key] : auth_keys) {
+    types.push_back(type);
+    state_keys.push_back(state_key);
+  }
+  const pqxx::result rows = tx.exec(sql, room_id, pg_text_array(types), pg_text_array(state_keys),
+                                    txn ? std::optional(sender) : std::nullopt,
+                                    txn ? std::optional(txn->device_id) : std::nullopt,
+                                    txn ? std::optional(txn->endpoint) : std::nullopt,
+                                    txn ? std::optional(txn->txn_id) : std::nullopt);
+  BuildContext out;
+  std::map<std::pair<std::string, std::string>, StoredEvent> auth;
+  for (const auto& row : rows) {
+    const std::string_view tag = row[9].c_str();
+    if (tag == "x") {
+      out.extremities.push_back({row[1].as<std::string>(), row[7].as<std::int64_t>(),
+                                 storage::nullable<std::int64_t>(row[8])});
+    } else if (tag == "a") {
+      StoredEvent event = read_event(row);
+      auto key = std::make_pair(event.type(), event.state_key());
+      auth.emplace(std::move(key), std::move(event));
+    } else {
+      out.earlier = SentEvent{row[1].as<std::string>(), row[0].as<std::int64_t>()};
+    }
+  }
+  for (const auto& key : auth_keys) {
+    if (auto it = auth.find(key); it != auth.end())
+      out.auth_events.push_back(std::move(it->second));
+  }
+  return out;
+}
+
+}  // namespace eltrix::rooms
