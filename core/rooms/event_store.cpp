@@ -143,15 +143,30 @@ std::string pg_text_array(const std::vector<std::string>& values) {
   return out;
 }
 
+namespace {
+constexpr const char* kLoadRoomSql[] = {
+    "SELECT room_version, creator FROM rooms WHERE room_id = $1",
+    "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR KEY SHARE",
+    "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR UPDATE"};
+}  // namespace
+
 std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
                                   RoomLock lock) {
-  static constexpr const char* kSql[] = {
-      "SELECT room_version, creator FROM rooms WHERE room_id = $1",
-      "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR KEY SHARE",
-      "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR UPDATE"};
-  auto row = tx.exec_optional(kSql[static_cast<int>(lock)], room_id);
+  auto row = tx.exec_optional(kLoadRoomSql[static_cast<int>(lock)], room_id);
   if (!row) return std::nullopt;
   return RoomInfo{std::string(room_id), (*row)[0].as<std::string>(), (*row)[1].as<std::string>()};
+}
+
+storage::FirstStatement lock_room_statement(std::string_view room_id, RoomLock lock) {
+  return {kLoadRoomSql[static_cast<int>(lock)], {std::string(room_id)}};
+}
+
+std::optional<RoomInfo> locked_room(const storage::Transaction& tx, std::string_view room_id) {
+  // Column 0 is the transaction ID (Database::write(FirstStatement)); NULLs
+  // after it: no such room.
+  const pqxx::result& rows = tx.first_result();
+  if (rows.empty() || rows[0][1].is_null()) return std::nullopt;
+  return RoomInfo{std::string(room_id), rows[0][1].as<std::string>(), rows[0][2].as<std::string>()};
 }
 
 std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id) {

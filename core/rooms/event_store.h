@@ -82,6 +82,10 @@ enum class RoomLock { none, shared, exclusive };
 /// The room, row-locked as `lock` says.
 std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
                                   RoomLock lock = RoomLock::none);
+/// load_room() as a write's first statement, sent with its BEGIN (one round
+/// trip fewer); locked_room() reads what it found.
+storage::FirstStatement lock_room_statement(std::string_view room_id, RoomLock lock);
+std::optional<RoomInfo> locked_room(const storage::Transaction& tx, std::string_view room_id);
 
 std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id);
 

@@ -31,16 +31,18 @@ RoomServiceImpl::RoomServiceImpl(storage::Database& db, ServerKeys& keys,
 }
 
 SendResult RoomServiceImpl::write_events(
-    const std::function<SendResult(storage::Transaction&, Committed&)>& fn) {
+    const std::function<SendResult(storage::Transaction&, Committed&)>& fn,
+    const storage::FirstStatement* first) {
   Committed committed;
   SendResult result;
+  auto body = [&](storage::Transaction& tx) {
+    committed.clear();
+    SendResult r = fn(tx, committed);
+    if (r.outcome.is_rejected()) throw RejectedInTransaction{r.outcome};
+    return r;
+  };
   try {
-    result = db_.write([&](storage::Transaction& tx) {
-      committed.clear();
-      SendResult r = fn(tx, committed);
-      if (r.outcome.is_rejected()) throw RejectedInTransaction{r.outcome};
-      return r;
-    });
+    result = first != nullptr ? db_.write(*first, body) : db_.write(body);
   } catch (const RejectedInTransaction& rejected) {
     return {rejected.outcome, {}};
   }
@@ -69,16 +71,19 @@ SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo
 
 SendResult RoomServiceImpl::send(const std::string& room_id, const NewEvent& event) {
   if (auto content = check_new_content(event); !content.is_accepted()) return {content, {}};
-  const RoomLock lock = may_share_room(event) ? RoomLock::shared : RoomLock::exclusive;
+  const storage::FirstStatement lock =
+      lock_room_statement(room_id, may_share_room(event) ? RoomLock::shared : RoomLock::exclusive);
   auto attempt = [&] {
-    return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
-      auto room = load_room(tx, room_id, lock);
-      // As for a room the sender is not in: whether a room exists is not
-      // revealed to non-members (spec: 403 for send and state).
-      if (!room)
-        return {Outcome::rejected(Rejection::forbidden, "You are not in room " + room_id), {}};
-      return send_locked(tx, *room, event, committed);
-    });
+    return write_events(
+        [&](storage::Transaction& tx, Committed& committed) -> SendResult {
+          auto room = locked_room(tx, room_id);
+          // As for a room the sender is not in: whether a room exists is not
+          // revealed to non-members (spec: 403 for send and state).
+          if (!room)
+            return {Outcome::rejected(Rejection::forbidden, "You are not in room " + room_id), {}};
+          return send_locked(tx, *room, event, committed);
+        },
+        &lock);
   };
   // Under a shared lock two sends can collide, each rolled back and run
   // again, after which the other's event is committed:

@@ -51,7 +51,9 @@ class RoomServiceImpl final : public RoomService {
                          Committed& committed);
   /// Runs fn(tx, committed) -> SendResult in one write transaction, rolled
   /// back entirely when the result is a rejection; after commit, the effects.
-  SendResult write_events(const std::function<SendResult(storage::Transaction&, Committed&)>& fn);
+  /// `first`: a statement sent with the BEGIN (the room's lock).
+  SendResult write_events(const std::function<SendResult(storage::Transaction&, Committed&)>& fn,
+                          const storage::FirstStatement* first = nullptr);
 
   storage::Database& db_;
   ServerKeys& keys_;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -22,6 +23,35 @@ namespace {
 const log::Logger& logger() {
   static const log::Logger instance("storage");
   return instance;
+}
+
+/// first.sql with each $n replaced by params[n-1] as a quoted literal. The
+/// SQL is the caller's constant text; only the parameters come from outside,
+/// and quote() escapes them for this connection's encoding.
+std::string bind_literals(pqxx::connection_base& conn, const FirstStatement& first) {
+  std::string out;
+  out.reserve(first.sql.size() + 64);
+  for (std::size_t i = 0; i < first.sql.size(); ++i) {
+    const char c = first.sql[i];
+    if (c != '$' || i + 1 >= first.sql.size() ||
+        std::isdigit(static_cast<unsigned char>(first.sql[i + 1])) == 0) {
+      out += c;
+      continue;
+    }
+    std::size_t n = 0;
+    while (i + 1 < first.sql.size() && std::isdigit(static_cast<unsigned char>(first.sql[i + 1]))) {
+      n = n * 10 + static_cast<std::size_t>(first.sql[++i] - '0');
+    }
+    if (n == 0 || n > first.params.size()) {
+      throw StorageError(ErrorKind::query,
+                         "first statement names $" + std::to_string(n) + " but has " +
+                             std::to_string(first.params.size()) + " parameters",
+                         false);
+    }
+    detail::check_text_param(first.params[n - 1]);
+    out += conn.quote(first.params[n - 1]);
+  }
+  return out;
 }
 
 constexpr std::string_view kQueryDurationHelp =
@@ -469,10 +499,13 @@ std::uint64_t Database::read_requirement(std::uint64_t min_position) {
 
 std::uint64_t Database::primary_position() {
   std::uint64_t position = 0;
-  run_once(*targets_[0], plugin::Access::read, 0, [&position](Transaction& tx) {
-    const pqxx::row row = tx.exec1(kCommitPositionSql);
-    if (!row[0].is_null()) position = parse_lsn(row[0].as<std::string>()).value_or(0);
-  });
+  run_once(
+      *targets_[0], plugin::Access::read, 0,
+      [&position](Transaction& tx) {
+        const pqxx::row row = tx.exec1(kCommitPositionSql);
+        if (!row[0].is_null()) position = parse_lsn(row[0].as<std::string>()).value_or(0);
+      },
+      nullptr);
   raise_latest(position);
   return position;
 }
@@ -511,7 +544,7 @@ void Database::note_commit(detail::TargetRuntime& primary, pqxx::connection_base
 }
 
 void Database::run(plugin::Access access, std::uint64_t min_position,
-                   const std::function<void(Transaction&)>& body) {
+                   const std::function<void(Transaction&)>& body, const FirstStatement* first) {
   detail::TargetRuntime* target = targets_[0].get();
   std::uint64_t need = 0;
   if (access == plugin::Access::read && targets_.size() > 1 && min_position != kLatest) {
@@ -521,7 +554,7 @@ void Database::run(plugin::Access access, std::uint64_t min_position,
 
   for (int attempt = 1;; ++attempt) {
     try {
-      run_once(*target, access, need, body);
+      run_once(*target, access, need, body, first);
       return;
     } catch (const StorageError& e) {
       if (!target->primary) {
@@ -556,7 +589,8 @@ void Database::run(plugin::Access access, std::uint64_t min_position,
 }
 
 void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
-                        std::uint64_t min_position, const std::function<void(Transaction&)>& body) {
+                        std::uint64_t min_position, const std::function<void(Transaction&)>& body,
+                        const FirstStatement* first_statement) {
   detail::ConnectionPool::Lease lease;
   // BEGIN and COMMIT are sent by hand on a nontransaction, so that each
   // shares its round trip with what must come with it (SET LOCAL before;
@@ -566,6 +600,7 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   const bool check_replay = !target.primary && access == plugin::Access::read;
   std::optional<std::uint64_t> replayed;  // nullopt: not in recovery, fully current
   std::uint64_t xid = 0;                  // a write's transaction ID
+  pqxx::result first_result;              // first_statement's rows
   // Ends a transaction that will not commit. A connection that cannot even
   // roll back is dropped, never pooled in the middle of a transaction.
   auto roll_back = [&] {
@@ -586,6 +621,11 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   const std::size_t begin_attempts = target.pool->max_size() + 1;
   for (std::size_t attempt = 1;; ++attempt) {
     lease = target.pool->acquire();
+    // Outside the try below: a bad parameter is the caller's error, not a
+    // broken connection.
+    const std::string first_bound = access == plugin::Access::write && first_statement != nullptr
+                                        ? bind_literals(lease.conn(), *first_statement)
+                                        : std::string();
     try {
       tx = std::make_unique<pqxx::nontransaction>(lease.conn());
       std::string first = access == plugin::Access::read ? "BEGIN READ ONLY" : "BEGIN";
@@ -595,12 +635,21 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
             "; SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count());
       if (check_replay) first += "; " + std::string(kReplayPositionSql);
       // A write learns its transaction ID up front, in this round trip: the
-      // base of any stream position it claims (stream.h).
-      if (access == plugin::Access::write) first += "; " + std::string(kTransactionIdSql);
+      // base of any stream position it claims (stream.h). Only the last
+      // statement's rows come back, so a first statement's columns follow
+      // the ID in one SELECT (the outer join keeps the ID when it finds
+      // nothing).
+      if (access == plugin::Access::write && first_statement != nullptr) {
+        first += std::string("; SELECT ") + kTransactionIdExpr + ", f.* FROM (SELECT 1) one " +
+                 "LEFT JOIN (" + first_bound + ") f ON true";
+      } else if (access == plugin::Access::write) {
+        first += "; " + std::string(kTransactionIdSql);
+      }
       const pqxx::result r = tx->exec(first);
       if (check_replay && !r.empty() && !r[0][0].is_null())
         replayed = parse_lsn(r[0][0].as<std::string>());
       if (access == plugin::Access::write) xid = r.at(0).at(0).as<std::uint64_t>();
+      if (first_statement != nullptr) first_result = r;
       break;
     } catch (...) {
       StorageError error = translate_current(target.name);
@@ -630,6 +679,7 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
 
   Transaction txn(*tx, target, access);
   txn.stream_claim().xid = xid;
+  if (first_statement != nullptr) txn.first_result_ = first_result;
   try {
     body(txn);
   } catch (...) {

@@ -97,6 +97,16 @@ std::optional<T> nullable(const pqxx::field& field) {
   return field.as<T>();
 }
 
+/// A statement a write sends with its BEGIN, in the same round trip (one
+/// fewer per write): one SELECT, typically the row lock the write starts
+/// with. The simple query protocol that carries BEGIN has no parameters, so
+/// $1, $2, ... in `sql` are replaced by `params` quoted as literals by the
+/// connection (text containing NUL is refused, as for exec()).
+struct FirstStatement {
+  std::string sql;
+  std::vector<std::string> params;
+};
+
 /// One database transaction (a pqxx::work, or a read-only transaction for
 /// reads). The only way handlers touch SQL. Errors are thrown as StorageError;
 /// after one, the transaction is aborted and Database will not commit it.
@@ -174,6 +184,10 @@ class Transaction {
   };
   StreamClaim& stream_claim() { return stream_claim_; }
 
+  /// The FirstStatement's rows (Database::write(first, fn)); empty without
+  /// one. A SELECT that found nothing gives one row of NULLs.
+  [[nodiscard]] const pqxx::result& first_result() const { return first_result_; }
+
  private:
   friend class Database;
   Transaction(pqxx::transaction_base& tx, detail::TargetRuntime& target, plugin::Access access);
@@ -189,6 +203,7 @@ class Transaction {
   plugin::Histogram* histogram_;
   std::optional<StorageError> failure_;  ///< first error seen; the transaction is aborted
   StreamClaim stream_claim_;
+  pqxx::result first_result_;
 };
 
 class Database {
@@ -232,6 +247,13 @@ class Database {
     return run_returning(plugin::Access::write, 0, std::forward<F>(fn));
   }
 
+  /// write() whose transaction starts with `first`, sent with its BEGIN;
+  /// fn reads its rows from Transaction::first_result().
+  template <typename F>
+  auto write(const FirstStatement& first, F&& fn) {
+    return run_returning(plugin::Access::write, 0, std::forward<F>(fn), &first);
+  }
+
   /// Probes every target with a short timeout on a dedicated connection
   /// (reconnecting it when broken) and refreshes health and replay positions.
   /// failed: the primary is unreachable; degraded: a replica is. Never throws.
@@ -271,21 +293,24 @@ class Database {
   static constexpr std::uint64_t kLatest = ~std::uint64_t{0};
 
   template <typename F>
-  auto run_returning(plugin::Access access, std::uint64_t min_position, F&& fn) {
+  auto run_returning(plugin::Access access, std::uint64_t min_position, F&& fn,
+                     const FirstStatement* first = nullptr) {
     using Result = std::decay_t<std::invoke_result_t<F&, Transaction&>>;
     if constexpr (std::is_void_v<Result>) {
-      run(access, min_position, [&fn](Transaction& tx) { fn(tx); });
+      run(
+          access, min_position, [&fn](Transaction& tx) { fn(tx); }, first);
     } else {
       std::optional<Result> out;
-      run(access, min_position, [&fn, &out](Transaction& tx) { out.emplace(fn(tx)); });
+      run(
+          access, min_position, [&fn, &out](Transaction& tx) { out.emplace(fn(tx)); }, first);
       return std::move(*out);
     }
   }
 
   void run(plugin::Access access, std::uint64_t min_position,
-           const std::function<void(Transaction&)>& body);
+           const std::function<void(Transaction&)>& body, const FirstStatement* first);
   void run_once(detail::TargetRuntime& target, plugin::Access access, std::uint64_t min_position,
-                const std::function<void(Transaction&)>& body);
+                const std::function<void(Transaction&)>& body, const FirstStatement* first);
   std::size_t choose_read_target(std::uint64_t min_position);
   std::uint64_t read_requirement(std::uint64_t min_position);
   void note_commit(detail::TargetRuntime& primary, pqxx::connection_base& conn);

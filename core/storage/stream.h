@@ -41,6 +41,7 @@ constexpr std::int64_t stream_bound(std::uint64_t xmin) {
 }
 
 /// SQL assigning the transaction its ID and returning it (as bigint).
+inline constexpr const char* kTransactionIdExpr = "pg_current_xact_id()::text::bigint";
 inline constexpr const char* kTransactionIdSql = "SELECT pg_current_xact_id()::text::bigint";
 
 /// SQL giving the oldest transaction ID still running in the current
