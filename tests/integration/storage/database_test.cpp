@@ -177,6 +177,53 @@ TEST_CASE("exec binds parameters of many types", "[storage][integration]") {
   });
 }
 
+TEST_CASE("a write's first statement goes with its BEGIN, its parameters quoted as literals",
+          "[storage][integration]") {
+  metrics::Registry registry;
+  FixedRouting routing;
+  Database db(options_for(test::database_url()), routing, registry);
+  db.write([](Transaction& tx) {
+    tx.exec("CREATE TABLE IF NOT EXISTS first_statement (k text PRIMARY KEY, v int)");
+    tx.exec("TRUNCATE first_statement");
+  });
+  const std::string tricky = "it's \\ $2 ; DROP TABLE first_statement; -- ü€";
+  db.write([&](Transaction& tx) {
+    tx.exec("INSERT INTO first_statement VALUES ($1, 1), ('plain', 2)", tricky);
+  });
+
+  // Column 0 is the transaction ID, the statement's columns follow; the
+  // parameter arrives as the same text ($2 inside it is not substituted).
+  const FirstStatement lock{"SELECT v, k FROM first_statement WHERE k = $1 FOR UPDATE", {tricky}};
+  const auto seen = db.write(lock, [&](Transaction& tx) {
+    const pqxx::result& rows = tx.first_result();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0][0].as<std::int64_t>() > 0);
+    CHECK(rows[0][1].as<int>() == 1);
+    CHECK(rows[0][2].as<std::string>() == tricky);
+    // The same transaction: the ID is this one's, and the row is locked by it.
+    CHECK(tx.exec1("SELECT pg_current_xact_id()::text::bigint")[0].as<std::int64_t>() ==
+          rows[0][0].as<std::int64_t>());
+    return tx.exec1("SELECT count(*) FROM first_statement")[0].as<int>();
+  });
+  CHECK(seen == 2);  // nothing was dropped
+
+  // No row: one row of NULLs after the ID.
+  db.write(FirstStatement{"SELECT v FROM first_statement WHERE k = $1", {"absent"}},
+           [](Transaction& tx) {
+             REQUIRE(tx.first_result().size() == 1);
+             CHECK(tx.first_result()[0][1].is_null());
+           });
+  // A plain write has none.
+  db.write([](Transaction& tx) { CHECK(tx.first_result().empty()); });
+
+  // A NUL, or a parameter the statement lacks, is refused before anything runs.
+  CHECK_THROWS_AS(
+      db.write(FirstStatement{"SELECT $1::text", {std::string("a\0b", 3)}}, [](Transaction&) {}),
+      InvalidTextParameter);
+  CHECK_THROWS_AS(db.write(FirstStatement{"SELECT $2::text", {"one"}}, [](Transaction&) {}),
+                  StorageError);
+}
+
 TEST_CASE("statement_timeout applies per transaction and is transient", "[storage][integration]") {
   metrics::Registry registry;
   FixedRouting routing;
