@@ -1,8 +1,8 @@
 #include "app/user_command.h"
 
+#include "accounts/password_rules.h"
+#include "accounts/username.h"
 #include "app/configuration.h"
-#include "client/auth_impl.h"
-#include "client/username.h"
 #include "config/core_keys.h"
 #include "crypto/password.h"
 #include "crypto/secret.h"
@@ -158,16 +158,16 @@ int create_user(const UserCreateOptions& options, const config::EnvLookup& env) 
     }
     localpart = localpart.substr(1, colon - 1);
   }
-  if (auto why = client::check_new_localpart(localpart, server_name)) {
+  if (auto why = accounts::check_new_localpart(localpart, server_name)) {
     return fail(
         fmt::format("invalid user name '{}': {} (user IDs are lower case)", localpart, *why));
   }
-  const std::string user_id = client::make_user_id(localpart, server_name);
+  const std::string user_id = accounts::make_user_id(localpart, server_name);
 
   std::string error;
   auto password = read_password(options, error);
   if (!password) return fail(error);
-  if (auto why = crypto::check_password_policy(client::password_policy(config), *password)) {
+  if (auto why = crypto::check_password_policy(accounts::password_policy(config), *password)) {
     crypto::wipe(*password);
     return fail("password refused: " + *why);
   }

@@ -1,17 +1,14 @@
 #include "client/admin_register.h"
 
-#include "client/auth_impl.h"
+#include "accounts/account_service.h"
+#include "accounts/device_service.h"
 #include "client/login.h"
 #include "client/rate_limit_impl.h"
-#include "client/username.h"
 #include "config/client_keys.h"
 #include "config/config.h"
-#include "crypto/password.h"
 #include "crypto/secret.h"
 #include "crypto/tokens.h"
 #include "log/log.h"
-#include "storage/accounts.h"
-#include "storage/database.h"
 
 namespace eltrix::client {
 namespace {
@@ -22,10 +19,6 @@ const log::Logger& logger() {
 }
 
 constexpr const char* kPath = "/_synapse/admin/v1/register";
-
-std::int64_t nonce_lifetime_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(kNonceLifetime).count();
-}
 
 /// The configured secret; throws the "disabled" error when there is none.
 std::string shared_secret(const Context& ctx) {
@@ -57,12 +50,7 @@ http::Response get_nonce(Context& ctx, http::Request& req) {
   if (auto limited = rate_limited(ctx, RateLimitedAction::register_account, client_address(req))) {
     return *limited;
   }
-  const std::string nonce = crypto::generate_nonce();
-  ctx.db.write([&](storage::Transaction& tx) {
-    const std::int64_t now = storage::now_ms();
-    storage::expire_registration_nonces(tx, now - nonce_lifetime_ms());
-    storage::store_registration_nonce(tx, nonce, now);
-  });
+  const std::string nonce = ctx.accounts.new_registration_nonce();
   return http::Response::json(200, nlohmann::json{{"nonce", nonce}});
 }
 
@@ -70,12 +58,10 @@ http::Response post_register(Context& ctx, http::Request& req) {
   const std::string secret = shared_secret(ctx);
   const nlohmann::json& body = req.json();
   const std::string nonce = mac_field(body, "nonce", "Invalid nonce");
-  // Used up in a transaction of its own, before anything can fail: a nonce
-  // buys exactly one attempt, so a wrong MAC cannot be retried against it.
-  const bool fresh = ctx.db.write([&](storage::Transaction& tx) {
-    return storage::consume_registration_nonce(tx, nonce, storage::now_ms() - nonce_lifetime_ms());
-  });
-  if (!fresh) throw http::MatrixError(400, "M_UNKNOWN", "unrecognised nonce");
+  // Used up before anything can fail: a nonce buys exactly one attempt, so
+  // a wrong MAC cannot be retried against it.
+  if (!ctx.accounts.consume_registration_nonce(nonce))
+    throw http::MatrixError(400, "M_UNKNOWN", "unrecognised nonce");
 
   const std::string username = mac_field(body, "username", "Invalid username");
   std::string password = mac_field(body, "password", "Invalid password");
@@ -108,28 +94,14 @@ http::Response post_register(Context& ctx, http::Request& req) {
     throw http::MatrixError(403, "M_FORBIDDEN", "HMAC incorrect");
   }
 
-  const std::string localpart = to_lower_ascii(username);
-  if (auto why = check_new_localpart(localpart, ctx.server_name)) {
-    throw http::MatrixError(400, "M_INVALID_USERNAME", *why);
-  }
-  require_password_policy(ctx.config, password);
-  const std::string user_id = make_user_id(localpart, ctx.server_name);
-  const std::string hash = crypto::hash_password(password);
+  const std::string localpart = ctx.accounts.localpart_for(username);
+  const std::string user_id = ctx.accounts.create(
+      {.localpart = localpart, .password = password, .admin = admin, .displayname = displayname});
   crypto::wipe(password);
-  const bool created = ctx.db.write([&](storage::Transaction& tx) {
-    return storage::create_user(tx,
-                                {.user_id = user_id,
-                                 .password_hash = hash,
-                                 .admin = admin,
-                                 .displayname = displayname ? *displayname : localpart},
-                                storage::now_ms());
-  });
-  if (!created) throw http::MatrixError(400, "M_USER_IN_USE", "User ID already taken.");
   logger().info("registered with the shared secret",
                 {{"user_id", user_id}, {"admin", admin ? "true" : "false"}});
 
-  auto issued = issue_access_token(ctx.config, ctx.db, ctx.cache, user_id, std::nullopt,
-                                   std::nullopt, client_address(req));
+  auto issued = ctx.devices.log_in({.user_id = user_id, .ip = client_address(req)});
   return http::Response::json(200, login_response(user_id, ctx.server_name, issued));
 }
 

@@ -8,7 +8,7 @@
 // mac is the hex HMAC-SHA1, keyed with registration.shared_secret, of
 // nonce NUL username NUL password NUL ("admin" | "notadmin") [NUL user_type].
 // Nonces are stored in PostgreSQL (any node may receive the POST), are valid
-// for kNonceLifetime and are used up by the first POST that names them,
+// for accounts::kNonceLifetime and are used up by the first POST that names them,
 // whether it succeeds or not. With no shared secret configured both methods
 // answer 400 "Shared secret registration is not enabled" (Synapse answers
 // that on POST; refusing the GET too avoids storing nonces nobody can use).
@@ -19,11 +19,7 @@
 #include "client/context.h"
 #include "http/router.h"
 
-#include <chrono>
-
 namespace eltrix::client {
-
-inline constexpr std::chrono::seconds kNonceLifetime{60};
 
 void add_admin_register_routes(http::Router& router, Context& ctx);
 

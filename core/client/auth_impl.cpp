@@ -1,8 +1,8 @@
 #include "client/auth_impl.h"
 
+#include "accounts/token_cache.h"
+#include "accounts/username.h"
 #include "client/rate_limit_impl.h"
-#include "client/username.h"
-#include "config/client_keys.h"
 #include "config/config.h"
 #include "config/core_keys.h"
 #include "crypto/tokens.h"
@@ -70,12 +70,12 @@ class TokenAuthenticator final : public Authenticator {
     auto token = access_token_of(request);
     if (!token) throw http::MatrixError(401, "M_MISSING_TOKEN", "Missing access token");
     const std::string hash = crypto::token_hash(*token);
-    const std::string key = token_cache_key(hash);
+    const std::string key = accounts::token_cache_key(hash);
     const std::int64_t now = storage::now_ms();
 
     std::optional<storage::TokenOwner> owner;
     if (auto cached = get_cached(key)) {
-      if (*cached == kRevokedMarker) throw unknown_token(false);
+      if (*cached == accounts::kRevokedMarker) throw unknown_token(false);
       owner = decode(*cached);
     }
     if (!owner) {
@@ -110,7 +110,7 @@ class TokenAuthenticator final : public Authenticator {
       if (remaining_s < 1) return;  // about to expire: not worth caching
       ttl = std::min(ttl, std::chrono::seconds(remaining_s));
     }
-    fill_token_cache(cache_, hash, encode(owner), ttl);
+    accounts::fill_token_cache(cache_, hash, encode(owner), ttl);
   }
 
   void note_last_seen(http::Request& request, const std::string& hash,
@@ -147,7 +147,7 @@ std::optional<std::string> access_token_of(http::Request& request) {
   if (auto header = request.header("Authorization")) {
     std::string_view value = *header;
     // The scheme is case-insensitive (RFC 9110).
-    if (value.size() > 7 && to_lower_ascii(value.substr(0, 7)) == "bearer ") {
+    if (value.size() > 7 && accounts::to_lower_ascii(value.substr(0, 7)) == "bearer ") {
       value.remove_prefix(7);
       while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
       while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
@@ -156,92 +156,6 @@ std::optional<std::string> access_token_of(http::Request& request) {
   }
   if (auto query = request.query("access_token"); query && !query->empty()) return query;
   return std::nullopt;
-}
-
-std::string token_cache_key(std::string_view token_hash) {
-  return "tok:" + std::string(token_hash);
-}
-
-std::string token_revocation_key(std::string_view token_hash) {
-  return "tokrev:" + std::string(token_hash);
-}
-
-void forget_cached_tokens(plugin::Cache& cache, const std::vector<std::string>& token_hashes) {
-  for (const auto& hash : token_hashes) {
-    try {
-      // The tombstone first, then the marker over the lookup: a fill that
-      // wrote its stale value after our marker reads the tombstone after
-      // that (see fill_token_cache), and one that read no tombstone wrote
-      // before it, so before our marker too. TTL 0 is cache.ttl, the longest
-      // any lookup is cached.
-      cache.set(token_revocation_key(hash), kRevokedMarker, std::chrono::seconds(0));
-      cache.set(token_cache_key(hash), kRevokedMarker, std::chrono::seconds(0));
-    } catch (...) {
-      logger().warn("could not mark a cached access token revoked; it expires with its TTL");
-    }
-  }
-}
-
-void fill_token_cache(plugin::Cache& cache, std::string_view token_hash, std::string_view value,
-                      std::chrono::seconds ttl) {
-  const std::string key = token_cache_key(token_hash);
-  const std::string revocation = token_revocation_key(token_hash);
-  try {
-    // The database said the token exists, but a logout may have deleted it
-    // since and already written its markers. Checking the marker before
-    // writing (as this once did) leaves a window between the check and the
-    // write in which the logout's marker is overwritten, reviving the token
-    // for the whole TTL (an hour with Redis). So: write, then look for the
-    // logout's tombstone, which no fill ever overwrites, and undo the write
-    // if it is there. Linearisable on one shared cache: either this check
-    // sees the tombstone, or the write came before the logout's marker.
-    cache.set(key, value, ttl);
-    if (cache.get(revocation).has_value()) {
-      cache.set(key, kRevokedMarker, std::chrono::seconds(0));
-    }
-  } catch (...) {
-    // Caching is an optimisation; the next request reads the database. (A
-    // write that landed before the failure is no worse than the race the
-    // tombstone closes: the logout's own marker still follows it.)
-  }
-}
-
-crypto::PasswordPolicy password_policy(const config::Config& config) {
-  return crypto::PasswordPolicy{
-      .min_length = static_cast<std::size_t>(config.get_int(config::keys::kPasswordMinLength, 8)),
-      .require_special = config.get_bool(config::keys::kPasswordRequireSpecial, false)};
-}
-
-void require_password_policy(const config::Config& config, std::string_view password) {
-  if (auto why = crypto::check_password_policy(password_policy(config), password)) {
-    throw http::MatrixError(400, "M_WEAK_PASSWORD", *why);
-  }
-}
-
-IssuedToken issue_access_token(const config::Config& config, storage::Database& db,
-                               plugin::Cache& cache, const std::string& user_id,
-                               const std::optional<std::string>& device_id,
-                               const std::optional<std::string>& display_name,
-                               const std::optional<std::string>& ip) {
-  IssuedToken issued;
-  issued.access_token = crypto::generate_access_token();
-  issued.device_id = device_id ? *device_id : crypto::generate_device_id();
-  const std::int64_t lifetime_s = config.get_int(config::keys::kSessionLifetime, 604800);
-  const std::int64_t now = storage::now_ms();
-  storage::NewAccessToken token{.user_id = user_id,
-                                .device_id = issued.device_id,
-                                .initial_display_name = display_name,
-                                .token_hash = crypto::token_hash(issued.access_token),
-                                .expires_ts = std::nullopt,
-                                .ip = ip};
-  if (lifetime_s > 0) {
-    issued.expires_in_ms = lifetime_s * 1000;
-    token.expires_ts = now + *issued.expires_in_ms;
-  }
-  auto revoked =
-      db.write([&](storage::Transaction& tx) { return storage::add_access_token(tx, token, now); });
-  forget_cached_tokens(cache, revoked);
-  return issued;
 }
 
 }  // namespace eltrix::client

@@ -30,6 +30,13 @@ class ThumbnailService;
 namespace eltrix::cluster {
 class NodeRegistry;
 }
+namespace eltrix::accounts {
+class AccountService;
+class DeviceService;
+}  // namespace eltrix::accounts
+namespace eltrix::receipts {
+class ReceiptService;
+}
 namespace eltrix::services {
 class TypingState;
 class Presence;
@@ -50,6 +57,9 @@ struct Context {
   rooms::ServerKeys& server_keys;
   notify::Notifier& notifier;
   rooms::RoomService& rooms;
+  accounts::AccountService& accounts;
+  accounts::DeviceService& devices;
+  receipts::ReceiptService& receipts;
   Authenticator& auth;
   RateLimiter& rate_limiter;
   services::TypingState& typing;

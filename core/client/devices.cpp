@@ -1,24 +1,16 @@
 #include "client/devices.h"
 
+#include "accounts/device_service.h"
 #include "client/auth.h"
-#include "client/auth_impl.h"
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
 #include "client/uia.h"
 #include "http/body.h"
-#include "log/log.h"
-#include "storage/accounts.h"
-#include "storage/database.h"
 
 namespace eltrix::client {
 namespace {
 
-const log::Logger& logger() {
-  static const log::Logger instance("devices");
-  return instance;
-}
-
-nlohmann::json device_json(const storage::Device& device) {
+nlohmann::json device_json(const accounts::Device& device) {
   nlohmann::json out = {{"device_id", device.device_id}};
   if (device.display_name) out["display_name"] = *device.display_name;
   if (device.last_seen_ip) out["last_seen_ip"] = *device.last_seen_ip;
@@ -40,10 +32,6 @@ nlohmann::json body_or_empty(const http::Request& req) {
   return parsed;
 }
 
-http::MatrixError no_such_device() {
-  return {404, "M_NOT_FOUND", "Unknown device"};
-}
-
 /// Deletes `device_ids` of the requester once user-interactive auth is done.
 http::Response delete_with_uia(Context& ctx, http::Request& req, const Requester& requester,
                                const nlohmann::json& body, const std::string& operation,
@@ -55,13 +43,8 @@ http::Response delete_with_uia(Context& ctx, http::Request& req, const Requester
                         .user_id = requester.user_id,
                         .client_address = client_address(req)});
   if (uia.challenge) return *uia.challenge;
-  auto revoked = ctx.db.write([&](storage::Transaction& tx) {
-    return storage::delete_devices(tx, requester.user_id, device_ids);
-  });
-  forget_cached_tokens(ctx.cache, revoked);
+  ctx.devices.remove(requester.user_id, device_ids);
   finish_uia(ctx, uia.session_id);
-  logger().info("devices deleted",
-                {{"user_id", requester.user_id}, {"devices", std::to_string(device_ids.size())}});
   // Unknown IDs are not an error: the spec answers 200 for devices that
   // "had been removed previously".
   return http::Response::json(200, nlohmann::json::object());
@@ -70,44 +53,27 @@ http::Response delete_with_uia(Context& ctx, http::Request& req, const Requester
 }  // namespace
 
 void add_device_routes(http::Router& router, Context& ctx) {
-  // Reads go to the primary: right after renaming or deleting a device the
-  // client reads the list back, and a lagging replica would undo its change.
   router.add("GET", "/_matrix/client/v3/devices", [&ctx](http::Request& req) {
     const Requester& requester = req.requester();
-    auto devices = ctx.db.write(
-        [&](storage::Transaction& tx) { return storage::list_devices(tx, requester.user_id); });
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& device : devices) list.push_back(device_json(device));
+    for (const auto& device : ctx.devices.list(requester.user_id)) {
+      list.push_back(device_json(device));
+    }
     return http::Response::json(200, nlohmann::json{{"devices", list}});
   });
 
   router.add("GET", "/_matrix/client/v3/devices/{deviceId}", [&ctx](http::Request& req) {
     const Requester& requester = req.requester();
     const std::string device_id(req.path_param("deviceId"));
-    auto device = ctx.db.write([&](storage::Transaction& tx) {
-      return storage::find_device(tx, requester.user_id, device_id);
-    });
-    if (!device) throw no_such_device();
-    return http::Response::json(200, device_json(*device));
+    return http::Response::json(200, device_json(ctx.devices.get(requester.user_id, device_id)));
   });
 
   router.add("PUT", "/_matrix/client/v3/devices/{deviceId}",
              [&ctx](http::Request& req) {
                const Requester& requester = req.requester();
                const std::string device_id(req.path_param("deviceId"));
-               const auto display_name = optional_string(req.json(), "display_name");
-               if (display_name && display_name->size() > 512) {
-                 throw http::MatrixError(400, "M_INVALID_PARAM",
-                                         "'display_name' is longer than 512 bytes");
-               }
-               const bool found = ctx.db.write([&](storage::Transaction& tx) {
-                 // No display_name: the spec leaves the name unchanged, but an
-                 // unknown device is still a 404.
-                 if (!display_name)
-                   return storage::find_device(tx, requester.user_id, device_id).has_value();
-                 return storage::rename_device(tx, requester.user_id, device_id, *display_name);
-               });
-               if (!found) throw no_such_device();
+               ctx.devices.rename(requester.user_id, device_id,
+                                  optional_string(req.json(), "display_name"));
                return http::Response::json(200, nlohmann::json::object());
              },
              {.body = http::BodyMode::json});

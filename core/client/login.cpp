@@ -1,9 +1,10 @@
 #include "client/login.h"
 
+#include "accounts/account_service.h"
+#include "accounts/device_service.h"
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
 #include "client/uia.h"
-#include "crypto/password.h"
 #include "log/log.h"
 
 namespace eltrix::client {
@@ -15,12 +16,6 @@ const log::Logger& logger() {
 }
 
 constexpr std::string_view kPasswordLogin = "m.login.password";
-
-http::MatrixError invalid_credentials() {
-  // One message for an unknown user and a wrong password, so that /login
-  // does not tell which accounts exist.
-  return {403, "M_FORBIDDEN", "Invalid username or password"};
-}
 
 }  // namespace
 
@@ -45,7 +40,7 @@ std::optional<std::string> requested_device_name(const nlohmann::json& body) {
 }
 
 nlohmann::json login_response(const std::string& user_id, const std::string& server_name,
-                              const IssuedToken& issued) {
+                              const accounts::IssuedToken& issued) {
   nlohmann::json out = {{"user_id", user_id},
                         {"access_token", issued.access_token},
                         {"device_id", issued.device_id},
@@ -64,52 +59,39 @@ void add_login_routes(http::Router& router, Context& ctx) {
              },
              {.auth = http::Auth::none});
 
-  router.add(
-      "POST", "/_matrix/client/v3/login",
-      [&ctx](http::Request& req) {
-        const std::string ip = client_address(req);
-        if (auto limited = rate_limited(ctx, RateLimitedAction::login, ip)) return *limited;
+  router.add("POST", "/_matrix/client/v3/login",
+             [&ctx](http::Request& req) {
+               const std::string ip = client_address(req);
+               if (auto limited = rate_limited(ctx, RateLimitedAction::login, ip)) return *limited;
 
-        const nlohmann::json& body = req.json();
-        const std::string type = require_string(body, "type");
-        if (type != kPasswordLogin) {
-          throw http::MatrixError(400, "M_UNKNOWN", "Bad login type.");
-        }
-        if (const auto* identifier = optional_object(body, "identifier");
-            identifier != nullptr && !identifier->contains("type") &&
-            identifier->contains("medium")) {
-          // The spec's example of a third-party login omits the type.
-          throw http::MatrixError(400, "M_UNKNOWN",
-                                  "Third-party identifiers are not supported by this server");
-        }
-        const auto user_id = identified_user(body, ctx.server_name);
-        const std::string password = require_string(body, "password");
-        const auto device_id = requested_device_id(body);
-        const auto device_name = requested_device_name(body);
+               const nlohmann::json& body = req.json();
+               const std::string type = require_string(body, "type");
+               if (type != kPasswordLogin) {
+                 throw http::MatrixError(400, "M_UNKNOWN", "Bad login type.");
+               }
+               if (const auto* identifier = optional_object(body, "identifier");
+                   identifier != nullptr && !identifier->contains("type") &&
+                   identifier->contains("medium")) {
+                 // The spec's example of a third-party login omits the type.
+                 throw http::MatrixError(
+                     400, "M_UNKNOWN", "Third-party identifiers are not supported by this server");
+               }
+               const auto user_id = identified_user(body, ctx.server_name);
+               const std::string password = require_string(body, "password");
+               const auto device_id = requested_device_id(body);
+               const auto device_name = requested_device_name(body);
 
-        // Per account as well as per address, before any hash: /login is
-        // also the place to guess one account's password from many addresses.
-        if (auto limited = password_attempt_limited(ctx, user_id, ip)) return *limited;
-        if (!user_id) {
-          crypto::burn_verification_time(password);
-          throw invalid_credentials();
-        }
-        auto user = verify_user_password(ctx, *user_id, password);
-        if (!user) {
-          logger().info("login failed", {{"user_id", *user_id}, {"ip", ip}});
-          throw invalid_credentials();
-        }
-        // Only after the password matched: otherwise this would reveal that
-        // the account exists.
-        if (user->deactivated) {
-          throw http::MatrixError(403, "M_USER_DEACTIVATED", "This account has been deactivated");
-        }
-        auto issued =
-            issue_access_token(ctx.config, ctx.db, ctx.cache, *user_id, device_id, device_name, ip);
-        logger().info("logged in", {{"user_id", *user_id}, {"device_id", issued.device_id}});
-        return http::Response::json(200, login_response(*user_id, ctx.server_name, issued));
-      },
-      {.body = http::BodyMode::json, .auth = http::Auth::none});
+               // Per account as well as per address, before any hash: /login is
+               // also the place to guess one account's password from many addresses.
+               if (auto limited = password_attempt_limited(ctx, user_id, ip)) return *limited;
+               // Throws for a wrong password or a deactivated account.
+               const std::string who = ctx.accounts.check_login(user_id, password);
+               auto issued = ctx.devices.log_in(
+                   {.user_id = who, .device_id = device_id, .display_name = device_name, .ip = ip});
+               logger().info("logged in", {{"user_id", who}, {"device_id", issued.device_id}});
+               return http::Response::json(200, login_response(who, ctx.server_name, issued));
+             },
+             {.body = http::BodyMode::json, .auth = http::Auth::none});
 }
 
 }  // namespace eltrix::client

@@ -2,7 +2,7 @@
 // /_matrix/client/v3/login with m.login.password.
 #pragma once
 
-#include "client/auth_impl.h"
+#include "accounts/device_service.h"
 #include "client/context.h"
 #include "http/router.h"
 
@@ -24,6 +24,6 @@ std::optional<std::string> requested_device_name(const nlohmann::json& body);
 /// The body of a successful login or registration: user_id, access_token,
 /// device_id, home_server and, for expiring tokens, expires_in_ms.
 nlohmann::json login_response(const std::string& user_id, const std::string& server_name,
-                              const IssuedToken& issued);
+                              const accounts::IssuedToken& issued);
 
 }  // namespace eltrix::client

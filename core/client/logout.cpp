@@ -1,10 +1,8 @@
 #include "client/logout.h"
 
+#include "accounts/device_service.h"
 #include "client/auth.h"
-#include "client/auth_impl.h"
 #include "log/log.h"
-#include "storage/accounts.h"
-#include "storage/database.h"
 
 namespace eltrix::client {
 namespace {
@@ -20,10 +18,7 @@ void add_logout_routes(http::Router& router, Context& ctx) {
   // BodyMode::none: clients send "{}" or nothing at all, and neither matters.
   router.add("POST", "/_matrix/client/v3/logout", [&ctx](http::Request& req) {
     const Requester& requester = req.requester();
-    auto revoked = ctx.db.write([&](storage::Transaction& tx) {
-      return storage::delete_devices(tx, requester.user_id, {requester.device_id});
-    });
-    forget_cached_tokens(ctx.cache, revoked);
+    ctx.devices.remove(requester.user_id, {requester.device_id});
     logger().info("logged out",
                   {{"user_id", requester.user_id}, {"device_id", requester.device_id}});
     return http::Response::json(200, nlohmann::json::object());
@@ -31,12 +26,9 @@ void add_logout_routes(http::Router& router, Context& ctx) {
 
   router.add("POST", "/_matrix/client/v3/logout/all", [&ctx](http::Request& req) {
     const Requester& requester = req.requester();
-    auto revoked = ctx.db.write([&](storage::Transaction& tx) {
-      return storage::delete_all_devices(tx, requester.user_id);
-    });
-    forget_cached_tokens(ctx.cache, revoked);
+    const std::size_t revoked = ctx.devices.remove_all(requester.user_id);
     logger().info("logged out everywhere",
-                  {{"user_id", requester.user_id}, {"tokens", std::to_string(revoked.size())}});
+                  {{"user_id", requester.user_id}, {"tokens", std::to_string(revoked)}});
     return http::Response::json(200, nlohmann::json::object());
   });
 }

@@ -1,18 +1,15 @@
 #include "client/register.h"
 
-#include "client/auth_impl.h"
+#include "accounts/account_service.h"
+#include "accounts/device_service.h"
 #include "client/json_body.h"
 #include "client/login.h"
 #include "client/rate_limit_impl.h"
 #include "client/uia.h"
-#include "client/username.h"
 #include "config/client_keys.h"
 #include "config/config.h"
-#include "crypto/password.h"
 #include "crypto/secret.h"
 #include "log/log.h"
-#include "storage/accounts.h"
-#include "storage/database.h"
 
 namespace eltrix::client {
 namespace {
@@ -26,30 +23,6 @@ const log::Logger& logger() {
 
 bool registration_enabled(const Context& ctx) {
   return ctx.config.get_bool(keys::kRegistrationEnabled, false);
-}
-
-/// The localpart a requested username maps to: lower-cased (user IDs have no
-/// upper case), then checked against the grammar. Throws 400
-/// M_INVALID_USERNAME.
-std::string localpart_for(const Context& ctx, std::string_view username) {
-  std::string localpart = to_lower_ascii(username);
-  if (auto why = check_new_localpart(localpart, ctx.server_name)) {
-    throw http::MatrixError(400, "M_INVALID_USERNAME", *why);
-  }
-  return localpart;
-}
-
-http::MatrixError user_in_use() {
-  return {400, "M_USER_IN_USE", "User ID already taken."};
-}
-
-void require_available(Context& ctx, const std::string& user_id) {
-  // The primary: a user registered a moment ago through another node may not
-  // be on a replica yet.
-  if (ctx.db.read_latest(
-          [&](storage::Transaction& tx) { return storage::user_exists(tx, user_id); })) {
-    throw user_in_use();
-  }
 }
 
 http::Response post_register(Context& ctx, http::Request& req) {
@@ -70,11 +43,11 @@ http::Response post_register(Context& ctx, http::Request& req) {
   const nlohmann::json& body = req.json();
   std::optional<std::string> localpart;
   if (auto username = optional_string(body, "username")) {
-    localpart = localpart_for(ctx, *username);
-    require_available(ctx, make_user_id(*localpart, ctx.server_name));
+    localpart = ctx.accounts.localpart_for(*username);
+    ctx.accounts.require_available(ctx.accounts.user_id_of(*localpart));
   }
   const auto password = optional_string(body, "password");
-  if (password) require_password_policy(ctx.config, *password);
+  if (password) ctx.accounts.require_password_policy(*password);
   const auto device_id = requested_device_id(body);
   const auto device_name = requested_device_name(body);
   const bool inhibit_login = optional_bool(body, "inhibit_login").value_or(false);
@@ -92,22 +65,7 @@ http::Response post_register(Context& ctx, http::Request& req) {
   // Clients may leave the password out of the first, probing request, but
   // an account without one could never log in.
   if (!password) throw http::MatrixError(400, "M_MISSING_PARAM", "'password' is required");
-  const std::string hash = crypto::hash_password(*password);  // no transaction open
-
-  std::string user_id;
-  for (int attempt = 0;; ++attempt) {
-    const std::string candidate = localpart ? *localpart : generate_localpart();
-    user_id = make_user_id(candidate, ctx.server_name);
-    const bool created = ctx.db.write([&](storage::Transaction& tx) {
-      return storage::create_user(
-          tx, {.user_id = user_id, .password_hash = hash, .displayname = candidate},
-          storage::now_ms());
-    });
-    if (created) break;
-    // Taken meanwhile (the check above was before authentication), or a
-    // generated localpart collided, which is astronomically rare.
-    if (localpart || attempt >= 4) throw user_in_use();
-  }
+  const std::string user_id = ctx.accounts.create({.localpart = localpart, .password = *password});
   finish_uia(ctx, uia.session_id);
   logger().info("registered", {{"user_id", user_id}, {"ip", ip}});
 
@@ -115,8 +73,8 @@ http::Response post_register(Context& ctx, http::Request& req) {
     return http::Response::json(
         200, nlohmann::json{{"user_id", user_id}, {"home_server", ctx.server_name}});
   }
-  auto issued =
-      issue_access_token(ctx.config, ctx.db, ctx.cache, user_id, device_id, device_name, ip);
+  auto issued = ctx.devices.log_in(
+      {.user_id = user_id, .device_id = device_id, .display_name = device_name, .ip = ip});
   return http::Response::json(200, login_response(user_id, ctx.server_name, issued));
 }
 
@@ -128,7 +86,7 @@ http::Response get_available(Context& ctx, http::Request& req) {
     throw http::MatrixError(403, "M_FORBIDDEN", "Registration is disabled");
   auto username = req.query("username");
   if (!username) throw http::MatrixError(400, "M_MISSING_PARAM", "'username' is required");
-  require_available(ctx, make_user_id(localpart_for(ctx, *username), ctx.server_name));
+  ctx.accounts.require_available(ctx.accounts.user_id_of(ctx.accounts.localpart_for(*username)));
   return http::Response::json(200, nlohmann::json{{"available", true}});
 }
 

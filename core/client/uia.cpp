@@ -1,8 +1,9 @@
 #include "client/uia.h"
 
+#include "accounts/account_service.h"
+#include "accounts/username.h"
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
-#include "client/username.h"
 #include "config/client_keys.h"
 #include "config/config.h"
 #include "crypto/password.h"
@@ -128,7 +129,8 @@ std::optional<std::pair<std::string, std::string>> attempt_stage(Context& ctx,
       if (password) crypto::burn_verification_time(*password);
       return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid username or password"};
     }
-    auto verified = verify_user_password(ctx, *user, *password);
+    // The account service counts no attempts: password_attempt_limited did.
+    auto verified = ctx.accounts.verify_password(*user, *password);
     if (!verified || verified->deactivated) {
       return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid username or password"};
     }
@@ -216,7 +218,7 @@ std::optional<std::string> identified_user(const nlohmann::json& auth,
   if (const nlohmann::json* identifier = optional_object(auth, "identifier")) {
     const std::string type = require_string(*identifier, "type");
     if (type == "m.id.user") {
-      return local_user_id(require_string(*identifier, "user"), server_name);
+      return accounts::local_user_id(require_string(*identifier, "user"), server_name);
     }
     if (type == "m.id.thirdparty" || type == "m.id.phone") {
       throw http::MatrixError(400, "M_UNKNOWN",
@@ -225,36 +227,12 @@ std::optional<std::string> identified_user(const nlohmann::json& auth,
     throw http::MatrixError(400, "M_UNKNOWN", "Unknown identifier type");
   }
   // Deprecated forms from before "identifier" existed.
-  if (auto user = optional_string(auth, "user")) return local_user_id(*user, server_name);
+  if (auto user = optional_string(auth, "user")) return accounts::local_user_id(*user, server_name);
   if (auth.contains("medium") || auth.contains("address")) {
     throw http::MatrixError(400, "M_UNKNOWN",
                             "Third-party identifiers are not supported by this server");
   }
   throw http::MatrixError(400, "M_MISSING_PARAM", "'identifier' is required");
-}
-
-std::optional<storage::User> verify_user_password(Context& ctx, const std::string& user_id,
-                                                  const std::string& password) {
-  // The primary: a replica could still hold a password changed a moment ago.
-  auto user =
-      ctx.db.write([&](storage::Transaction& tx) { return storage::find_user(tx, user_id); });
-  if (!user || !user->password_hash) {
-    crypto::burn_verification_time(password);
-    return std::nullopt;
-  }
-  if (!crypto::verify_password(*user->password_hash, password)) return std::nullopt;
-  if (crypto::needs_rehash(*user->password_hash)) {
-    try {
-      const std::string upgraded = crypto::hash_password(password);
-      ctx.db.write([&](storage::Transaction& tx) {
-        storage::upgrade_password_hash(tx, user_id, *user->password_hash, upgraded);
-      });
-    } catch (const std::exception& e) {
-      // The old hash still works; try again at the next login.
-      logger().warn("could not upgrade a password hash", {{"error", e.what()}});
-    }
-  }
-  return user;
 }
 
 }  // namespace eltrix::client

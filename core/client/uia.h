@@ -21,7 +21,6 @@
 
 #include "client/context.h"
 #include "http/router.h"
-#include "storage/accounts.h"
 
 #include <nlohmann/json.hpp>
 
@@ -82,14 +81,5 @@ void finish_uia(Context& ctx, const std::string& session_id);
 /// malformed ones. Nullopt when the identifier names no local user.
 std::optional<std::string> identified_user(const nlohmann::json& auth,
                                            const std::string& server_name);
-
-/// Verifies `password` for `user_id` on the primary, hashing outside any
-/// transaction. Callers count the attempt with password_attempt_limited
-/// first (rate_limit_impl.h), which is what bounds password guessing. Returns the user when it
-/// matches (deactivated users included: callers decide); nullopt otherwise, after the same amount
-/// of work whether or not the user exists. Upgrades the stored hash when its parameters are
-/// outdated.
-std::optional<storage::User> verify_user_password(Context& ctx, const std::string& user_id,
-                                                  const std::string& password);
 
 }  // namespace eltrix::client

@@ -116,7 +116,10 @@ Services::Services(const config::Config& config, storage::Database& db,
       typing(
           [this](const std::string& room_id) { notifier.wake_local({notify::room_key(room_id)}); }),
       nodes(mesh ? make_node_registry(config, db, mesh->node_id(), metrics) : nullptr),
-      presence(db, rooms, notifier, nodes.get()) {
+      presence(db, rooms, notifier, nodes.get()),
+      accounts(config, db, cache),
+      devices(config, db, cache),
+      receipts(db, notifier) {
   if (mesh) wire_mesh(*mesh, notifier, typing, cache, cache_shared);
   if (nodes) {
     nodes->on_offline([this](const std::vector<std::string>& users) { presence.changed(users); });

@@ -1,12 +1,15 @@
 // The services every API of one node shares: rooms (the one event
-// pipeline), media, typing, presence, the sync notifier and its recheck,
-// read-your-writes positions, the server's keys and, with a cluster, the
-// mesh and the node registry. Built once at start-up (app/node.cpp) from the
-// configuration and the plugins, and handed by reference to each API: the
-// Client-Server API today; the federation API and a WebSocket sync next.
-// What only one API needs (access tokens, rate limits) stays with that API.
+// pipeline), accounts and devices, receipts, media, typing, presence, the
+// sync notifier and its recheck, read-your-writes positions, the server's
+// keys and, with a cluster, the mesh and the node registry. Built once at
+// start-up (app/node.cpp) from the configuration and the plugins, and handed
+// by reference to each API: the Client-Server API today; the federation API
+// and a WebSocket sync next. What only one API needs (access-token
+// authentication, user-interactive auth, rate limits) stays with that API.
 #pragma once
 
+#include "accounts/account_service_impl.h"
+#include "accounts/device_service_impl.h"
 #include "media/media_service.h"
 #include "media/orphan_sweep.h"
 #include "media/store.h"
@@ -15,6 +18,7 @@
 #include "notify/stream_recheck.h"
 #include "plugins/guarded_cache.h"
 #include "plugins/registry.h"
+#include "receipts/receipt_service_impl.h"
 #include "rooms/room_service_impl.h"
 #include "rooms/server_keys.h"
 #include "services/presence.h"
@@ -94,6 +98,9 @@ class Services {
   TypingStateImpl typing;
   std::unique_ptr<cluster::NodeRegistry> nodes;  ///< with a cluster only
   Presence presence;
+  accounts::AccountServiceImpl accounts;
+  accounts::DeviceServiceImpl devices;
+  receipts::ReceiptServiceImpl receipts;
 };
 
 }  // namespace eltrix::services

@@ -6,7 +6,7 @@
 // combine them in one transaction; none of them hashes passwords (do that
 // before opening the transaction). Functions that remove access tokens return
 // the removed token hashes: the caller must also erase them from the cache
-// (client::forget_cached_tokens) so that the removal takes effect at once.
+// (accounts::forget_cached_tokens) so that the removal takes effect at once.
 //
 // Security-sensitive reads (token lookups, password checks) should run on the
 // primary (Database::write), because a replica may still hold a token that

@@ -3,7 +3,7 @@
 // cache write must not leave the revoked token cached (for up to cache.ttl,
 // an hour with Redis). A wrapper around the real cache runs the logout at the
 // exact point of the interleaving.
-#include "client/auth_impl.h"
+#include "accounts/token_cache.h"
 #include "contract/harness.h"
 #include "contract/services/redis_server.h"
 
@@ -36,7 +36,7 @@ class HookedCache final : public plugin::Cache {
     return inner_.get(key);
   }
   void set(std::string_view key, std::string_view value, std::chrono::seconds ttl) override {
-    if (before_fill_write && key.starts_with("tok:") && value != client::kRevokedMarker) {
+    if (before_fill_write && key.starts_with("tok:") && value != accounts::kRevokedMarker) {
       std::exchange(before_fill_write, {})();
     }
     inner_.set(key, value, ttl);
@@ -52,16 +52,16 @@ class HookedCache final : public plugin::Cache {
 };
 
 std::optional<std::string> cached(plugin::Cache& cache) {
-  return cache.get(client::token_cache_key(kHash));
+  return cache.get(accounts::token_cache_key(kHash));
 }
 
 void run_token_race(const Factory<plugin::Cache>& make) {
-  const std::optional<std::string> revoked{std::string(client::kRevokedMarker)};
+  const std::optional<std::string> revoked{std::string(accounts::kRevokedMarker)};
 
   SECTION("a fill with no logout caches the lookup") {
     auto real = make({});
     HookedCache cache(*real);
-    client::fill_token_cache(cache, kHash, kOwner, 60s);
+    accounts::fill_token_cache(cache, kHash, kOwner, 60s);
     CHECK(cached(*real) == std::optional<std::string>(std::string(kOwner)));
   }
 
@@ -70,8 +70,8 @@ void run_token_race(const Factory<plugin::Cache>& make) {
     // marker, then the logout wrote its marker, then the fill overwrote it.
     auto real = make({});
     HookedCache cache(*real);
-    cache.before_fill_write = [&] { client::forget_cached_tokens(*real, {std::string(kHash)}); };
-    client::fill_token_cache(cache, kHash, kOwner, 60s);
+    cache.before_fill_write = [&] { accounts::forget_cached_tokens(*real, {std::string(kHash)}); };
+    accounts::fill_token_cache(cache, kHash, kOwner, 60s);
     CHECK(cached(*real) == revoked);
   }
 
@@ -79,17 +79,17 @@ void run_token_race(const Factory<plugin::Cache>& make) {
     auto real = make({});
     HookedCache cache(*real);
     cache.before_tombstone_read = [&] {
-      client::forget_cached_tokens(*real, {std::string(kHash)});
+      accounts::forget_cached_tokens(*real, {std::string(kHash)});
     };
-    client::fill_token_cache(cache, kHash, kOwner, 60s);
+    accounts::fill_token_cache(cache, kHash, kOwner, 60s);
     CHECK(cached(*real) == revoked);
   }
 
   SECTION("a logout that finished before the fill began") {
     auto real = make({});
-    client::forget_cached_tokens(*real, {std::string(kHash)});
+    accounts::forget_cached_tokens(*real, {std::string(kHash)});
     HookedCache cache(*real);
-    client::fill_token_cache(cache, kHash, kOwner, 60s);
+    accounts::fill_token_cache(cache, kHash, kOwner, 60s);
     CHECK(cached(*real) == revoked);
   }
 }

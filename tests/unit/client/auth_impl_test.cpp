@@ -1,4 +1,5 @@
 #include "client/auth_impl.h"
+#include "accounts/token_cache.h"
 #include "client/route_auth.h"
 
 #include "config/config.h"
@@ -64,7 +65,7 @@ struct CachedOnly {
 
   void cache_token(const std::string& token, const std::string& value) {
     const std::string hash = crypto::token_hash(token);
-    cache.set(client::token_cache_key(hash), value, std::chrono::seconds(60));
+    cache.set(accounts::token_cache_key(hash), value, std::chrono::seconds(60));
     // Already seen this interval, so no last-seen write is attempted.
     cache.increment("seen:" + hash, 1, std::chrono::seconds(60));
   }
@@ -125,7 +126,7 @@ TEST_CASE("forgotten tokens are refused at once, and stay refused") {
   CachedOnly t;
   t.cache_token("elt_gone", R"({"u":"@a:x","d":"DEV","a":false,"e":null})");
   t.cache_token("elt_kept", R"({"u":"@a:x","d":"KEPT","a":false,"e":null})");
-  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+  accounts::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
   auto gone = request_with("Bearer elt_gone", std::nullopt);
   nlohmann::json body;
   CHECK(error_code([&] { t.auth->authenticate(*gone); }, &body) == "M_UNKNOWN_TOKEN");
@@ -139,14 +140,7 @@ TEST_CASE("forgotten tokens are refused at once, and stay refused") {
 TEST_CASE("forgetting tokens survives a failing cache") {
   test::MemoryCache cache;
   cache.failing = true;
-  CHECK_NOTHROW(client::forget_cached_tokens(cache, {"h2"}));
-}
-
-TEST_CASE("password policy errors are M_WEAK_PASSWORD") {
-  config::Schema schema;
-  auto config = CachedOnly::make_config(schema);
-  CHECK(error_code([&] { client::require_password_policy(config, "short"); }) == "M_WEAK_PASSWORD");
-  CHECK(error_code([&] { client::require_password_policy(config, "long enough"); }) == "none");
+  CHECK_NOTHROW(accounts::forget_cached_tokens(cache, {"h2"}));
 }
 
 namespace {
@@ -185,7 +179,7 @@ TEST_CASE("route auth 'required' refuses a missing or unknown token before the h
   CachedOnly t;
   t.cache_token("elt_user", R"({"u":"@u:x","d":"DEV","a":false,"e":null})");
   t.cache_token("elt_gone", R"({"u":"@u:x","d":"OLD","a":false,"e":null})");
-  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+  accounts::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
 
   auto missing = run_route(t, http::Auth::required, std::nullopt);
   CHECK(missing.errcode == "M_MISSING_TOKEN");
@@ -208,7 +202,7 @@ TEST_CASE("route auth 'optional' lets anonymous callers in, but not a bad token"
           "[client][route_auth]") {
   CachedOnly t;
   t.cache_token("elt_user", R"({"u":"@u:x","d":"DEV","a":false,"e":null})");
-  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+  accounts::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
 
   auto anonymous = run_route(t, http::Auth::optional, std::nullopt);
   CHECK(anonymous.handler_ran);
@@ -247,7 +241,7 @@ TEST_CASE("route auth 'none' reads no token, and a handler asking for the caller
           "[client][route_auth]") {
   CachedOnly t;
   // Even a revoked token is not looked at.
-  client::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
+  accounts::forget_cached_tokens(t.cache, {crypto::token_hash("elt_gone")});
   auto run = run_route(t, http::Auth::none, "Bearer elt_gone");
   CHECK(run.handler_ran);
   CHECK_FALSE(run.caller);

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace eltrix::client {
+namespace eltrix::accounts {
 
 /// Longest user ID, "@localpart:server" included, in bytes (spec).
 inline constexpr std::size_t kMaxUserIdBytes = 255;
@@ -38,4 +38,4 @@ std::optional<std::string> local_user_id(std::string_view user, std::string_view
 /// 15 random lower-case letters and digits.
 std::string generate_localpart();
 
-}  // namespace eltrix::client
+}  // namespace eltrix::accounts

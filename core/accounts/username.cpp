@@ -1,10 +1,10 @@
-#include "client/username.h"
+#include "accounts/username.h"
 
 #include "crypto/tokens.h"
 
 #include <algorithm>
 
-namespace eltrix::client {
+namespace eltrix::accounts {
 
 bool valid_localpart(std::string_view localpart) {
   if (localpart.empty()) return false;
@@ -65,4 +65,4 @@ std::string generate_localpart() {
   return "u" + crypto::random_string(15, "abcdefghijklmnopqrstuvwxyz0123456789");
 }
 
-}  // namespace eltrix::client
+}  // namespace eltrix::accounts

@@ -1,8 +1,8 @@
-#include "client/username.h"
+#include "accounts/username.h"
 
 #include <catch2/catch.hpp>
 
-using namespace eltrix::client;
+using namespace eltrix::accounts;
 
 TEST_CASE("localparts follow the spec grammar") {
   CHECK(valid_localpart("alice"));
