@@ -269,7 +269,7 @@ http::Response context(Context& ctx, http::Request& req) {
       all.push_back(*event);
       all.insert(all.end(), after.events.begin(), after.events.end());
       state = lazy_members(tx, room_id, all, who, visibility, now);
-    } else if (visibility.can_see_state_at(event->stream)) {
+    } else if (visibility.can_see_state_after(*event)) {
       // Seeing an event is not always seeing the room around it: a user's
       // own membership event (a ban, a rejected invite) shows no state.
       for (const auto& e : rooms::state_after_event(tx, event->event_id)) {

@@ -1,15 +1,15 @@
 // History visibility (Matrix spec, client-server API "History visibility"):
 // which events of a room one user may see. Pure functions over the facts of
-// one room and one user in a range of positions; rooms/visibility.h loads the
-// facts and is what every read path calls.
+// one room and one user at one event or in one state of the room;
+// rooms/visibility.h loads the facts (from the state at each event, the
+// room's DAG, not from the order this server learned of events in) and is
+// what every read path calls.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
-#include <cstdint>
+#include <optional>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 namespace eltrix::matrix {
 
@@ -30,24 +30,39 @@ enum class Membership { none, join, invite, leave, ban, knock };
 /// "join", "invite", ... ; anything else (including null) is `none`.
 Membership parse_membership(std::string_view membership);
 
-/// What the rules need to decide for one user and one room, for events at
-/// positions in [lo, hi] of a totally ordered stream. Each list holds the
-/// changes at positions in [lo, hi] in ascending order, preceded by the
-/// change in force before lo, if any (its position is then < lo).
-struct HistoryFacts {
-  std::int64_t lo = 0;
-  std::int64_t hi = 0;
-  /// m.room.history_visibility events of the room.
-  std::vector<std::pair<std::int64_t, HistoryVisibility>> visibility;
-  /// The user's own m.room.member events.
-  std::vector<std::pair<std::int64_t, Membership>> membership;
-  /// The user joins at some position after hi.
-  bool joins_after = false;
+/// What one state of the room says for one user: the room's history
+/// visibility and the user's membership in it (the defaults when the state
+/// has no such event).
+struct StateFacts {
+  HistoryVisibility visibility = kDefaultHistoryVisibility;
+  Membership membership = Membership::none;
+
+  bool operator==(const StateFacts&) const = default;
 };
 
-/// May the user see the event at `position` (within [facts.lo, facts.hi])?
-/// The spec's algorithm, with the history visibility and the user's
-/// membership in force at the event (the state after it, as Synapse reads it):
+/// What deciding on one event needs, for one user.
+struct EventFacts {
+  /// The state before the event (its place in the room's DAG, whenever this
+  /// server learned of it).
+  StateFacts before;
+  /// Set when the event is the room's m.room.history_visibility event: the
+  /// value it sets.
+  std::optional<HistoryVisibility> sets_visibility;
+  /// Set when the event is the user's own m.room.member event: the
+  /// membership it sets.
+  std::optional<Membership> sets_membership;
+  /// The user joins the room at some point after the event (the "shared"
+  /// rule).
+  bool joins_later = false;
+};
+
+/// The state after the event: the state before it with its own change.
+StateFacts state_after(const EventFacts& facts);
+
+/// May the user see the event? The spec's algorithm, with the history
+/// visibility and the user's membership in the state at the event (the
+/// state after it, as Synapse reads it; for an ordinary event that is the
+/// state before it):
 ///  1. world_readable: yes;
 ///  2. the user was joined: yes;
 ///  3. shared, and the user joins at some later point: yes;
@@ -58,12 +73,12 @@ struct HistoryFacts {
 /// that hides history from them), and the user's own m.room.member events are
 /// always theirs to see (a user who knocked, was invited or was banned learns
 /// that, and nothing else).
-bool event_visible(const HistoryFacts& facts, std::int64_t position);
+bool event_visible(const EventFacts& facts);
 
-/// May the user see the room's state after `position`? Yes when an ordinary
-/// event there would be visible, and also just before each of the user's
-/// joins (position + 1 is their join): a joining user is given the state
-/// their join was made against.
-bool state_visible(const HistoryFacts& facts, std::int64_t position);
+/// May the user see the room's state `state`? Yes when an ordinary event in
+/// that state would be visible (`joins_later`: the user joins after it), and
+/// also when the user's join is the next event (`joins_next`): a joining
+/// user is given the state their join was made against.
+bool state_visible(const StateFacts& state, bool joins_later, bool joins_next = false);
 
 }  // namespace eltrix::matrix

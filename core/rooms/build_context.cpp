@@ -9,10 +9,12 @@ namespace {
 // Every part has read_event()'s columns (kEventColumns), then the state
 // group after the event and a tag naming the part. An extremity's PDU is not
 // needed: NULL there, so nothing is parsed for it.
+constexpr int kStateAfter = 9;
+constexpr int kTag = 10;
 std::string build_context_sql() {
   std::string sql =
       "(SELECT e.stream_ordering, e.event_id, NULL::text, NULL::text, NULL::text, "
-      "NULL::text, NULL::text, e.depth, e.state_after, 'x' "
+      "NULL::text, NULL::text, e.depth, e.state_before, e.state_after, 'x' "
       "FROM room_forward_extremities f JOIN events e ON e.event_id = f.event_id "
       "WHERE f.room_id = $1 ORDER BY e.depth DESC, e.stream_ordering DESC LIMIT ";
   sql += std::to_string(kMaxPrevEvents);
@@ -24,7 +26,8 @@ std::string build_context_sql() {
       " ON e.event_id = cs.event_id WHERE cs.room_id = $1 AND (cs.type, cs.state_key) IN "
       "(SELECT * FROM unnest($2::text[], $3::text[]))) "
       "UNION ALL (SELECT e.stream_ordering, e.event_id, NULL::text, NULL::text, NULL::text, "
-      "NULL::text, NULL::text, e.depth, NULL::bigint, 't' FROM event_transactions t "
+      "NULL::text, NULL::text, e.depth, e.state_before, NULL::bigint, 't' "
+      "FROM event_transactions t "
       "JOIN events e ON e.event_id = t.event_id WHERE t.user_id = $4 AND t.device_id = $5 "
       "AND t.endpoint = $6 AND t.txn_id = $7)";
   return sql;
@@ -50,10 +53,10 @@ BuildContext read_build_context(storage::Transaction& tx, const std::string& roo
   BuildContext out;
   std::map<std::pair<std::string, std::string>, StoredEvent> auth;
   for (const auto& row : rows) {
-    const std::string_view tag = row[9].c_str();
+    const std::string_view tag = row[kTag].c_str();
     if (tag == "x") {
       out.extremities.push_back({row[1].as<std::string>(), row[7].as<std::int64_t>(),
-                                 storage::nullable<std::int64_t>(row[8])});
+                                 storage::nullable<std::int64_t>(row[kStateAfter])});
     } else if (tag == "a") {
       StoredEvent event = read_event(row);
       auto key = std::make_pair(event.type(), event.state_key());

@@ -70,6 +70,7 @@ StoredEvent read_event(const pqxx::row& row) {
   event.redacted_by = storage::nullable<std::string>(row[5]);
   if (!row[6].is_null()) event.redaction = nlohmann::json::parse(row[6].as<std::string>());
   event.depth = row[7].as<std::int64_t>();
+  event.state_before = storage::nullable<std::int64_t>(row[8]);
   return event;
 }
 

@@ -26,6 +26,9 @@ struct StoredEvent {
   std::optional<std::string> txn_id;
   std::optional<nlohmann::json> redaction;  ///< the redaction's PDU, when redacted
   std::optional<std::string> redacted_by;
+  /// The state group of the state before the event (rooms/state_groups.h;
+  /// nullopt: the empty state, before m.room.create).
+  std::optional<std::int64_t> state_before;
 
   [[nodiscard]] const std::string& type() const;
   [[nodiscard]] const std::string& sender() const;
@@ -39,7 +42,7 @@ struct StoredEvent {
 /// read_event() expects, in order. Use with kEventJoin.
 inline constexpr std::string_view kEventColumns =
     "e.stream_ordering, e.event_id, e.pdu, e.txn_device_id, e.txn_id, e.redacted_by, r.pdu, "
-    "e.depth";
+    "e.depth, e.state_before";
 inline constexpr std::string_view kEventJoin =
     "events e LEFT JOIN events r ON r.event_id = e.redacted_by";
 

@@ -57,13 +57,8 @@ ScanResult scan_room(storage::Transaction& tx, const ScanRequest& request,
     const std::size_t batch = std::min(kBatch, budget);
     auto events = read_batch(batch);
     rows_read += events.size();
-    if (!events.empty()) {
-      // One visibility query per batch, not per event.
-      auto [lo, hi] = std::minmax_element(
-          events.begin(), events.end(),
-          [](const StoredEvent& a, const StoredEvent& b) { return a.stream < b.stream; });
-      visibility.prepare(lo->stream, hi->stream);
-    }
+    // One visibility query per batch, not per event.
+    visibility.prepare(events);
     bool done = false;
     for (auto& event : events) {
       if (request.stop_at_hidden && !visibility.can_see(event)) {

@@ -254,7 +254,7 @@ class RoomsWriter {
 
   nlohmann::json joined_room(const RoomMembership& m, bool full) {
     rooms::Visibility visibility(sync_.tx, m.room_id, sync_.request.who.user_id, m.membership,
-                                 m.stream);
+                                 m.stream, m.depth);
     // A room joined inside the window starts at the join: the client knows
     // nothing of it, so it gets the full state (spec: "Syncing"), and the
     // timeline only what the user may see (a "joined" room hides what came
@@ -288,7 +288,7 @@ class RoomsWriter {
     // user who never joined (knocked and withdrew, rejected an invite, was
     // banned) sees their own membership events and no state.
     rooms::Visibility visibility(sync_.tx, m.room_id, sync_.request.who.user_id, m.membership,
-                                 m.stream);
+                                 m.stream, m.depth);
     Timeline line = timeline(m.room_id, sync_.request.since ? from_ : 0, m.stream, visibility);
     std::vector<StoredEvent> state;
     if (show_state(line, m.stream - 1, visibility)) {

@@ -27,11 +27,12 @@ const std::vector<RoomMembership>& SyncState::memberships() {
   if (memberships_) return *memberships_;
   std::vector<RoomMembership> out;
   for (const auto& row :
-       tx.exec("SELECT room_id, membership, stream_ordering, event_id FROM room_memberships "
-               "WHERE user_id = $1 AND NOT forgotten AND stream_ordering <= $2",
+       tx.exec("SELECT m.room_id, m.membership, m.stream_ordering, m.event_id, e.depth "
+               "FROM room_memberships m JOIN events e ON e.event_id = m.event_id "
+               "WHERE m.user_id = $1 AND NOT m.forgotten AND m.stream_ordering <= $2",
                user_id(), stream_to())) {
     RoomMembership m{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::int64_t>(),
-                     row[3].as<std::string>()};
+                     row[3].as<std::string>(), row[4].as<std::int64_t>()};
     if (!request.filter.room.matches_room(m.room_id)) continue;
     if (m.membership == "join") joined_.push_back(m.room_id);
     out.push_back(std::move(m));

@@ -36,6 +36,8 @@ struct RoomMembership {
   std::string membership;
   std::int64_t stream = 0;
   std::string event_id;
+  /// Its event's depth: where it sits in the room's DAG.
+  std::int64_t depth = 0;
 };
 
 class SyncState {

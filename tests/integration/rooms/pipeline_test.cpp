@@ -2,8 +2,10 @@
 // interface, without HTTP, against a real PostgreSQL: rejections store
 // nothing, the state before and after every event (also one arriving out of
 // order from another server), forward extremities merging, soft failure,
-// the topological order /messages pages in, and senders in one room at once
-// (RoomLock: messages share the room, state events have it alone).
+// the topological order /messages pages in, history visibility judged by
+// the state before each event rather than by when it arrived, and senders in
+// one room at once (RoomLock: messages share the room, state events have it
+// alone).
 #include "matrix/canonical_json.h"
 #include "matrix/event_hash.h"
 #include "matrix/room_version.h"
@@ -651,4 +653,109 @@ TEST_CASE("a transaction ID sent twice at once stores one event",
   }
   CHECK(node.count("SELECT count(*) FROM events WHERE room_id = $1 AND type = 'm.room.message'",
                    room) == 20);
+}
+
+TEST_CASE("history visibility at an event follows the state before it, not the stream order",
+          "[rooms][pipeline][visibility]") {
+  Node node;
+  const auto room = node.create_public_room();
+  auto hide = node.rooms.send(room, {.type = "m.room.history_visibility",
+                                     .sender = kAlice,
+                                     .content = {{"history_visibility", "joined"}},
+                                     .state_key = ""});
+  REQUIRE(hide.outcome.is_accepted());
+  const auto carol_join = node.remote_join(room);
+  auto before_bob = node.say(room, kAlice, "before Bob");
+  REQUIRE(before_bob.outcome.is_accepted());
+  auto bob_join = node.rooms.change_membership(
+      {.room_id = room, .sender = kBob, .target = kBob, .membership = "join"});
+  REQUIRE(bob_join.outcome.is_accepted());
+  auto with_bob = node.say(room, kAlice, "with Bob");
+  REQUIRE(with_bob.outcome.is_accepted());
+  const auto auth =
+      std::vector<std::string>{node.event_id_of(room, "m.room.create", ""),
+                               node.event_id_of(room, "m.room.power_levels", ""), carol_join};
+
+  // 1. Carol's server sends a message it built right after her join, before
+  // Bob joined; it arrives only now. The stream order puts it after Bob's
+  // join (he was joined "then", by that order, and would see it); the state
+  // before it, where it sits in the DAG, has no Bob in a "joined" room.
+  auto early = node.rooms.receive(node.remote_pdu(
+      room, "m.room.message", std::nullopt, {{"body", "before Bob, late"}}, {carol_join}, auth));
+  REQUIRE(early.outcome.is_accepted());
+  CHECK(early.event.stream_ordering > bob_join.event.stream_ordering);
+  CHECK(node.depth_of(early.event.event_id) < node.depth_of(bob_join.event.event_id));
+  CHECK_FALSE(node.before(early.event.event_id).contains({"m.room.member", kBob}));
+
+  auto visible_to = [&](const std::string& user) {
+    return node.db.read([&](storage::Transaction& tx) {
+      rooms::Visibility visibility(tx, room, user);
+      std::map<std::string, bool> out;
+      for (const auto& id : {before_bob.event.event_id, bob_join.event.event_id,
+                             with_bob.event.event_id, early.event.event_id}) {
+        out[id] = visibility.can_see(*rooms::load_event(tx, id));
+      }
+      return out;
+    });
+  };
+  auto seen = visible_to(kBob);
+  CHECK_FALSE(seen.at(early.event.event_id));  // by the stream order: visible
+  CHECK_FALSE(seen.at(before_bob.event.event_id));
+  CHECK(seen.at(bob_join.event.event_id));
+  CHECK(seen.at(with_bob.event.event_id));
+  // Carol was joined there: she sees it.
+  CHECK(visible_to(kCarol).at(early.event.event_id));
+
+  // /messages for Bob, from the newest point back (one batch, one visibility
+  // query for the states in it): what followed his join, then his join, and
+  // never the late event.
+  node.db.read([&](storage::Transaction& tx) {
+    rooms::Visibility visibility(tx, room, kBob);
+    rooms::ScanRequest newest{
+        .room_id = room,
+        .topological = true,
+        .topo_from = rooms::topological_at_stream(tx, room, storage::current_stream(tx)),
+        .backwards = true,
+        .limit = 10};
+    auto page = rooms::scan_room(
+        tx, newest, [](const rooms::StoredEvent&) { return true; }, visibility);
+    std::vector<std::string> ids;
+    for (const auto& e : page.events) ids.push_back(e.event_id);
+    // (Further back: the room's creation, from its "shared" era.)
+    REQUIRE(ids.size() >= 2);
+    CHECK(ids[0] == with_bob.event.event_id);
+    CHECK(ids[1] == bob_join.event.event_id);
+    for (const auto& hidden : {early.event.event_id, before_bob.event.event_id, carol_join}) {
+      CHECK(std::find(ids.begin(), ids.end(), hidden) == ids.end());
+    }
+    return 0;
+  });
+
+  // 2. The other way round: Bob leaves, then another of Carol's messages,
+  // built while Bob was still joined, arrives. The stream order puts it
+  // after his leave (hidden from a former member); the state before it has
+  // him joined: he sees it, and the room's state after it (/context).
+  auto bob_leave = node.rooms.change_membership(
+      {.room_id = room, .sender = kBob, .target = kBob, .membership = "leave"});
+  REQUIRE(bob_leave.outcome.is_accepted());
+  auto after_leave = node.say(room, kAlice, "after Bob left");
+  REQUIRE(after_leave.outcome.is_accepted());
+  auto while_joined = node.rooms.receive(node.remote_pdu(room, "m.room.message", std::nullopt,
+                                                         {{"body", "with Bob, late"}},
+                                                         {with_bob.event.event_id}, auth));
+  REQUIRE(while_joined.outcome.is_accepted());
+  CHECK(while_joined.event.stream_ordering > bob_leave.event.stream_ordering);
+  CHECK(node.before(while_joined.event.event_id).at({"m.room.member", kBob}) ==
+        bob_join.event.event_id);
+  node.db.read([&](storage::Transaction& tx) {
+    rooms::Visibility visibility(tx, room, kBob);
+    const auto late = *rooms::load_event(tx, while_joined.event.event_id);
+    CHECK(visibility.can_see(late));  // by the stream order: hidden
+    CHECK(visibility.can_see_state_after(late));
+    CHECK_FALSE(visibility.can_see(*rooms::load_event(tx, after_leave.event.event_id)));
+    CHECK(visibility.can_see(*rooms::load_event(tx, bob_leave.event.event_id)));
+    // Still not the first late one.
+    CHECK_FALSE(visibility.can_see(*rooms::load_event(tx, early.event.event_id)));
+    return 0;
+  });
 }
