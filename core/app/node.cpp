@@ -55,6 +55,7 @@ storage::DatabaseOptions database_options(const config::Config& config) {
       std::chrono::milliseconds(config.get_int(keys::kDatabaseAcquireTimeout, 5000));
   options.statement_timeout =
       std::chrono::milliseconds(config.get_int(keys::kDatabaseStatementTimeout, 30000));
+  options.prepared_statements = config.get_bool(keys::kDatabasePreparedStatements, true);
   return options;
 }
 

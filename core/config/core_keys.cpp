@@ -193,6 +193,14 @@ void add_core_keys(Schema& schema) {
         .min_value = 0,
         .max_value = 3600000},
        {}},
+      {{.name = keys::kDatabasePreparedStatements,
+        .type = ConfigType::boolean,
+        .default_value = "true",
+        .help = "Prepare statements on the server, so PostgreSQL parses and plans each one "
+                "once per connection. Set false behind PgBouncer in transaction mode (found "
+                "out by itself otherwise, at the price of one transaction run twice).",
+        .env = "ELTRIX_DATABASE_PREPARED_STATEMENTS"},
+       {}},
       {{.name = keys::kHttpBindAddress,
         .default_value = "0.0.0.0",
         .help = "Address the client API, health and metrics listen on.",

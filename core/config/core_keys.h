@@ -19,6 +19,7 @@ inline constexpr const char* kDatabaseRouting = "database.routing";
 inline constexpr const char* kDatabaseConnectTimeout = "database.connect_timeout";
 inline constexpr const char* kDatabaseAcquireTimeout = "database.acquire_timeout";
 inline constexpr const char* kDatabaseStatementTimeout = "database.statement_timeout";
+inline constexpr const char* kDatabasePreparedStatements = "database.prepared_statements";
 inline constexpr const char* kHttpBindAddress = "http.bind_address";
 inline constexpr const char* kHttpPort = "http.port";
 inline constexpr const char* kHttpWorkers = "http.workers";

@@ -4,6 +4,7 @@
 #include "metrics/registry.h"
 #include "storage/connstring.h"
 #include "storage/pool.h"
+#include "storage/prepared.h"
 #include "storage/stream.h"
 
 #include <algorithm>
@@ -315,6 +316,15 @@ void Transaction::need_primary() const {
                      "'" + target_.name + "' had not replayed what this read needs", true);
 }
 
+std::optional<std::string> Transaction::prepared_name(std::string_view sql) {
+  if (prepared_ == nullptr) return std::nullopt;
+  std::optional<std::string> name = prepared_->name_for(sql);
+  // pqxx prepares it on this connection when first executed; registering it
+  // again is a lookup.
+  if (name) tx_.conn().prepare(*name, std::string(sql));
+  return name;
+}
+
 void Transaction::observe(std::chrono::steady_clock::time_point start) const {
   histogram_->observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -361,6 +371,10 @@ Database::Database(DatabaseOptions options, plugin::DbRouting& routing, metrics:
     throw StorageError(ErrorKind::config, "database pool_size must be at least 1", false);
   if (options_.max_attempts < 1) options_.max_attempts = 1;
   if (options_.primary.name.empty()) options_.primary.name = "primary";
+  // Generous: the program's statement texts number a few hundred.
+  constexpr std::size_t kPreparedLimit = 2000;
+  prepared_names_ = std::make_unique<detail::PreparedNames>(kPreparedLimit);
+  prepare_ = options_.prepared_statements;
 
   std::vector<const TargetOptions*> all{&options_.primary};
   for (std::size_t i = 0; i < options_.replicas.size(); ++i) {
@@ -552,11 +566,25 @@ void Database::run(plugin::Access access, std::uint64_t min_position,
     target = targets_[choose_read_target(need)].get();
   }
 
+  bool lost_prepared = false;
   for (int attempt = 1;; ++attempt) {
     try {
       run_once(*target, access, need, body, first);
       return;
     } catch (const StorageError& e) {
+      // Rolled back: run it again unprepared (every concurrent transaction
+      // that hit it too does the same; one of them says so).
+      if (detail::prepared_statement_lost(e.sqlstate()) && !lost_prepared) {
+        lost_prepared = true;
+        if (prepare_.exchange(false)) {
+          logger().warn(
+              "a prepared statement was lost between transactions (a pooler in transaction "
+              "mode?): statements run unprepared from now on; set "
+              "database.prepared_statements = false to skip this",
+              {{"target", target->name}, {"sqlstate", e.sqlstate()}});
+        }
+        continue;
+      }
       if (!target->primary) {
         metrics::Counter* reason = nullptr;
         if (e.kind() == ErrorKind::connection) {
@@ -679,6 +707,7 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
 
   Transaction txn(*tx, target, access);
   txn.stream_claim().xid = xid;
+  if (prepare_.load(std::memory_order_relaxed)) txn.prepared_ = prepared_names_.get();
   if (first_statement != nullptr) txn.first_result_ = first_result;
   try {
     body(txn);

@@ -54,6 +54,10 @@ struct DatabaseOptions {
   std::chrono::milliseconds statement_timeout{30000};  ///< 0 disables
   /// Attempts for a transaction that fails with 40001/40P01 (both read and write).
   int max_attempts = 5;
+  /// Prepare statements on the server (storage/prepared.h). Off behind a
+  /// pooler in transaction mode (found out by itself, at the price of one
+  /// transaction run twice).
+  bool prepared_statements = true;
 };
 
 class Database;
@@ -61,6 +65,7 @@ class Database;
 namespace detail {
 struct TargetRuntime;
 struct LagHistory;
+class PreparedNames;
 
 /// Throws InvalidTextParameter when a text parameter holds a NUL byte.
 /// libpq passes text parameters as C strings, so it would silently cut the
@@ -125,8 +130,11 @@ class Transaction {
     (detail::check_text_param(args), ...);
     const auto start = std::chrono::steady_clock::now();
     try {
+      std::optional<std::string> name = prepared_name(sql);
       pqxx::result result =
-          tx_.exec_params(std::string(sql), detail::adapt_param(std::forward<Args>(args))...);
+          name
+              ? tx_.exec_prepared(*name, detail::adapt_param(std::forward<Args>(args))...)
+              : tx_.exec_params(std::string(sql), detail::adapt_param(std::forward<Args>(args))...);
       observe(start);
       return result;
     } catch (...) {
@@ -193,6 +201,9 @@ class Transaction {
   Transaction(pqxx::transaction_base& tx, detail::TargetRuntime& target, plugin::Access access);
 
   void observe(std::chrono::steady_clock::time_point start) const;
+  /// The prepared statement to run `sql` as (prepared on this connection
+  /// when it is first run), or nullopt: unnamed.
+  std::optional<std::string> prepared_name(std::string_view sql);
   [[noreturn]] void rethrow_translated(std::string_view sql);
   [[noreturn]] static void unexpected_rows(std::string_view sql, std::string_view expected,
                                            std::size_t got);
@@ -204,6 +215,7 @@ class Transaction {
   std::optional<StorageError> failure_;  ///< first error seen; the transaction is aborted
   StreamClaim stream_claim_;
   pqxx::result first_result_;
+  detail::PreparedNames* prepared_ = nullptr;  ///< null: statements run unnamed
 };
 
 class Database {
@@ -324,6 +336,9 @@ class Database {
   metrics::Registry& metrics_;
   std::vector<std::unique_ptr<detail::TargetRuntime>> targets_;  ///< [0] is the primary
   PositionBook* book_ = nullptr;
+  std::unique_ptr<detail::PreparedNames> prepared_names_;
+  /// Cleared for good when a pooler loses a prepared statement.
+  std::atomic<bool> prepare_{false};
   std::unique_ptr<detail::LagHistory> history_;
   std::atomic<std::uint64_t> latest_position_{0};
 };

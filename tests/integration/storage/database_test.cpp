@@ -224,6 +224,26 @@ TEST_CASE("a write's first statement goes with its BEGIN, its parameters quoted 
                   StorageError);
 }
 
+TEST_CASE("statements are prepared on the server once per connection, unless turned off",
+          "[storage][integration]") {
+  metrics::Registry registry;
+  FixedRouting routing;
+  const std::string sql = "SELECT $1::int + 1 AS prepared_here";
+  for (const bool prepare : {true, false}) {
+    auto options = options_for(test::database_url(), 1);  // one connection: the same session
+    options.prepared_statements = prepare;
+    Database db(options, routing, registry);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(db.read([&](Transaction& tx) { return tx.exec1(sql, i)[0].as<int>(); }) == i + 1);
+    }
+    const auto held = db.read([&](Transaction& tx) {
+      return tx.exec1("SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", sql)[0]
+          .as<int>();
+    });
+    CHECK(held == (prepare ? 1 : 0));
+  }
+}
+
 TEST_CASE("statement_timeout applies per transaction and is transient", "[storage][integration]") {
   metrics::Registry registry;
   FixedRouting routing;
