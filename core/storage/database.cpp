@@ -755,6 +755,7 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   tx.reset();
   if (stream_xid == 0 && !want_position) return;
   bool waited = false;
+  if (stream_xid != 0) note_xmin(after[0][0].as<std::uint64_t>());
   if (stream_xid != 0 && after[0][0].as<std::uint64_t>() <= stream_xid) {
     await_stream(lease.conn(), stream_xid);
     waited = true;
@@ -769,24 +770,42 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   }
 }
 
+void Database::note_xmin(std::uint64_t xmin) {
+  std::uint64_t seen = xmin_seen_.load();
+  do {
+    if (xmin <= seen) return;  // someone saw as far already, and said so
+  } while (!xmin_seen_.compare_exchange_weak(seen, xmin));
+  std::lock_guard lock(xmin_mutex_);  // no waiter misses the notification
+  xmin_moved_.notify_all();
+}
+
 // The commit is visible now, but readers' bounds (stream.h) pass its
 // positions only once every older transaction has ended too. Waiting for that
 // here makes what the writer acknowledges and wakes readable at once: the
 // writer's next /sync or /messages shows it, and a sync woken by it finds it
 // (else it would find nothing and wait for the next change). No hole depends
-// on this wait; readers are bounded either way. Usually the first round trip
-// answers; older writes in flight end within milliseconds.
+// on this wait; readers are bounded either way. Older writes in flight end
+// within milliseconds, and usually another writer's commit reports it before
+// a poll of this one's is needed.
 void Database::await_stream(pqxx::connection_base& conn, std::uint64_t xid) {
   // Short: while a long transaction runs elsewhere, every write would
   // otherwise wait this long before answering.
   constexpr auto kGiveUp = std::chrono::milliseconds(250);
   const auto start = std::chrono::steady_clock::now();
-  auto pause = std::chrono::microseconds(100);
+  // Other writers' commits report the bound too: under load one of them
+  // usually passes this transaction within a commit's time, and a poll of
+  // our own is needed only when none does.
+  auto pause = std::chrono::microseconds(300);
   try {
     pqxx::nontransaction tx(conn);
     for (;;) {
+      {
+        std::unique_lock lock(xmin_mutex_);
+        if (xmin_moved_.wait_for(lock, pause, [&] { return xmin_seen_.load() > xid; })) return;
+      }
       const pqxx::result r = tx.exec(kSnapshotXminSql);
       const auto xmin = r[0][0].as<std::uint64_t>();
+      note_xmin(xmin);
       if (xmin > xid) return;
       const auto now = std::chrono::steady_clock::now();
       if (now - start > kGiveUp) {
@@ -802,8 +821,7 @@ void Database::await_stream(pqxx::connection_base& conn, std::uint64_t xid) {
         }
         return;
       }
-      std::this_thread::sleep_for(pause);
-      pause = std::min(pause * 2, std::chrono::microseconds(2000));
+      pause = std::min(pause * 2, std::chrono::microseconds(4000));
     }
   } catch (const std::exception& e) {
     // Committed; only the wait failed. Readers see the write a little later.

@@ -23,10 +23,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -341,6 +343,13 @@ class Database {
   std::atomic<bool> prepare_{false};
   std::unique_ptr<detail::LagHistory> history_;
   std::atomic<std::uint64_t> latest_position_{0};
+  /// The newest "oldest running transaction" any commit or poll of this
+  /// Database has seen (stream.h): writers waiting in await_stream() are
+  /// released by one another's observations, not each by its own polls.
+  std::atomic<std::uint64_t> xmin_seen_{0};
+  std::mutex xmin_mutex_;
+  std::condition_variable xmin_moved_;
+  void note_xmin(std::uint64_t xmin);
 };
 
 // ---- Migrations --------------------------------------------------------------
