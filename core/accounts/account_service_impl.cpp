@@ -71,7 +71,7 @@ std::string AccountServiceImpl::create(NewAccount account) {
   crypto::wipe(account.password);
   for (int attempt = 0;; ++attempt) {
     const std::string localpart = account.localpart ? *account.localpart : generate_localpart();
-    const std::string user_id = make_user_id(localpart, server_name_);
+    std::string user_id = make_user_id(localpart, server_name_);
     const bool created = db_.write([&](storage::Transaction& tx) {
       return storage::create_user(tx,
                                   {.user_id = user_id,
