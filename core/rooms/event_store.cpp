@@ -145,16 +145,26 @@ std::string pg_text_array(const std::vector<std::string>& values) {
 }
 
 namespace {
+// The lock is a transaction-scoped advisory lock on the room ID's hash, not
+// the rooms row: PostgreSQL grants a row's FOR KEY SHARE to a newcomer while
+// a FOR UPDATE waits (row locks queue only behind holders), so a busy room's
+// messages could keep a state event waiting forever; the lock manager behind
+// advisory locks queues a newcomer behind a waiter it conflicts with. A hash
+// collision between two rooms only serialises them.
 constexpr const char* kLoadRoomSql[] = {
     "SELECT room_version, creator FROM rooms WHERE room_id = $1",
-    "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR KEY SHARE",
-    "SELECT room_version, creator FROM rooms WHERE room_id = $1 FOR UPDATE"};
+    "SELECT r.room_version, r.creator FROM "
+    "(SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))) l "
+    "LEFT JOIN rooms r ON r.room_id = $1",
+    "SELECT r.room_version, r.creator FROM "
+    "(SELECT pg_advisory_xact_lock(hashtextextended($1, 0))) l "
+    "LEFT JOIN rooms r ON r.room_id = $1"};
 }  // namespace
 
 std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
                                   RoomLock lock) {
   auto row = tx.exec_optional(kLoadRoomSql[static_cast<int>(lock)], room_id);
-  if (!row) return std::nullopt;
+  if (!row || (*row)[0].is_null()) return std::nullopt;
   return RoomInfo{std::string(room_id), (*row)[0].as<std::string>(), (*row)[1].as<std::string>()};
 }
 

@@ -72,14 +72,14 @@ struct RoomInfo {
   std::string creator;
 };
 
-/// How a transaction that adds an event holds the room's row
-/// (docs/decisions.md D36):
-/// - exclusive (FOR UPDATE): state events, redactions and received events,
-///   one at a time, so the state they are checked against and change stays
-///   the current state until they commit;
-/// - shared (FOR KEY SHARE): any number of local non-state events at once
-///   (they wait only for an exclusive holder). Two of them built on the same
-///   extremities fork the room's DAG; the next event merges the fork.
+/// How a transaction that adds an event holds the room (docs/decisions.md
+/// D36; a transaction-scoped advisory lock on the room ID, fair to waiters):
+/// - exclusive: state events, redactions and received events, one at a
+///   time, so the state they are checked against and change stays the
+///   current state until they commit;
+/// - shared: any number of local non-state events at once (they wait for an
+///   exclusive holder, and queue behind one waiting). Two of them built on
+///   the same extremities fork the room's DAG; the next event merges the fork.
 enum class RoomLock { none, shared, exclusive };
 
 /// The room, row-locked as `lock` says.

@@ -18,45 +18,50 @@ nlohmann::json member_profile(storage::Transaction& tx, const std::string& user_
 }
 
 SendResult RoomServiceImpl::change_membership(const MembershipChange& change) {
-  return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
-    // Locked before the membership is read, so a concurrent change cannot
-    // slip in between.
-    auto room = load_room(tx, change.room_id, RoomLock::exclusive);
-    auto current = membership_of(tx, change.room_id, change.target);
-    auto unchanged = [&] {
-      return SendResult{Outcome::accepted(), {current->event_id, current->stream}};
-    };
-    // Clients retry joins and leaves: a repeat is a no-op.
-    if (change.membership == "join" && current && current->membership == "join") return unchanged();
-    if (change.membership == "leave" && change.target == change.sender && !change.unban) {
-      if (current && current->membership == "leave") return unchanged();
-      // Leaving a room never entered is refused.
-      if (!current) {
-        return {Outcome::rejected(Rejection::forbidden, "You are not in room " + change.room_id),
+  // Locked (with the BEGIN) before the membership is read, so a concurrent
+  // change cannot slip in between.
+  const storage::FirstStatement lock = lock_room_statement(change.room_id, RoomLock::exclusive);
+  return write_events(
+      [&](storage::Transaction& tx, Committed& committed) -> SendResult {
+        auto room = locked_room(tx, change.room_id);
+        auto current = membership_of(tx, change.room_id, change.target);
+        auto unchanged = [&] {
+          return SendResult{Outcome::accepted(), {current->event_id, current->stream}};
+        };
+        // Clients retry joins and leaves: a repeat is a no-op.
+        if (change.membership == "join" && current && current->membership == "join")
+          return unchanged();
+        if (change.membership == "leave" && change.target == change.sender && !change.unban) {
+          if (current && current->membership == "leave") return unchanged();
+          // Leaving a room never entered is refused.
+          if (!current) {
+            return {
+                Outcome::rejected(Rejection::forbidden, "You are not in room " + change.room_id),
                 {}};
-      }
-    }
-    if (!room) {
-      return {Outcome::rejected(Rejection::not_found, "Unknown room " + change.room_id), {}};
-    }
-    if (change.unban && (!current || current->membership != "ban")) {
-      return {
-          Outcome::rejected(Rejection::forbidden, change.target + " is not banned from this room"),
-          {}};
-    }
-    nlohmann::json content = nlohmann::json::object();
-    if (change.membership == "join" || change.membership == "invite") {
-      content = member_profile(tx, change.target);
-    }
-    content["membership"] = change.membership;
-    if (change.reason) content["reason"] = *change.reason;
-    if (change.membership == "invite" && change.is_direct) content["is_direct"] = true;
-    NewEvent event{.type = "m.room.member",
-                   .sender = change.sender,
-                   .content = content,
-                   .state_key = change.target};
-    return send_locked(tx, *room, event, committed);
-  });
+          }
+        }
+        if (!room) {
+          return {Outcome::rejected(Rejection::not_found, "Unknown room " + change.room_id), {}};
+        }
+        if (change.unban && (!current || current->membership != "ban")) {
+          return {Outcome::rejected(Rejection::forbidden,
+                                    change.target + " is not banned from this room"),
+                  {}};
+        }
+        nlohmann::json content = nlohmann::json::object();
+        if (change.membership == "join" || change.membership == "invite") {
+          content = member_profile(tx, change.target);
+        }
+        content["membership"] = change.membership;
+        if (change.reason) content["reason"] = *change.reason;
+        if (change.membership == "invite" && change.is_direct) content["is_direct"] = true;
+        NewEvent event{.type = "m.room.member",
+                       .sender = change.sender,
+                       .content = content,
+                       .state_key = change.target};
+        return send_locked(tx, *room, event, committed);
+      },
+      &lock);
 }
 
 }  // namespace eltrix::rooms

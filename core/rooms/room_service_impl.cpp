@@ -108,28 +108,31 @@ SendResult RoomServiceImpl::receive(const nlohmann::json& pdu) {
       pdu.is_object() && pdu.contains("room_id") && pdu["room_id"].is_string()
           ? pdu["room_id"].get<std::string>()
           : std::string();
-  return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {
-    auto room = load_room(tx, room_id, RoomLock::exclusive);
-    if (!room) return {Outcome::rejected(Rejection::not_found, "Unknown room " + room_id), {}};
-    PendingEvent pending;
-    if (auto read = read_remote_event(tx, *room, pdu, pending); !read.is_accepted()) {
-      return {read, {}};
-    }
-    // Received twice (a retried transaction, a backfill overlapping): the
-    // first one stands.
-    if (auto row = tx.exec_optional("SELECT stream_ordering FROM events WHERE event_id = $1",
-                                    pending.event_id)) {
-      return {Outcome::accepted(), {pending.event_id, (*row)[0].as<std::int64_t>()}};
-    }
-    if (!key_ring_.find(server_name_, keys_.signing_key().key_id())) {
-      key_ring_.add(server_name_, keys_.signing_key().key_id(),
-                    keys_.signing_key().public_key_base64());
-    }
-    const Outcome outcome = check_event(tx, pending, key_ring_);
-    if (outcome.is_rejected()) return {outcome, {}};
-    committed.push_back(persist_event(tx, pending, outcome));
-    return {outcome, {committed.back().event_id, committed.back().stream}};
-  });
+  const storage::FirstStatement lock = lock_room_statement(room_id, RoomLock::exclusive);
+  return write_events(
+      [&](storage::Transaction& tx, Committed& committed) -> SendResult {
+        auto room = locked_room(tx, room_id);
+        if (!room) return {Outcome::rejected(Rejection::not_found, "Unknown room " + room_id), {}};
+        PendingEvent pending;
+        if (auto read = read_remote_event(tx, *room, pdu, pending); !read.is_accepted()) {
+          return {read, {}};
+        }
+        // Received twice (a retried transaction, a backfill overlapping): the
+        // first one stands.
+        if (auto row = tx.exec_optional("SELECT stream_ordering FROM events WHERE event_id = $1",
+                                        pending.event_id)) {
+          return {Outcome::accepted(), {pending.event_id, (*row)[0].as<std::int64_t>()}};
+        }
+        if (!key_ring_.find(server_name_, keys_.signing_key().key_id())) {
+          key_ring_.add(server_name_, keys_.signing_key().key_id(),
+                        keys_.signing_key().public_key_base64());
+        }
+        const Outcome outcome = check_event(tx, pending, key_ring_);
+        if (outcome.is_rejected()) return {outcome, {}};
+        committed.push_back(persist_event(tx, pending, outcome));
+        return {outcome, {committed.back().event_id, committed.back().stream}};
+      },
+      &lock);
 }
 
 Outcome RoomServiceImpl::forget(const std::string& room_id, const std::string& user_id) {

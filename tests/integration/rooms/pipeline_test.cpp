@@ -504,18 +504,18 @@ T await(std::future<T>& done) {
   return done.get();
 }
 
-/// Whether some session of this database waits for a row lock (Lock:tuple or
-/// Lock:transactionid), polled until `deadline` passes.
-bool someone_waits_for_a_row_lock(eltrix::test::ScratchDatabase& scratch,
-                                  std::chrono::seconds deadline) {
+/// Whether `sessions` sessions of this database wait for a lock (a room's
+/// advisory lock, a row), polled until `deadline` passes.
+bool sessions_wait_for_a_lock(eltrix::test::ScratchDatabase& scratch, int sessions,
+                              std::chrono::seconds deadline) {
   pqxx::connection conn(scratch.url);
   const auto until = std::chrono::steady_clock::now() + deadline;
   while (std::chrono::steady_clock::now() < until) {
     pqxx::nontransaction tx(conn);
     auto row = tx.exec1(
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock' AND wait_event IN ('tuple', 'transactionid')");
-    if (row[0].as<int>() > 0) return true;
+        "AND wait_event_type = 'Lock' AND wait_event IN ('advisory', 'tuple', 'transactionid')");
+    if (row[0].as<int>() >= sessions) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return false;
@@ -530,13 +530,13 @@ TEST_CASE("messages into one room do not wait for one another; state events wait
   const auto state_before = node.current(room);
 
   // Stands for a sender whose message is in flight: it holds what sending a
-  // message holds (the room's row FOR KEY SHARE, the extremity it replaces)
-  // until released.
+  // message holds (the room's shared lock, the extremity it replaces) until
+  // released.
   std::promise<void> holding;
   std::promise<void> release;
   auto in_flight = on_thread([&] {
     node.db.write([&](storage::Transaction& tx) {
-      tx.exec("SELECT 1 FROM rooms WHERE room_id = $1 FOR KEY SHARE", room);
+      tx.exec("SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))", room);
       tx.exec("SELECT 1 FROM room_forward_extremities WHERE room_id = $1 FOR UPDATE", room);
       holding.set_value();
       release.get_future().wait();
@@ -547,9 +547,9 @@ TEST_CASE("messages into one room do not wait for one another; state events wait
   const auto extremities_before = node.extremities(room);
   REQUIRE(extremities_before.size() == 1);
 
-  // Another message goes through meanwhile (with the room's row lock held
-  // FOR UPDATE by every sender, as before, it would wait). It names the same
-  // extremity: the DAG forks.
+  // Another message goes through meanwhile (with the room locked
+  // exclusively by every sender, as before D36, it would wait). It names the
+  // same extremity: the DAG forks.
   auto message = on_thread([&] { return node.say(room, kAlice, "while another is in flight"); });
   const auto sent = await(message);
   REQUIRE(sent.outcome.is_accepted());
@@ -565,19 +565,29 @@ TEST_CASE("messages into one room do not wait for one another; state events wait
                                   .content = {{"topic", "after the messages"}},
                                   .state_key = ""});
   });
-  CHECK(someone_waits_for_a_row_lock(node.scratch, std::chrono::seconds(20)));
+  CHECK(sessions_wait_for_a_lock(node.scratch, 1, std::chrono::seconds(20)));
   CHECK(topic.wait_for(std::chrono::milliseconds(0)) == std::future_status::timeout);
+  // A message sent now queues behind the waiting state event rather than
+  // joining the holder: a busy room's messages cannot starve its state
+  // events (PostgreSQL's row locks would let it in).
+  auto queued = on_thread([&] { return node.say(room, kAlice, "behind the topic"); });
+  CHECK(sessions_wait_for_a_lock(node.scratch, 2, std::chrono::seconds(20)));
   release.set_value();
   CHECK(await(in_flight));
   const auto topic_sent = await(topic);
   REQUIRE(topic_sent.outcome.is_accepted());
+  const auto queued_sent = await(queued);
+  REQUIRE(queued_sent.outcome.is_accepted());
 
-  // The topic named both forks and merged them.
-  CHECK(node.extremities(room) == std::vector<std::string>{topic_sent.event.event_id});
+  // The topic named both forks and merged them; the queued message was
+  // built on the topic.
+  CHECK(node.extremities(room) == std::vector<std::string>{queued_sent.event.event_id});
+  CHECK(node.depth_of(queued_sent.event.event_id) == node.depth_of(topic_sent.event.event_id) + 1);
   auto expected = state_before;
   expected[{"m.room.topic", ""}] = topic_sent.event.event_id;
   CHECK(node.current(room) == expected);
   CHECK(node.before(sent.event.event_id) == state_before);
+  CHECK(node.before(queued_sent.event.event_id) == expected);
 }
 
 TEST_CASE("many senders in one room: every message stored once, the forks merge",
