@@ -38,6 +38,7 @@ MediaService::MediaService(storage::Database& db, Store& store, MediaSettings se
             std::vector<std::string> settled;
             const std::int64_t now = now_ms();
             db_.write([&](storage::Transaction& tx) {
+              settled.clear();  // the body may run again (retries)
               for (const auto& id : ids) {
                 const auto record = find_media(tx, settings_.server_name, id);
                 if (!record || record->uploaded_ts ||

@@ -13,6 +13,7 @@
 // not change the current state.
 #pragma once
 
+#include "errors/error.h"
 #include "rooms/after_commit.h"
 #include "rooms/event_outcome.h"
 #include "rooms/pending_event.h"
@@ -20,8 +21,13 @@
 namespace eltrix::rooms {
 
 /// Thrown by persist_event() when another request with the event's
-/// transaction ID committed first: roll back and answer with that one.
-struct DuplicateTransaction {};
+/// transaction ID committed first: roll back and answer with that one. Should
+/// it still escape the retries, the client may retry too (503).
+struct DuplicateTransaction : errors::Error {
+  DuplicateTransaction()
+      : errors::Error(errors::Kind::transient, "M_UNKNOWN",
+                      "A request with this transaction ID is being sent; retry") {}
+};
 
 CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event,
                              const Outcome& outcome);

@@ -650,10 +650,19 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   for (std::size_t attempt = 1;; ++attempt) {
     lease = target.pool->acquire();
     // Outside the try below: a bad parameter is the caller's error, not a
-    // broken connection.
-    const std::string first_bound = access == plugin::Access::write && first_statement != nullptr
-                                        ? bind_literals(lease.conn(), *first_statement)
-                                        : std::string();
+    // broken connection. pqxx's quoting can throw its own errors (bytes
+    // that are no text in the connection's encoding): the caller's too.
+    std::string first_bound;
+    if (access == plugin::Access::write && first_statement != nullptr) {
+      try {
+        first_bound = bind_literals(lease.conn(), *first_statement);
+      } catch (const errors::Error&) {
+        throw;  // StorageError, InvalidTextParameter: already typed
+      } catch (const std::exception& e) {
+        throw StorageError(ErrorKind::query,
+                           std::string("first statement's parameter: ") + e.what(), false);
+      }
+    }
     try {
       tx = std::make_unique<pqxx::nontransaction>(lease.conn());
       std::string first = access == plugin::Access::read ? "BEGIN READ ONLY" : "BEGIN";
