@@ -8,15 +8,16 @@ namespace {
 
 // Every part has read_event()'s columns (kEventColumns), then the state
 // group after the event and a tag naming the part. An extremity's PDU is not
-// needed: NULL there, so nothing is parsed for it.
+// needed: NULL there, so nothing is parsed for it; its slot holds the rest
+// (D38), so the events table is not read for it.
 constexpr int kStateAfter = 9;
 constexpr int kTag = 10;
 std::string build_context_sql() {
   std::string sql =
-      "(SELECT e.stream_ordering, e.event_id, NULL::text, NULL::text, NULL::text, "
-      "NULL::text, NULL::text, e.depth, e.state_before, e.state_after, 'x' "
-      "FROM room_forward_extremities f JOIN events e ON e.event_id = f.event_id "
-      "WHERE f.room_id = $1 ORDER BY e.depth DESC, e.stream_ordering DESC LIMIT ";
+      "(SELECT f.stream_ordering, f.event_id, NULL::text, NULL::text, NULL::text, "
+      "NULL::text, NULL::text, f.depth, NULL::bigint, f.state_after, 'x' "
+      "FROM room_extremity_slots f WHERE f.room_id = $1 AND f.event_id IS NOT NULL "
+      "ORDER BY f.depth DESC, f.stream_ordering DESC LIMIT ";
   sql += std::to_string(kMaxPrevEvents);
   sql += ") UNION ALL (SELECT ";
   sql += kEventColumns;

@@ -59,7 +59,14 @@ ExtremityChange extremity_change(storage::Transaction& tx, const PendingEvent& e
 
 // The event's row, its edges, the extremities it replaces and becomes, and
 // the sender's transaction ID, in one statement (one round trip; foreign
-// keys are checked at its end). The extremities it names are deleted only
+// keys are checked at its end).
+//
+// Extremities live in slots updated in place (D38): the event takes the
+// slot of one extremity it names and empties the slots of the others; when
+// it names none that it can take, it takes a free slot, or adds one,
+// numbered by a hash of its event ID: senders adding slots at once then do
+// not collide on the key (a hash collision is a unique violation, and the
+// send is retried: RoomServiceImpl::send). The slots it names are taken only
 // when no concurrent sender holds them (SKIP LOCKED): that sender's event
 // replaces them too, and waiting for its commit would serialise a room's
 // senders again. A soft-failed event ($20 false) replaces no extremity.
@@ -69,10 +76,22 @@ const std::string kInsertEventSql =
     "  depth, origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content, "
     "  state_before, state_after, current_after) "
     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)), "
-    "gone AS (DELETE FROM room_forward_extremities WHERE $20 AND room_id = $3 AND event_id IN "
-    "  (SELECT event_id FROM room_forward_extremities WHERE room_id = $3 "
-    "   AND event_id = ANY($17::text[]) FOR UPDATE SKIP LOCKED)), "
-    "ext AS (INSERT INTO room_forward_extremities (room_id, event_id) SELECT $3, $2 WHERE $18), "
+    "held AS (SELECT slot FROM room_extremity_slots WHERE $20 AND room_id = $3 "
+    "  AND event_id = ANY($17::text[]) FOR UPDATE SKIP LOCKED), "
+    "free AS (SELECT slot FROM room_extremity_slots WHERE $18 AND room_id = $3 "
+    "  AND event_id IS NULL AND NOT EXISTS (SELECT 1 FROM held) "
+    "  ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED), "
+    "taken AS (SELECT slot FROM held UNION ALL SELECT slot FROM free), "
+    "mine AS (SELECT min(slot) AS slot FROM taken WHERE $18), "
+    "ext AS (UPDATE room_extremity_slots x SET "
+    "  event_id = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $2 END, "
+    "  depth = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $7 END, "
+    "  stream_ordering = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $1 END, "
+    "  state_after = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $15 END "
+    "  WHERE x.room_id = $3 AND x.slot IN (SELECT slot FROM taken)), "
+    "grow AS (INSERT INTO room_extremity_slots (room_id, slot, event_id, depth, stream_ordering, "
+    "  state_after) SELECT $3, hashtext($2), $2, $7, $1, $15 "
+    "  WHERE $18 AND (SELECT slot FROM mine) IS NULL), "
     "edges AS (INSERT INTO event_edges (event_id, prev_event_id, room_id) "
     "  SELECT $2, p, $3 FROM unnest($17::text[]) AS p ON CONFLICT DO NOTHING), "
     "txn AS (INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, "

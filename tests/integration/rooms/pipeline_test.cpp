@@ -458,6 +458,7 @@ TEST_CASE("migration 0010 backfills the DAG and the state of rooms stored before
         "INSERT INTO room_memberships (user_id, room_id, membership, event_id, "
         "stream_ordering) VALUES ($1, $2, 'join', '$join', $3)",
         kAlice, room, stream_of.at("$join"));
+    // At version 10 extremities were rows of their own (0011 moves them into slots).
     tx.exec("INSERT INTO room_forward_extremities (room_id, event_id) VALUES ($1, '$m2')", room);
     return 0;
   });
@@ -632,6 +633,16 @@ TEST_CASE("many senders in one room: every message stored once, the forks merge"
   CHECK(node.extremities(room) == std::vector<std::string>{last.event.event_id});
   CHECK(node.current(room) == state_before);
   CHECK(node.after(last.event.event_id) == state_before);
+  // The extremities were updated in place (D38): the room has a few slots,
+  // however many messages it got. A sender adds one only when every slot is
+  // held by another sender in flight or holds an extremity it does not name
+  // (one that a sender in flight is emptying is not free yet): at most one
+  // per sender for each of those two reasons.
+  CHECK(node.count("SELECT count(*) FROM room_extremity_slots WHERE room_id = $1", room) <=
+        2 * kSenders);
+  CHECK(node.count("SELECT count(*) FROM room_extremity_slots WHERE room_id = $1 AND event_id IS "
+                   "NOT NULL",
+                   room) == 1);
 }
 
 TEST_CASE("a transaction ID sent twice at once stores one event",
