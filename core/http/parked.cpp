@@ -5,6 +5,7 @@
 
 #include <Poco/Exception.h>
 
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -316,6 +317,32 @@ struct ParkingLot::Shared {
 
 // ---------------------------------------------------------------------------
 // The loop thread: owns the sockets and every byte written to them.
+
+bool next_request_ready(const Poco::Net::StreamSocket& socket, std::chrono::microseconds wait,
+                        std::size_t max_head_bytes) {
+  const int fd = socket.impl()->sockfd();
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  const auto us = wait.count();
+  const timespec timeout{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+  int ready = 0;
+  do {
+    ready = ::ppoll(&p, 1, &timeout, nullptr);
+  } while (ready < 0 && errno == EINTR);
+  if (ready <= 0 || (p.revents & POLLIN) == 0 || (p.revents & (POLLERR | POLLNVAL)) != 0)
+    return false;
+  thread_local std::vector<char> peek;
+  peek.resize(max_head_bytes + kSmallBodyBytes);
+  ssize_t n = 0;
+  do {
+    n = ::recv(fd, peek.data(), peek.size(), MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return false;
+  const std::string_view data(peek.data(), static_cast<std::size_t>(n));
+  const std::size_t end = head_end(data.substr(0, std::min(data.size(), max_head_bytes)));
+  if (end == std::string_view::npos) return false;
+  return data.size() >= end + small_body(data.substr(0, end));
+}
 
 class ParkingLot::Loop {
  public:

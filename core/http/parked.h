@@ -65,6 +65,16 @@ struct HandOff {
   bool keep_alive = false;
 };
 
+/// Waits up to `wait` for the next request on a keep-alive connection a
+/// worker just answered, without consuming it: true once its whole head
+/// (and a small body) is there, as the parking lot would hand it over.
+/// False for anything else (nothing yet, a partial or too large head, a
+/// closed connection): the caller parks the connection, which deals with
+/// it. Lets a worker serve a client that sends its next request at once
+/// (a bot, a benchmark, a pipeline of calls) without two thread hand-offs.
+bool next_request_ready(const Poco::Net::StreamSocket& socket, std::chrono::microseconds wait,
+                        std::size_t max_head_bytes);
+
 /// What the server does with a keep-alive connection whose next request arrived.
 enum class HandBack {
   taken,    ///< queued for a worker thread (with its HandOff, if any)

@@ -268,7 +268,11 @@ class Server::Impl {
   void handle(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response);
   /// Serves one connection on a pool thread, then parks it if its last
   /// request was deferred.
-  void serve(const Poco::Net::StreamSocket& socket);
+  void serve(const Poco::Net::StreamSocket& first);
+  /// One request (or a parked request's response) on `socket`; true when
+  /// the client's next request is already there, to be served at once on
+  /// this thread (socket then names the connection for it).
+  bool serve_one(Poco::Net::StreamSocket& socket);
   /// Records the request in metrics and the access log.
   void account(RouteMetrics& metrics, const std::string& method, std::string_view path,
                const std::string& route_label, const std::string& request_id, int status,
@@ -304,6 +308,7 @@ class Server::Impl {
   std::shared_ptr<CollectorState> collector_;
 
   std::atomic<std::size_t> in_flight_{0};
+  std::atomic<std::size_t> waiting_for_next_{0};  // workers in serve_one's wait
   std::atomic<bool> draining_{false};
   std::mutex state_mutex_;
   std::condition_variable state_cv_;
@@ -868,7 +873,15 @@ void Server::Impl::serve_handoff(Poco::Net::StreamSocket socket,
   state_cv_.notify_all();
 }
 
-void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
+void Server::Impl::serve(const Poco::Net::StreamSocket& first) {
+  Poco::Net::StreamSocket socket = first;
+  // A client that sends its next request at once is served again on this
+  // thread; otherwise the connection waits in the parking lot (serve_one).
+  while (serve_one(socket)) {
+  }
+}
+
+bool Server::Impl::serve_one(Poco::Net::StreamSocket& socket) {
   std::shared_ptr<detail::HandOff> job;
   {
     std::lock_guard lock(handoffs_mutex_);
@@ -879,14 +892,14 @@ void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
   }
   if (job) {
     serve_handoff(socket, job);
-    return;
+    return false;
   }
   std::shared_ptr<HttpConnection> connection;
   try {
     connection = std::make_shared<HttpConnection>(socket, params_, handler_factory_);
   } catch (const Poco::Exception& e) {
     logger_.debug("connection failed", {{"error", e.displayText()}});
-    return;
+    return false;
   }
   int stop = 0;
   {
@@ -913,9 +926,29 @@ void Server::Impl::serve(const Poco::Net::StreamSocket& socket) {
   if (auto& pending = connection->pending) {
     lot_->park(pending->socket, std::move(pending->deferred), std::move(pending->request),
                pending->keep_alive);
-  } else if (connection->idle) {
-    lot_->watch_head(*connection->idle, false);
+    return false;
   }
+  if (!connection->idle) return false;
+  // Waiting here holds this thread (never a core) for up to
+  // options_.next_request_wait, so only while another worker is free and
+  // nothing queues for one: a request from anyone else never waits for it.
+  // A slow client gains nothing either: only a whole head is served here.
+  bool ready = false;
+  if (options_.next_request_wait.count() > 0 && !draining_.load() && dispatcher_ != nullptr &&
+      dispatcher_->queuedConnections() == 0) {
+    const std::size_t waiting = waiting_for_next_.fetch_add(1) + 1;
+    if (in_flight_.load() + waiting < options_.workers) {
+      ready = detail::next_request_ready(*connection->idle, options_.next_request_wait,
+                                         options_.max_head_bytes);
+    }
+    waiting_for_next_.fetch_sub(1);
+  }
+  if (ready) {
+    socket = *connection->idle;
+    return true;
+  }
+  lot_->watch_head(*connection->idle, false);
+  return false;
 }
 
 void Server::Impl::stop_connections(bool abort_current) {

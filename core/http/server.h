@@ -45,6 +45,12 @@ struct ServerOptions {
   std::chrono::milliseconds header_timeout{10000};
   /// Largest request head; larger ones get 431.
   std::size_t max_head_bytes = 32 * 1024;
+  /// After answering on a keep-alive connection, a worker waits this long
+  /// for the client's next request and serves it itself, while another
+  /// worker is free and none is queued for (two thread hand-offs fewer for
+  /// clients that send back to back); else the connection goes back to the
+  /// parking lot at once. 0: never wait.
+  std::chrono::microseconds next_request_wait{300};
   /// Open connections per client address (IPv6: per /64); beyond it new
   /// connections from that address are closed at once. 0: no limit.
   std::size_t max_connections_per_address = 0;

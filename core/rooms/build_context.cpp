@@ -34,26 +34,33 @@ std::string build_context_sql() {
   return sql;
 }
 
-}  // namespace
-
-BuildContext read_build_context(storage::Transaction& tx, const std::string& room_id,
-                                const std::vector<std::pair<std::string, std::string>>& auth_keys,
-                                const std::optional<Transaction>& txn, const std::string& sender) {
-  static const std::string sql = build_context_sql();
+std::vector<std::optional<std::string>> build_context_params(
+    const std::vector<std::pair<std::string, std::string>>& auth_keys,
+    const std::optional<Transaction>& txn, const std::string& sender) {
   std::vector<std::string> types;
   std::vector<std::string> state_keys;
   for (const auto& [type, state_key] : auth_keys) {
     types.push_back(type);
     state_keys.push_back(state_key);
   }
-  const pqxx::result rows = tx.exec(sql, room_id, pg_text_array(types), pg_text_array(state_keys),
-                                    txn ? std::optional(sender) : std::nullopt,
-                                    txn ? std::optional(txn->device_id) : std::nullopt,
-                                    txn ? std::optional(txn->endpoint) : std::nullopt,
-                                    txn ? std::optional(txn->txn_id) : std::nullopt);
+  return {pg_text_array(types),
+          pg_text_array(state_keys),
+          txn ? std::optional(sender) : std::nullopt,
+          txn ? std::optional(txn->device_id) : std::nullopt,
+          txn ? std::optional(txn->endpoint) : std::nullopt,
+          txn ? std::optional(txn->txn_id) : std::nullopt};
+}
+
+/// The rows of build_context_sql(), from column `offset` on; a row whose
+/// tag is NULL (an outer join that found nothing) is skipped.
+BuildContext parse_build_context(
+    const pqxx::result& rows, int offset,
+    const std::vector<std::pair<std::string, std::string>>& auth_keys) {
   BuildContext out;
   std::map<std::pair<std::string, std::string>, StoredEvent> auth;
-  for (const auto& row : rows) {
+  for (const auto& full : rows) {
+    if (full[offset + kTag].is_null()) continue;
+    const pqxx::row row = full.slice(offset, offset + kTag + 1);
     const std::string_view tag = row[kTag].c_str();
     if (tag == "x") {
       out.extremities.push_back({row[1].as<std::string>(), row[7].as<std::int64_t>(),
@@ -71,6 +78,36 @@ BuildContext read_build_context(storage::Transaction& tx, const std::string& roo
       out.auth_events.push_back(std::move(it->second));
   }
   return out;
+}
+
+}  // namespace
+
+BuildContext read_build_context(storage::Transaction& tx, const std::string& room_id,
+                                const std::vector<std::pair<std::string, std::string>>& auth_keys,
+                                const std::optional<Transaction>& txn, const std::string& sender) {
+  static const std::string sql = build_context_sql();
+  const auto params = build_context_params(auth_keys, txn, sender);
+  const pqxx::result rows =
+      tx.exec(sql, room_id, params[0], params[1], params[2], params[3], params[4], params[5]);
+  return parse_build_context(rows, 0, auth_keys);
+}
+
+storage::FirstStatement lock_room_and_read_build_context(
+    const std::string& room_id, RoomLock lock,
+    const std::vector<std::pair<std::string, std::string>>& auth_keys,
+    const std::optional<Transaction>& txn, const std::string& sender) {
+  static const std::string sql =
+      "SELECT r.room_version, r.creator, b.* FROM (SELECT 1) one "
+      "LEFT JOIN rooms r ON r.room_id = $1 LEFT JOIN (" +
+      build_context_sql() + ") b ON true";
+  return lock_room_statement(room_id, lock, sql, build_context_params(auth_keys, txn, sender));
+}
+
+BuildContext locked_build_context(
+    const storage::Transaction& tx,
+    const std::vector<std::pair<std::string, std::string>>& auth_keys) {
+  // Column 0 is the transaction ID, then the room's version and creator.
+  return parse_build_context(tx.first_result(), 3, auth_keys);
 }
 
 }  // namespace eltrix::rooms

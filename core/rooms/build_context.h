@@ -5,6 +5,7 @@
 // (spec: "Transaction identifiers"; then nothing new is built). Three
 // statements before (five with one per auth event); the send path's round
 // trips are its cost on a busy database (docs/benchmarks.md, issue 11).
+// A message sends it with the lock and BEGIN (D39): one round trip for all.
 #pragma once
 
 #include "rooms/event_store.h"
@@ -39,5 +40,18 @@ struct BuildContext {
 BuildContext read_build_context(storage::Transaction& tx, const std::string& room_id,
                                 const std::vector<std::pair<std::string, std::string>>& auth_keys,
                                 const std::optional<Transaction>& txn, const std::string& sender);
+
+/// The same read as a write's first statement, after taking the room's
+/// lock, all in the BEGIN round trip (two round trips fewer than
+/// lock_room_statement() then read_build_context(); D39). For an event
+/// whose auth events are known before its transaction starts: a message.
+/// locked_room() and locked_build_context() read what it found.
+storage::FirstStatement lock_room_and_read_build_context(
+    const std::string& room_id, RoomLock lock,
+    const std::vector<std::pair<std::string, std::string>>& auth_keys,
+    const std::optional<Transaction>& txn, const std::string& sender);
+BuildContext locked_build_context(
+    const storage::Transaction& tx,
+    const std::vector<std::pair<std::string, std::string>>& auth_keys);
 
 }  // namespace eltrix::rooms

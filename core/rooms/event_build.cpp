@@ -46,9 +46,15 @@ Outcome check_new_content(const NewEvent& event) {
   return Outcome::accepted();
 }
 
+std::vector<std::pair<std::string, std::string>> auth_keys_before_build(const NewEvent& event) {
+  // What auth_event_keys() reads of an event that is no m.room.member.
+  return matrix::auth_event_keys({{"type", event.type}, {"sender", event.sender}});
+}
+
 Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
                           const matrix::SigningKey& key, std::string_view server_name,
-                          PendingEvent& out, std::optional<SentEvent>& earlier) {
+                          PendingEvent& out, std::optional<SentEvent>& earlier,
+                          BuildContext* read) {
   out.room = room;
   out.local = true;
   out.version = matrix::find_room_version(room.version);
@@ -94,8 +100,10 @@ Outcome build_local_event(storage::Transaction& tx, const RoomInfo& room, const 
   // messages sent at once (RoomLock::shared), fork it). Naming them all
   // merges the forks. auth_events: from the current state, which is the
   // resolution of those extremities, i.e. the state before this event.
-  BuildContext context =
-      read_build_context(tx, room.room_id, matrix::auth_event_keys(pdu), event.txn, event.sender);
+  BuildContext context = read != nullptr
+                             ? std::move(*read)
+                             : read_build_context(tx, room.room_id, matrix::auth_event_keys(pdu),
+                                                  event.txn, event.sender);
   if (context.earlier) {
     earlier = std::move(context.earlier);
     return Outcome::accepted();

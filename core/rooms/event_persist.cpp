@@ -70,34 +70,38 @@ ExtremityChange extremity_change(storage::Transaction& tx, const PendingEvent& e
 // when no concurrent sender holds them (SKIP LOCKED): that sender's event
 // replaces them too, and waiting for its commit would serialise a room's
 // senders again. A soft-failed event ($20 false) replaces no extremity.
-// Answers whether the transaction ID was new.
+// The transaction ID's row is a plain INSERT: another request with the same
+// ID committed meanwhile (a client's retry racing its first attempt under a
+// shared lock) is a unique violation, and the send runs again and finds it.
+// Nothing reads the statement's result, so it is deferred to the COMMIT's
+// round trip (Transaction::defer; D39) unless later statements need its rows.
 const std::string kInsertEventSql =
     "WITH ev AS (INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, "
     "  depth, origin_server_ts, pdu, membership, txn_device_id, txn_id, sql_content, "
     "  state_before, state_after, current_after) "
     "  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $15, $16)), "
-    "held AS (SELECT slot FROM room_extremity_slots WHERE $20 AND room_id = $3 "
+    "held AS (SELECT slot FROM room_extremity_slots WHERE $20::boolean AND room_id = $3::text "
     "  AND event_id = ANY($17::text[]) FOR UPDATE SKIP LOCKED), "
-    "free AS (SELECT slot FROM room_extremity_slots WHERE $18 AND room_id = $3 "
+    "free AS (SELECT slot FROM room_extremity_slots WHERE $18::boolean AND room_id = $3::text "
     "  AND event_id IS NULL AND NOT EXISTS (SELECT 1 FROM held) "
     "  ORDER BY slot LIMIT 1 FOR UPDATE SKIP LOCKED), "
     "taken AS (SELECT slot FROM held UNION ALL SELECT slot FROM free), "
-    "mine AS (SELECT min(slot) AS slot FROM taken WHERE $18), "
+    "mine AS (SELECT min(slot) AS slot FROM taken WHERE $18::boolean), "
     "ext AS (UPDATE room_extremity_slots x SET "
-    "  event_id = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $2 END, "
-    "  depth = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $7 END, "
-    "  stream_ordering = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $1 END, "
-    "  state_after = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $15 END "
-    "  WHERE x.room_id = $3 AND x.slot IN (SELECT slot FROM taken)), "
+    "  event_id = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $2::text END, "
+    "  depth = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $7::bigint END, "
+    "  stream_ordering = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $1::bigint END, "
+    "  state_after = CASE WHEN x.slot = (SELECT slot FROM mine) THEN $15::bigint END "
+    "  WHERE x.room_id = $3::text AND x.slot IN (SELECT slot FROM taken)), "
     "grow AS (INSERT INTO room_extremity_slots (room_id, slot, event_id, depth, stream_ordering, "
-    "  state_after) SELECT $3, hashtext($2), $2, $7, $1, $15 "
-    "  WHERE $18 AND (SELECT slot FROM mine) IS NULL), "
+    "  state_after) SELECT $3::text, hashtext($2::text), $2::text, $7::bigint, $1::bigint, "
+    "$15::bigint "
+    "  WHERE $18::boolean AND (SELECT slot FROM mine) IS NULL), "
     "edges AS (INSERT INTO event_edges (event_id, prev_event_id, room_id) "
-    "  SELECT $2, p, $3 FROM unnest($17::text[]) AS p ON CONFLICT DO NOTHING), "
-    "txn AS (INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, "
-    "  event_id) SELECT $6, $11, $19, $12, $3, $2 WHERE $12::text IS NOT NULL "
-    "  ON CONFLICT DO NOTHING RETURNING 1) "
-    "SELECT count(*) FROM txn";
+    "  SELECT $2::text, p, $3::text FROM unnest($17::text[]) AS p ON CONFLICT DO NOTHING) "
+    "INSERT INTO event_transactions (user_id, device_id, endpoint, txn_id, room_id, event_id) "
+    "SELECT $6::text, $11::text, $19::text, $12::text, $3::text, $2::text WHERE $12::text IS NOT "
+    "NULL";
 
 }  // namespace
 
@@ -148,21 +152,15 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
   // The one stream position this event takes: claimed after the slow work
   // above, as late as possible (storage/stream.h).
   out.stream = storage::advance_stream(tx);
-  const auto txn_rows =
-      tx.exec1(
-            kInsertEventSql, out.stream, event.event_id, room_id, event.type, event.state_key,
-            event.sender, event.depth,
-            ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0}, event.text,
-            out.membership.empty() ? std::optional<std::string>() : std::optional(out.membership),
-            event.txn ? std::optional(event.txn->device_id) : std::nullopt,
-            event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
-            event_sql_content(event.type, event.state_key.has_value(), content), before, after,
-            current, pg_text_array(event.prev_events), extremities.becomes_extremity,
-            event.txn ? std::optional(event.txn->endpoint) : std::nullopt, !soft_failed)[0]
-          .as<std::int64_t>();
-  // Another request with the same transaction ID committed meanwhile (a
-  // client's retry racing its first attempt under a shared room lock).
-  if (event.txn && txn_rows == 0) throw DuplicateTransaction{};
+  tx.defer(kInsertEventSql, out.stream, event.event_id, room_id, event.type, event.state_key,
+           event.sender, event.depth,
+           ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0}, event.text,
+           out.membership.empty() ? std::optional<std::string>() : std::optional(out.membership),
+           event.txn ? std::optional(event.txn->device_id) : std::nullopt,
+           event.txn ? std::optional(event.txn->txn_id) : std::nullopt,
+           event_sql_content(event.type, event.state_key.has_value(), content), before, after,
+           current, pg_text_array(event.prev_events), extremities.becomes_extremity,
+           event.txn ? std::optional(event.txn->endpoint) : std::nullopt, !soft_failed);
 
   if (!soft_failed) {
     if (extremities.on_top) {

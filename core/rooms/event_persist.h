@@ -20,13 +20,13 @@
 
 namespace eltrix::rooms {
 
-/// Thrown by persist_event() when another request with the event's
-/// transaction ID committed first: roll back and answer with that one. Should
-/// it still escape the retries, the client may retry too (503).
-struct DuplicateTransaction : errors::Error {
-  DuplicateTransaction()
+/// Thrown by RoomServiceImpl::send() when a send still collides with
+/// concurrent ones after its retries (the same transaction ID, the same
+/// event, an extremity slot's number): the client may retry (503).
+struct SendCollision : errors::Error {
+  SendCollision()
       : errors::Error(errors::Kind::transient, "M_UNKNOWN",
-                      "A request with this transaction ID is being sent; retry") {}
+                      "Another request is sending the same event; retry") {}
 };
 
 CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event,

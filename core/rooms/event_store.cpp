@@ -168,8 +168,21 @@ std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view roo
   return RoomInfo{std::string(room_id), (*row)[0].as<std::string>(), (*row)[1].as<std::string>()};
 }
 
-storage::FirstStatement lock_room_statement(std::string_view room_id, RoomLock lock) {
-  return {kLoadRoomSql[static_cast<int>(lock)], {std::string(room_id)}};
+storage::FirstStatement lock_room_statement(std::string_view room_id, RoomLock lock,
+                                            std::string read,
+                                            std::vector<std::optional<std::string>> more_params) {
+  // The lock in a statement of its own (the prelude), so that the read's
+  // snapshot is taken once it is granted; the read is then a statement
+  // PostgreSQL can keep prepared (storage::FirstStatement).
+  static constexpr const char* kLockSql[] = {
+      "", "SELECT pg_advisory_xact_lock_shared(hashtextextended($1, 0))",
+      "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"};
+  storage::FirstStatement first;
+  first.sql = read.empty() ? kLoadRoomSql[0] : std::move(read);
+  first.params.emplace_back(std::string(room_id));
+  for (auto& param : more_params) first.params.push_back(std::move(param));
+  first.prelude = kLockSql[static_cast<int>(lock)];
+  return first;
 }
 
 std::optional<RoomInfo> locked_room(const storage::Transaction& tx, std::string_view room_id) {

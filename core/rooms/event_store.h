@@ -86,8 +86,13 @@ enum class RoomLock { none, shared, exclusive };
 std::optional<RoomInfo> load_room(storage::Transaction& tx, std::string_view room_id,
                                   RoomLock lock = RoomLock::none);
 /// load_room() as a write's first statement, sent with its BEGIN (one round
-/// trip fewer); locked_room() reads what it found.
-storage::FirstStatement lock_room_statement(std::string_view room_id, RoomLock lock);
+/// trip fewer); locked_room() reads what it found. `read`, if given, runs
+/// instead of reading the room's row, after the lock, in the same round
+/// trip: its first two columns must be the room's version and creator
+/// (NULL: no such room), $1 is the room ID and $2... are `more_params`.
+storage::FirstStatement lock_room_statement(
+    std::string_view room_id, RoomLock lock, std::string read = {},
+    std::vector<std::optional<std::string>> more_params = {});
 std::optional<RoomInfo> locked_room(const storage::Transaction& tx, std::string_view room_id);
 
 std::optional<StoredEvent> load_event(storage::Transaction& tx, std::string_view event_id);

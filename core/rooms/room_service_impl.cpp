@@ -51,14 +51,15 @@ SendResult RoomServiceImpl::write_events(
 }
 
 SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo& room,
-                                        const NewEvent& event, Committed& committed) {
+                                        const NewEvent& event, Committed& committed,
+                                        BuildContext* read) {
   // A retried PUT .../send/{txnId} returns the first event (spec:
-  // "Transaction identifiers"): build finds it, and persist refuses a second
-  // one (DuplicateTransaction) should the first commit meanwhile.
+  // "Transaction identifiers"): build finds it, and persist's insert of the
+  // ID is a unique violation should the first commit meanwhile (send()).
   PendingEvent pending;
   std::optional<SentEvent> earlier;
-  if (auto built =
-          build_local_event(tx, room, event, keys_.signing_key(), server_name_, pending, earlier);
+  if (auto built = build_local_event(tx, room, event, keys_.signing_key(), server_name_, pending,
+                                     earlier, read);
       !built.is_accepted()) {
     return {built, {}};
   }
@@ -71,8 +72,15 @@ SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo
 
 SendResult RoomServiceImpl::send(const std::string& room_id, const NewEvent& event) {
   if (auto content = check_new_content(event); !content.is_accepted()) return {content, {}};
+  // A message knows its auth events before its transaction starts, so its
+  // build read goes with the lock and BEGIN: one round trip (D39).
+  const bool shared = may_share_room(event);
+  const auto auth_keys =
+      shared ? auth_keys_before_build(event) : std::vector<std::pair<std::string, std::string>>{};
   const storage::FirstStatement lock =
-      lock_room_statement(room_id, may_share_room(event) ? RoomLock::shared : RoomLock::exclusive);
+      shared ? lock_room_and_read_build_context(room_id, RoomLock::shared, auth_keys, event.txn,
+                                                event.sender)
+             : lock_room_statement(room_id, RoomLock::exclusive);
   auto attempt = [&] {
     return write_events(
         [&](storage::Transaction& tx, Committed& committed) -> SendResult {
@@ -81,24 +89,26 @@ SendResult RoomServiceImpl::send(const std::string& room_id, const NewEvent& eve
           // revealed to non-members (spec: 403 for send and state).
           if (!room)
             return {Outcome::rejected(Rejection::forbidden, "You are not in room " + room_id), {}};
-          return send_locked(tx, *room, event, committed);
+          if (!shared) return send_locked(tx, *room, event, committed);
+          BuildContext read = locked_build_context(tx, auth_keys);
+          return send_locked(tx, *room, event, committed, &read);
         },
         &lock);
   };
-  // Under a shared lock two sends can collide, each rolled back and run
-  // again, after which the other's event is committed:
+  // Under a shared lock two sends can collide on a unique key, each rolled
+  // back and run again, after which the other's event is committed:
   // - the same transaction ID (a client's retry racing its first attempt):
-  //   the second finds the first event (DuplicateTransaction);
+  //   the second finds the first event;
   // - the same event: same sender, content, millisecond and parents give the
-  //   same event ID (a unique violation); the second is built on the first.
+  //   same event ID; the second is built on the first;
+  // - two senders adding an extremity slot whose numbers collide (D38).
   constexpr int kAttempts = 3;
   for (int n = 1;; ++n) {
     try {
       return attempt();
-    } catch (const DuplicateTransaction&) {
-      if (n == kAttempts) throw;
     } catch (const storage::StorageError& e) {
-      if (!e.unique_violation() || n == kAttempts) throw;
+      if (!e.unique_violation()) throw;
+      if (n == kAttempts) throw SendCollision{};
     }
   }
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "rooms/after_commit.h"
+#include "rooms/build_context.h"
 #include "rooms/event_store.h"
 #include "rooms/key_ring.h"
 #include "rooms/room_service.h"
@@ -47,8 +48,9 @@ class RoomServiceImpl final : public RoomService {
   using Committed = std::vector<CommittedEvent>;
 
   /// Build, check and persist one local event in `tx` (room locked).
+  /// `read`: the build read, done already with the lock (build_local_event).
   SendResult send_locked(storage::Transaction& tx, const RoomInfo& room, const NewEvent& event,
-                         Committed& committed);
+                         Committed& committed, BuildContext* read = nullptr);
   /// Runs fn(tx, committed) -> SendResult in one write transaction, rolled
   /// back entirely when the result is a rejection; after commit, the effects.
   /// `first`: a statement sent with the BEGIN (the room's lock).

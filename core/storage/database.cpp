@@ -26,32 +26,59 @@ const log::Logger& logger() {
   return instance;
 }
 
-/// first.sql with each $n replaced by params[n-1] as a quoted literal. The
-/// SQL is the caller's constant text; only the parameters come from outside,
-/// and quote() escapes them for this connection's encoding.
-std::string bind_literals(pqxx::connection_base& conn, const FirstStatement& first) {
+/// Each parameter as a literal quoted by `conn` (NULL for nullopt).
+std::vector<std::string> quote_all(pqxx::connection_base& conn,
+                                   const std::vector<std::optional<std::string>>& params) {
+  std::vector<std::string> out;
+  out.reserve(params.size());
+  for (const auto& param : params) {
+    if (!param) {
+      out.emplace_back("NULL");
+      continue;
+    }
+    detail::check_text_param(*param);
+    out.push_back(conn.quote(*param));
+  }
+  return out;
+}
+
+/// `sql` with each $n replaced by literals[n-1]. The SQL is the caller's
+/// constant text; only the parameters come from outside, quoted already.
+std::string bind_literals(std::string_view sql, const std::vector<std::string>& literals) {
   std::string out;
-  out.reserve(first.sql.size() + 64);
-  for (std::size_t i = 0; i < first.sql.size(); ++i) {
-    const char c = first.sql[i];
-    if (c != '$' || i + 1 >= first.sql.size() ||
-        std::isdigit(static_cast<unsigned char>(first.sql[i + 1])) == 0) {
+  out.reserve(sql.size() + 64);
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (c != '$' || i + 1 >= sql.size() ||
+        std::isdigit(static_cast<unsigned char>(sql[i + 1])) == 0) {
       out += c;
       continue;
     }
     std::size_t n = 0;
-    while (i + 1 < first.sql.size() && std::isdigit(static_cast<unsigned char>(first.sql[i + 1]))) {
-      n = n * 10 + static_cast<std::size_t>(first.sql[++i] - '0');
+    while (i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1]))) {
+      n = n * 10 + static_cast<std::size_t>(sql[++i] - '0');
     }
-    if (n == 0 || n > first.params.size()) {
+    if (n == 0 || n > literals.size()) {
       throw StorageError(ErrorKind::query,
-                         "first statement names $" + std::to_string(n) + " but has " +
-                             std::to_string(first.params.size()) + " parameters",
+                         "statement names $" + std::to_string(n) + " but has " +
+                             std::to_string(literals.size()) + " parameters",
                          false);
     }
-    detail::check_text_param(first.params[n - 1]);
-    out += conn.quote(first.params[n - 1]);
+    out += literals[n - 1];
   }
+  return out;
+}
+
+/// "EXECUTE name(a, b, ...)".
+std::string execute_text(const std::string& name, const std::vector<std::string>& literals) {
+  std::string out = "EXECUTE " + name;
+  if (literals.empty()) return out;
+  out += '(';
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += literals[i];
+  }
+  out += ')';
   return out;
 }
 
@@ -323,6 +350,46 @@ std::optional<std::string> Transaction::prepared_name(std::string_view sql) {
   // again is a lookup.
   if (name) tx_.conn().prepare(*name, std::string(sql));
   return name;
+}
+
+void Transaction::defer_bound(std::string_view sql,
+                              const std::vector<std::optional<std::string>>& values) {
+  const std::vector<std::string> literals = quote_all(tx_.conn(), values);
+  std::optional<std::string> name = prepared_name(sql);
+  if (!name) {
+    deferred_.push_back(bind_literals(sql, literals));
+    return;
+  }
+  // EXECUTE needs the statement on the server already: prepared once per
+  // connection, in a round trip of its own that first time only.
+  try {
+    tx_.conn().prepare_now(*name);
+  } catch (...) {
+    rethrow_translated(sql);
+  }
+  deferred_.push_back(execute_text(*name, literals));
+}
+
+std::string Transaction::take_deferred() {
+  std::string text;
+  for (auto& statement : deferred_) {
+    if (!text.empty()) text += "; ";
+    text += statement;
+  }
+  deferred_.clear();
+  return text;
+}
+
+void Transaction::flush_deferred() {
+  const std::string text = take_deferred();
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    tx_.exec(text);
+    observe(start);
+  } catch (...) {
+    observe(start);
+    rethrow_translated(text);
+  }
 }
 
 void Transaction::observe(std::chrono::steady_clock::time_point start) const {
@@ -652,10 +719,26 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
     // Outside the try below: a bad parameter is the caller's error, not a
     // broken connection. pqxx's quoting can throw its own errors (bytes
     // that are no text in the connection's encoding): the caller's too.
-    std::string first_bound;
+    // A write learns its transaction ID up front, in this round trip: the
+    // base of any stream position it claims (stream.h). Only the last
+    // statement's rows come back, so a first statement's columns follow the
+    // ID in one SELECT (the outer join keeps the ID when it finds nothing).
+    std::string first_prelude;
+    std::string first_text;
+    std::optional<std::string> first_name;
     if (access == plugin::Access::write && first_statement != nullptr) {
+      const std::string wrapped = std::string("SELECT ") + kTransactionIdExpr +
+                                  ", f.* FROM (SELECT 1) one LEFT JOIN (" + first_statement->sql +
+                                  ") f ON true";
       try {
-        first_bound = bind_literals(lease.conn(), *first_statement);
+        const std::vector<std::string> literals = quote_all(lease.conn(), first_statement->params);
+        if (!first_statement->prelude.empty())
+          first_prelude = bind_literals(first_statement->prelude, literals);
+        if (prepare_.load(std::memory_order_relaxed))
+          first_name = prepared_names_->name_for(wrapped);
+        first_text =
+            first_name ? execute_text(*first_name, literals) : bind_literals(wrapped, literals);
+        if (first_name) lease.conn().prepare(*first_name, wrapped);
       } catch (const errors::Error&) {
         throw;  // StorageError, InvalidTextParameter: already typed
       } catch (const std::exception& e) {
@@ -664,6 +747,9 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
       }
     }
     try {
+      // EXECUTE needs the statement on the server: prepared once per
+      // connection, in a round trip of its own that first time only.
+      if (first_name) lease.conn().prepare_now(*first_name);
       tx = std::make_unique<pqxx::nontransaction>(lease.conn());
       std::string first = access == plugin::Access::read ? "BEGIN READ ONLY" : "BEGIN";
       // Transaction-scoped, so it cannot leak to another client behind PgBouncer.
@@ -671,14 +757,9 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
         first +=
             "; SET LOCAL statement_timeout = " + std::to_string(options_.statement_timeout.count());
       if (check_replay) first += "; " + std::string(kReplayPositionSql);
-      // A write learns its transaction ID up front, in this round trip: the
-      // base of any stream position it claims (stream.h). Only the last
-      // statement's rows come back, so a first statement's columns follow
-      // the ID in one SELECT (the outer join keeps the ID when it finds
-      // nothing).
       if (access == plugin::Access::write && first_statement != nullptr) {
-        first += std::string("; SELECT ") + kTransactionIdExpr + ", f.* FROM (SELECT 1) one " +
-                 "LEFT JOIN (" + first_bound + ") f ON true";
+        if (!first_prelude.empty()) first += "; " + first_prelude;
+        first += "; " + first_text;
       } else if (access == plugin::Access::write) {
         first += "; " + std::string(kTransactionIdSql);
       }
@@ -740,7 +821,9 @@ void Database::run_once(detail::TargetRuntime& target, plugin::Access access,
   // the WAL position the commit reached (see note_commit).
   const std::uint64_t stream_xid = txn.stream_claim().count > 0 ? txn.stream_claim().xid : 0;
   const bool want_position = access == plugin::Access::write && targets_.size() > 1;
-  std::string commit = "COMMIT";
+  // Statements deferred by the body (Transaction::defer) go first.
+  std::string commit = txn.take_deferred();
+  commit += commit.empty() ? "COMMIT" : "; COMMIT";
   if (stream_xid != 0 || want_position) {
     commit += std::string("; ") + kSnapshotXminSql +
               (want_position ? std::string(", ") + kCommitPositionExpr : std::string(", NULL"));

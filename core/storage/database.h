@@ -97,6 +97,34 @@ decltype(auto) adapt_param(T&& value) {
 }
 }  // namespace detail
 
+namespace detail {
+template <typename T>
+struct is_optional : std::false_type {};
+template <typename T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+/// A parameter of Transaction::defer() as the text of a literal, before
+/// quoting: nullopt for NULL. Text is checked as exec() checks it.
+template <typename T>
+std::optional<std::string> literal_value(const T& value) {
+  using V = std::decay_t<T>;
+  if constexpr (std::is_same_v<V, std::nullopt_t>) {
+    return std::nullopt;
+  } else if constexpr (is_optional<V>::value) {
+    if (!value) return std::nullopt;
+    return literal_value(*value);
+  } else if constexpr (std::is_same_v<V, bool>) {
+    return std::string(value ? "true" : "false");
+  } else if constexpr (std::is_integral_v<V>) {
+    return std::to_string(value);
+  } else {
+    std::string text{std::string_view(value)};
+    check_text_param(text);
+    return text;
+  }
+}
+}  // namespace detail
+
 /// A nullable column as std::optional (Debian's pqxx 6 lacks field::get<T>()).
 template <typename T>
 std::optional<T> nullable(const pqxx::field& field) {
@@ -106,12 +134,19 @@ std::optional<T> nullable(const pqxx::field& field) {
 
 /// A statement a write sends with its BEGIN, in the same round trip (one
 /// fewer per write): one SELECT, typically the row lock the write starts
-/// with. The simple query protocol that carries BEGIN has no parameters, so
-/// $1, $2, ... in `sql` are replaced by `params` quoted as literals by the
-/// connection (text containing NUL is refused, as for exec()).
+/// with, or a lock (`prelude`) and then the reads that need it. The simple
+/// query protocol that carries BEGIN has no parameters, so each $n is given
+/// as a literal quoted by the connection (text containing NUL is refused,
+/// as for exec(); nullopt is NULL). With prepared statements on, `sql` is
+/// prepared (it must then name every parameter) and run with EXECUTE, so
+/// PostgreSQL plans it once per connection, not once per write.
 struct FirstStatement {
   std::string sql;
-  std::vector<std::string> params;
+  std::vector<std::optional<std::string>> params;
+  /// Runs before `sql`, in the same round trip, in a statement of its own
+  /// (so that `sql` reads with a snapshot taken after it: after the lock it
+  /// takes was granted); its rows are dropped. Always sent as text.
+  std::string prelude;
 };
 
 /// One database transaction (a pqxx::work, or a read-only transaction for
@@ -132,6 +167,7 @@ class Transaction {
     (detail::check_text_param(args), ...);
     const auto start = std::chrono::steady_clock::now();
     try {
+      if (!deferred_.empty()) flush_deferred();
       std::optional<std::string> name = prepared_name(sql);
       pqxx::result result =
           name
@@ -160,6 +196,20 @@ class Transaction {
     if (result.size() > 1) unexpected_rows(sql, "at most one row", result.size());
     if (result.empty()) return std::nullopt;
     return result[0];
+  }
+
+  /// Runs a statement whose result nobody reads (no rows, an error only)
+  /// with the next round trip instead of one of its own: before the next
+  /// exec(), or with COMMIT. An error it raises surfaces there, and aborts
+  /// the transaction as any other would. Parameters are sent as literals
+  /// quoted by the connection; with prepared statements on, the statement is
+  /// prepared and run with EXECUTE.
+  template <typename... Args>
+  void defer(std::string_view sql, const Args&... args) {
+    std::vector<std::optional<std::string>> values;
+    values.reserve(sizeof...(Args));
+    (values.push_back(detail::literal_value(args)), ...);
+    defer_bound(sql, values);
   }
 
   /// exec() that must return no rows; returns the number of rows affected.
@@ -207,6 +257,12 @@ class Transaction {
   /// when it is first run), or nullopt: unnamed.
   std::optional<std::string> prepared_name(std::string_view sql);
   [[noreturn]] void rethrow_translated(std::string_view sql);
+  void defer_bound(std::string_view sql, const std::vector<std::optional<std::string>>& values);
+  /// Sends the deferred statements now, in one round trip.
+  void flush_deferred();
+  /// The deferred statements as one text ("" if none), and forgets them:
+  /// Database sends it with COMMIT.
+  std::string take_deferred();
   [[noreturn]] static void unexpected_rows(std::string_view sql, std::string_view expected,
                                            std::size_t got);
 
@@ -218,6 +274,7 @@ class Transaction {
   StreamClaim stream_claim_;
   pqxx::result first_result_;
   detail::PreparedNames* prepared_ = nullptr;  ///< null: statements run unnamed
+  std::vector<std::string> deferred_;          ///< statements as text, in order
 };
 
 class Database {

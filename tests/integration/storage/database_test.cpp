@@ -224,6 +224,99 @@ TEST_CASE("a write's first statement goes with its BEGIN, its parameters quoted 
                   StorageError);
 }
 
+TEST_CASE("a first statement's prelude runs before it; with preparing on, it runs by EXECUTE",
+          "[storage][integration]") {
+  metrics::Registry registry;
+  FixedRouting routing;
+  for (const bool prepare : {true, false}) {
+    auto options = options_for(test::database_url(), 1);  // one connection: the same session
+    options.prepared_statements = prepare;
+    Database db(options, routing, registry);
+    db.write([](Transaction& tx) {
+      tx.exec("CREATE TABLE IF NOT EXISTS prelude_seen (k text PRIMARY KEY, n int)");
+      tx.exec("TRUNCATE prelude_seen");
+    });
+    // The prelude's effect is visible to the statement: it ran first, in a
+    // statement of its own. A NULL parameter arrives as NULL.
+    const FirstStatement first{
+        "SELECT n, $2::text IS NULL AS was_null FROM prelude_seen WHERE k = $1",
+        {std::string("it's"), std::nullopt},
+        "INSERT INTO prelude_seen VALUES ($1, 7)"};
+    for (int round = 0; round < 2; ++round) {
+      db.write(first, [&](Transaction& tx) {
+        const pqxx::result& rows = tx.first_result();
+        REQUIRE(rows.size() == 1);
+        CHECK(rows[0][1].as<int>() == 7);
+        CHECK(rows[0][2].as<bool>());
+        // The same statement text is prepared on the connection exactly when
+        // preparing is on (named by its text, so once however often it runs).
+        const auto prepared =
+            tx.exec1("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE $1",
+                     "%FROM prelude_seen WHERE k = $1%")[0]
+                .as<int>();
+        CHECK(prepared == (prepare ? 1 : 0));
+        tx.exec("DELETE FROM prelude_seen");
+      });
+    }
+  }
+}
+
+TEST_CASE("deferred statements go with the next statement or with COMMIT",
+          "[storage][integration]") {
+  metrics::Registry registry;
+  FixedRouting routing;
+  for (const bool prepare : {true, false}) {
+    auto options = options_for(test::database_url(), 1);
+    options.prepared_statements = prepare;
+    Database db(options, routing, registry);
+    db.write([](Transaction& tx) {
+      tx.exec("CREATE TABLE IF NOT EXISTS deferred_rows (k text PRIMARY KEY, n bigint, b boolean)");
+      tx.exec("TRUNCATE deferred_rows");
+    });
+    const std::string insert = "INSERT INTO deferred_rows VALUES ($1, $2::bigint, $3::boolean)";
+    const std::string tricky = "it's \\ $2 ; ü€";
+    // Sent with COMMIT: committed, parameters intact (text, integer, bool,
+    // NULL).
+    db.write([&](Transaction& tx) {
+      tx.defer(insert, tricky, std::int64_t{1} << 40, true);
+      tx.defer(insert, std::string("null"), std::optional<std::int64_t>(), false);
+    });
+    db.read([&](Transaction& tx) {
+      auto row = tx.exec1("SELECT n, b FROM deferred_rows WHERE k = $1", tricky);
+      CHECK(row[0].as<std::int64_t>() == (std::int64_t{1} << 40));
+      CHECK(row[1].as<bool>());
+      CHECK(tx.exec1("SELECT n IS NULL FROM deferred_rows WHERE k = 'null'")[0].as<bool>());
+      return 0;
+    });
+    // Sent before the next statement, which sees its row.
+    db.write([&](Transaction& tx) {
+      tx.defer(insert, std::string("seen"), std::int64_t{3}, false);
+      CHECK(tx.exec1("SELECT n FROM deferred_rows WHERE k = 'seen'")[0].as<std::int64_t>() == 3);
+    });
+    // A deferred statement that fails at COMMIT fails the write, which is
+    // rolled back whole: the other row it wrote is not there.
+    try {
+      db.write([&](Transaction& tx) {
+        tx.exec(insert, std::string("rolled back"), std::int64_t{4}, false);
+        tx.defer(insert, tricky, std::int64_t{5}, false);  // duplicate key
+      });
+      FAIL("the duplicate key was not reported");
+    } catch (const StorageError& e) {
+      CHECK(e.unique_violation());
+    }
+    db.read([&](Transaction& tx) {
+      CHECK(tx.exec1("SELECT count(*) FROM deferred_rows WHERE k = 'rolled back'")[0].as<int>() ==
+            0);
+      return 0;
+    });
+    // A NUL is refused when deferred, before anything is sent.
+    CHECK_THROWS_AS(db.write([&](Transaction& tx) {
+      tx.defer(insert, std::string("a\0b", 3), std::int64_t{6}, false);
+    }),
+                    InvalidTextParameter);
+  }
+}
+
 TEST_CASE("statements are prepared on the server once per connection, unless turned off",
           "[storage][integration]") {
   metrics::Registry registry;

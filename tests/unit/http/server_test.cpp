@@ -457,6 +457,51 @@ TEST_CASE("keep-alive connections serve several requests, with unread bodies dro
   CHECK((bad.rfind("HTTP/1.1 400", 0) == 0 || bad == "<closed>"));
 }
 
+TEST_CASE("a worker waiting for a client's next request never holds up another client", "[http]") {
+  std::atomic<int> calls{0};
+  metrics::Registry registry;
+  const http::Router router = test_router(calls);
+  auto options = local_options();
+  options.workers = 2;
+  // Long enough that a request held up by the wait would show.
+  options.next_request_wait = std::chrono::seconds(5);
+  http::Server server(options, router, registry);
+  server.start();
+  const auto connect = [&] {
+    Poco::Net::StreamSocket s(Poco::Net::SocketAddress("127.0.0.1", server.port()));
+    s.setReceiveTimeout(Poco::Timespan(5, 0));
+    return s;
+  };
+  const auto exchange = [](Poco::Net::StreamSocket& s, const std::string& request) {
+    s.sendBytes(request.data(), static_cast<int>(request.size()));
+    return read_response(s);
+  };
+  const auto timed = [&](Poco::Net::StreamSocket& s, const std::string& request) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string response = exchange(s, request);
+    CHECK_THAT(response, Catch::StartsWith("HTTP/1.1 200"));
+    return std::chrono::steady_clock::now() - start;
+  };
+  const std::string get = "GET /items/1 HTTP/1.1\r\nHost: x\r\n\r\n";
+  auto a = connect();
+  auto b = connect();
+  auto c = connect();
+  // A's worker may now wait for A's next request (the other one is free).
+  CHECK(timed(a, get) < std::chrono::seconds(1));
+  // B is served by the other worker; that one does not wait after it (no
+  // worker would be left), so C is served at once too, and so is A's next
+  // request, which its waiting worker (or the parking lot) picks up.
+  CHECK(timed(b, get) < std::chrono::seconds(1));
+  CHECK(timed(c, get) < std::chrono::seconds(1));
+  CHECK(timed(a, get) < std::chrono::seconds(1));
+  // A head that arrives in parts ends the wait; the parking lot serves it
+  // once it is whole.
+  a.sendBytes("GET /items/2 HTTP/1.1\r\n", 23);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_THAT(exchange(a, "Host: x\r\n\r\n"), Catch::EndsWith("item 2"));
+  CHECK(timed(b, get) < std::chrono::seconds(1));
+}
+
 TEST_CASE("metrics count requests by route pattern", "[http]") {
   Fixture f;
   for (int i = 0; i < 3; ++i)
