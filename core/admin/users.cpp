@@ -232,11 +232,19 @@ http::Response put_admin_flag(Context& ctx, http::Request& req) {
   return http::Response::json(200, nlohmann::json::object());
 }
 
+/// The Client-Server API caches a user's restrictions (client/
+/// user_restrictions.h); dropping the entry (on every node: erase is
+/// relayed with a per-node cache) applies a change at once.
+void forget_restrictions(Context& ctx, const std::string& user_id) {
+  ctx.cache.erase(storage::user_restrictions_cache_key(user_id));
+}
+
 http::Response shadow_ban(Context& ctx, http::Request& req, bool banned) {
   const std::string user_id = local_user_param(ctx, req);
   const bool found = ctx.db.write(
       [&](storage::Transaction& tx) { return storage::set_shadow_banned(tx, user_id, banned); });
   if (!found) throw not_found("User not found");
+  forget_restrictions(ctx, user_id);
   return http::Response::json(200, nlohmann::json::object());
 }
 
@@ -268,6 +276,7 @@ http::Response post_ratelimit(Context& ctx, http::Request& req) {
   (void)require_user(ctx, user_id);
   ctx.db.write(
       [&](storage::Transaction& tx) { storage::set_ratelimit_override(tx, user_id, value); });
+  forget_restrictions(ctx, user_id);
   return http::Response::json(200, override_json(value));
 }
 
@@ -275,6 +284,7 @@ http::Response delete_ratelimit(Context& ctx, http::Request& req) {
   const std::string user_id = local_user_param(ctx, req);
   (void)require_user(ctx, user_id);
   ctx.db.write([&](storage::Transaction& tx) { storage::delete_ratelimit_override(tx, user_id); });
+  forget_restrictions(ctx, user_id);
   return http::Response::json(200, nlohmann::json::object());
 }
 

@@ -91,6 +91,13 @@ void set_ratelimit_override(Transaction& tx, std::string_view user_id,
 /// False when there was none.
 bool delete_ratelimit_override(Transaction& tx, std::string_view user_id);
 
+/// The cache key under which the Client-Server API keeps a user's
+/// restrictions (shadow ban, rate limit override) for a short while; the
+/// admin API erases it when it changes either, so the change applies at once.
+inline std::string user_restrictions_cache_key(std::string_view user_id) {
+  return "urestr:" + std::string(user_id);
+}
+
 /// Rooms in which the user's membership is `membership` now.
 std::vector<std::string> rooms_with_membership(Transaction& tx, std::string_view user_id,
                                                std::string_view membership);

@@ -210,12 +210,30 @@ def test_admin_flag(server):
 
 def test_shadow_ban(server):
     user = server.new_user("shadow")
+    friend = server.new_user("friend")
+    room = friend.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    user.ok("POST", f"/join/{q(room)}", {})
     path = f"/v1/users/{q(user.user_id)}/shadow_ban"
     assert_admin_only(server, "POST", path)
     admin_ok(server.admin, "POST", path)
     assert admin_ok(server.admin, "GET", "/v2/users/" + q(user.user_id))["shadow_banned"] is True
+    # The user is answered as usual, but nothing is stored or delivered.
+    sent = user.ok("PUT", f"/rooms/{q(room)}/send/m.room.message/s1",
+                   {"msgtype": "m.text", "body": "spam"})
+    assert sent["event_id"].startswith("$")
+    topic = user.ok("PUT", f"/rooms/{q(room)}/state/m.room.topic/", {"topic": "spam"})
+    assert topic["event_id"].startswith("$")
+    assert user.ok("POST", f"/rooms/{q(room)}/invite", {"user_id": server.admin.user_id}) == {}
+    assert server.sql(f"SELECT count(*) FROM events WHERE sender = '{user.user_id}' "
+                      "AND type <> 'm.room.member'") == "0"
+    assert server.sql(f"SELECT count(*) FROM room_memberships WHERE room_id = '{room}' "
+                      f"AND user_id = '{server.admin.user_id}'") == "0"
+    # Lifted: sending works again at once (the cached restriction was dropped).
     admin_ok(server.admin, "DELETE", path)
     assert admin_ok(server.admin, "GET", "/v2/users/" + q(user.user_id))["shadow_banned"] is False
+    real = user.ok("PUT", f"/rooms/{q(room)}/send/m.room.message/s2",
+                   {"msgtype": "m.text", "body": "hello"})
+    assert server.sql(f"SELECT count(*) FROM events WHERE event_id = '{real['event_id']}'") == "1"
     admin_error(server.admin, 400, "M_INVALID_PARAM", "POST",
                 f"/v1/users/{q('@x:elsewhere.org')}/shadow_ban")
 
@@ -246,3 +264,30 @@ def test_server_version_and_audit_log(server):
     assert "admin API call" in log
     assert f"user_id={server.user.user_id}" in log or server.user.user_id in log
     assert "M_FORBIDDEN" in log
+
+
+def test_ratelimit_override_is_applied(start_node, database):
+    """On a node with a tight send limit (5 events per 5 minutes), an
+    override of 0/0 lifts it for that user; deleting it restores it."""
+    from admin_client import Server
+    node = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="true",
+                      ELTRIX_RATELIMIT_SEND_PER_MINUTE="1", ELTRIX_RATELIMIT_SEND_BURST="5",
+                      ELTRIX_RATELIMIT_REGISTER_PER_MINUTE="100",
+                      ELTRIX_RATELIMIT_REGISTER_BURST="100")
+    node.wait_ready()
+    srv = Server(node, database)
+    user = srv.new_user("limited")
+    room = user.ok("POST", "/createRoom", {})["room_id"]
+
+    def send(i):
+        return user.call("PUT", f"/rooms/{q(room)}/send/m.room.message/t{i}",
+                         {"msgtype": "m.text", "body": str(i)})[0]
+
+    statuses = [send(i) for i in range(6)]
+    assert statuses[-1] == 429, statuses
+    path = f"/v1/users/{q(user.user_id)}/override_ratelimit"
+    admin_ok(srv.admin, "POST", path, {"messages_per_second": 0, "burst_count": 0})
+    assert [send(i) for i in range(10, 20)] == [200] * 10
+    admin_ok(srv.admin, "DELETE", path)
+    assert send(30) == 429
+
