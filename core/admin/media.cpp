@@ -135,6 +135,45 @@ std::vector<std::string> ids_of(const std::vector<std::string>& uris, const std:
   return out;
 }
 
+http::Response user_media_statistics(Context& ctx, http::Request& req) {
+  media::StatisticsQuery query;
+  const Page page = query_page(req);
+  query.from = page.from;
+  query.limit = page.limit;
+  if (auto order = req.query("order_by")) {
+    static const std::map<std::string, media::StatisticOrder, std::less<>> orders = {
+        {"user_id", media::StatisticOrder::user_id},
+        {"displayname", media::StatisticOrder::displayname},
+        {"media_length", media::StatisticOrder::media_length},
+        {"media_count", media::StatisticOrder::media_count}};
+    auto it = orders.find(*order);
+    if (it == orders.end()) throw invalid_param("Unknown value for order_by: " + *order);
+    query.order = it->second;
+  }
+  query.backwards = query_backwards(req);
+  if (req.query("from_ts")) query.from_ts = query_int(req, "from_ts", 0);
+  if (req.query("until_ts")) query.until_ts = query_int(req, "until_ts", 0);
+  if (auto term = req.query("search_term")) {
+    if (term->empty() || term->size() > 256) {
+      throw invalid_param("search_term must be 1 to 256 bytes");
+    }
+    query.search_term = *term;
+  }
+  auto result = media::user_media_statistics(ctx.media, query);
+  nlohmann::json users = nlohmann::json::array();
+  for (const auto& u : result.users) {
+    users.push_back(
+        {{"user_id", u.user_id},
+         {"displayname", u.displayname ? nlohmann::json(*u.displayname) : nlohmann::json(nullptr)},
+         {"media_count", u.media_count},
+         {"media_length", u.media_length}});
+  }
+  nlohmann::json out = {{"users", users}, {"total", result.total}};
+  const std::int64_t next = query.from + static_cast<std::int64_t>(result.users.size());
+  if (!result.users.empty() && next < result.total) out["next_token"] = next;
+  return http::Response::json(200, out);
+}
+
 http::Response delete_old_media(Context& ctx, http::Request& req) {
   auto before = req.query("before_ts");
   if (!before) throw http::MatrixError(400, "M_MISSING_PARAM", "before_ts is required");
@@ -163,6 +202,7 @@ void add_media_routes(http::Router& router, Context& ctx) {
         method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
   };
   on("GET", "/_synapse/admin/v1/users/{userId}/media", list_user_media, none);
+  on("GET", "/_synapse/admin/v1/statistics/users/media", user_media_statistics, none);
   on(
       "DELETE", "/_synapse/admin/v1/users/{userId}/media",
       [](Context& c, http::Request& r) {

@@ -10,6 +10,7 @@
 #include "rooms/room_service.h"
 #include "storage/accounts.h"
 #include "storage/admin_rooms.h"
+#include "storage/directory.h"
 
 #include <algorithm>
 #include <map>
@@ -214,6 +215,50 @@ http::Response make_room_admin(Context& ctx, http::Request& req) {
   return http::Response::json(200, nlohmann::json::object());
 }
 
+/// POST /_synapse/admin/v1/join/{roomIdOrAlias} {user_id}: makes a local
+/// user join. A room the user may not join by themself (not public, not
+/// invited) needs the calling admin in it, to invite them first, as Synapse
+/// requires.
+http::Response force_join(Context& ctx, http::Request& req) {
+  const std::string target = body_string(req.json(), "user_id", 255).value_or("");
+  if (!matrix::parse_user_id(target) || matrix::server_of(target) != ctx.server_name) {
+    throw invalid_param("This endpoint can only be used with local users");
+  }
+  std::string room_id(req.path_param("roomIdOrAlias"));
+  const bool known =
+      ctx.db.read([&](storage::Transaction& tx) { return storage::user_exists(tx, target); });
+  if (!known) throw not_found("User not found");
+  if (matrix::is_valid_room_alias(room_id)) {
+    auto mapping =
+        ctx.db.read([&](storage::Transaction& tx) { return storage::get_alias(tx, room_id); });
+    if (!mapping) throw not_found("Room alias " + room_id + " not found");
+    room_id = mapping->room_id;
+  } else if (!matrix::is_valid_room_id(room_id)) {
+    throw invalid_param(room_id + " was not legal room ID or room alias");
+  }
+  (void)require_room(ctx, room_id);
+  auto join = [&] {
+    return ctx.rooms.change_membership(
+        {.room_id = room_id, .sender = target, .target = target, .membership = "join"});
+  };
+  auto joined = join();
+  if (joined.outcome.is_rejected() && joined.outcome.rejection == rooms::Rejection::forbidden) {
+    const std::string& admin = req.requester().user_id;
+    auto members =
+        ctx.db.read([&](storage::Transaction& tx) { return storage::joined_members(tx, room_id); });
+    if (std::find(members.begin(), members.end(), admin) == members.end()) {
+      throw http::MatrixError(403, "M_FORBIDDEN",
+                              "The room is not public and you are not in it to invite the user");
+    }
+    auto invite = ctx.rooms.change_membership(
+        {.room_id = room_id, .sender = admin, .target = target, .membership = "invite"});
+    if (invite.outcome.is_rejected()) refused(invite.outcome);
+    joined = join();
+  }
+  if (joined.outcome.is_rejected()) refused(joined.outcome);
+  return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
+}
+
 http::Response get_extremities(Context& ctx, http::Request& req) {
   const std::string room_id = room_param(req);
   (void)require_room(ctx, room_id);
@@ -254,6 +299,7 @@ void add_room_routes(http::Router& router, Context& ctx) {
   on("PUT", "/_synapse/admin/v1/rooms/{roomId}/block", put_block, json);
   on("POST", "/_synapse/admin/v1/rooms/{roomId}/make_room_admin", make_room_admin, raw);
   on("GET", "/_synapse/admin/v1/rooms/{roomId}/forward_extremities", get_extremities, none);
+  on("POST", "/_synapse/admin/v1/join/{roomIdOrAlias}", force_join, json);
   on("DELETE", "/_synapse/admin/v1/rooms/{roomId}/forward_extremities", delete_extremities, none);
 }
 

@@ -165,4 +165,44 @@ std::vector<std::string> old_media(MediaService& media, std::int64_t before_ts,
   });
 }
 
+StatisticsPage user_media_statistics(MediaService& media, const StatisticsQuery& query) {
+  const char* column = "m.uploader";
+  switch (query.order) {
+    case StatisticOrder::displayname: column = "u.displayname"; break;
+    case StatisticOrder::media_length: column = "media_length"; break;
+    case StatisticOrder::media_count: column = "media_count"; break;
+    case StatisticOrder::user_id: break;
+  }
+  const char* dir = query.backwards ? "DESC" : "ASC";
+  // $1 server, $2 from_ts, $3 until_ts, $4 search term (strpos: no LIKE
+  // escapes).
+  const std::string grouped =
+      "SELECT m.uploader AS user_id, u.displayname, count(*) AS media_count, "
+      "coalesce(sum(m.size), 0)::bigint AS media_length FROM media m "
+      "LEFT JOIN users u ON u.user_id = m.uploader "
+      "WHERE m.server_name = $1 AND m.uploaded_ts IS NOT NULL "
+      "AND ($2::bigint IS NULL OR m.created_ts >= $2) "
+      "AND ($3::bigint IS NULL OR m.created_ts <= $3) "
+      "AND ($4::text IS NULL OR strpos(lower(m.uploader), lower($4)) > 0 "
+      "  OR strpos(lower(coalesce(u.displayname, '')), lower($4)) > 0) "
+      "GROUP BY m.uploader, u.displayname";
+  return media.db().read([&](storage::Transaction& tx) {
+    StatisticsPage page;
+    const std::string server = media.settings().server_name;
+    for (const auto& row : tx.exec(
+             fmt::format("{} ORDER BY {} {} NULLS LAST, m.uploader {} OFFSET $5 LIMIT $6", grouped,
+                         column, dir, dir),
+             server, query.from_ts, query.until_ts, query.search_term, query.from, query.limit)) {
+      page.users.push_back({.user_id = row[0].as<std::string>(),
+                            .displayname = storage::nullable<std::string>(row[1]),
+                            .media_count = row[2].as<std::int64_t>(),
+                            .media_length = row[3].as<std::int64_t>()});
+    }
+    page.total = tx.exec1("SELECT count(*) FROM (" + grouped + ") g", server, query.from_ts,
+                          query.until_ts, query.search_term)[0]
+                     .as<std::int64_t>();
+    return page;
+  });
+}
+
 }  // namespace eltrix::media

@@ -67,4 +67,33 @@ std::vector<std::string> delete_media(MediaService& media, const std::vector<std
 std::vector<std::string> old_media(MediaService& media, std::int64_t before_ts,
                                    std::int64_t size_gt, bool keep_profiles, std::size_t limit);
 
+/// One row of GET /_synapse/admin/v1/statistics/users/media.
+struct UserMediaStatistic {
+  std::string user_id;
+  std::optional<std::string> displayname;
+  std::int64_t media_count = 0;
+  std::int64_t media_length = 0;
+};
+
+enum class StatisticOrder { user_id, displayname, media_length, media_count };
+
+struct StatisticsQuery {
+  std::int64_t from = 0;
+  std::int64_t limit = 100;
+  StatisticOrder order = StatisticOrder::user_id;
+  bool backwards = false;
+  std::optional<std::int64_t> from_ts;
+  std::optional<std::int64_t> until_ts;
+  /// Substring of the user ID or the display name.
+  std::optional<std::string> search_term;
+};
+
+struct StatisticsPage {
+  std::vector<UserMediaStatistic> users;
+  std::int64_t total = 0;
+};
+
+/// Local uploaders with how many media they uploaded and how many bytes.
+StatisticsPage user_media_statistics(MediaService& media, const StatisticsQuery& query);
+
 }  // namespace eltrix::media

@@ -116,3 +116,25 @@ def test_delete_old_media_through_the_store(server):
     assert admin_ok(server.admin, "POST", "/v1/purge_media_cache",
                     before_ts=str(cutoff)) == {"deleted": 0}
     assert_admin_only(server, "POST", "/v1/purge_media_cache", before_ts=str(cutoff))
+
+
+def test_user_media_statistics(server):
+    big = server.new_user("statsbig")
+    small = server.new_user("statssmall")
+    upload(big, b"a" * 300)
+    upload(big, b"b" * 300)
+    upload(small, b"c")
+    out = admin_ok(server.admin, "GET", "/v1/statistics/users/media", search_term="stats",
+                   order_by="media_length", dir="b")
+    assert out["total"] == 2
+    assert [(u["user_id"], u["media_count"], u["media_length"]) for u in out["users"]] == \
+        [(big.user_id, 2, 600), (small.user_id, 1, 1)]
+    page = admin_ok(server.admin, "GET", "/v1/statistics/users/media", search_term="stats",
+                    limit="1")
+    assert page["next_token"] == 1 and len(page["users"]) == 1
+    future = admin_ok(server.admin, "GET", "/v1/statistics/users/media", search_term="stats",
+                      from_ts=str(int(time.time() * 1000) + 60_000))
+    assert future["total"] == 0
+    admin_error(server.admin, 400, "M_INVALID_PARAM", "GET", "/v1/statistics/users/media",
+                order_by="size")
+    assert_admin_only(server, "GET", "/v1/statistics/users/media")

@@ -190,3 +190,29 @@ def test_delete_room_v1_without_purge(server):
     assert_admin_only(server, "DELETE", f"/v1/rooms/{q(room)}", {})
     admin_error(server.admin, 400, "M_INVALID_PARAM", "DELETE", f"/v1/rooms/{q(room)}",
                 {"new_room_user_id": owner.user_id})
+
+
+def test_join_user_to_room(server):
+    owner = server.new_user("joinowner")
+    public = make_room(owner, "Open", preset="public_chat", room_alias_name="openjoin")
+    private = make_room(owner, "Closed")
+    user = server.new_user("joined")
+    # A public room, by alias: the user joins by themself.
+    out = admin_ok(server.admin, "POST", "/v1/join/" + q(f"#openjoin:{SERVER}"),
+                   {"user_id": user.user_id})
+    assert out == {"room_id": public}
+    assert public in user.ok("GET", "/joined_rooms")["joined_rooms"]
+    # A private room the admin is not in: refused; once the admin is in
+    # (with invite power), the user is invited and joined.
+    admin_error(server.admin, 403, "M_FORBIDDEN", "POST", f"/v1/join/{q(private)}",
+                {"user_id": user.user_id})
+    owner.ok("POST", f"/rooms/{q(private)}/invite", {"user_id": server.admin.user_id})
+    server.admin.ok("POST", f"/join/{q(private)}", {})
+    assert admin_ok(server.admin, "POST", f"/v1/join/{q(private)}",
+                    {"user_id": user.user_id}) == {"room_id": private}
+    assert private in user.ok("GET", "/joined_rooms")["joined_rooms"]
+    admin_error(server.admin, 404, "M_NOT_FOUND", "POST", f"/v1/join/{q(private)}",
+                {"user_id": f"@nobody:{SERVER}"})
+    admin_error(server.admin, 400, "M_INVALID_PARAM", "POST", f"/v1/join/{q(private)}",
+                {"user_id": "@x:elsewhere.org"})
+    assert_admin_only(server, "POST", f"/v1/join/{q(public)}", {"user_id": user.user_id})
