@@ -35,9 +35,9 @@ http::Handler with_audit_log(http::Handler handler) {
       record(req, e.status(), e.errcode());
       throw;
     } catch (const errors::Error& e) {
-      // The status is decided where domain errors are mapped (http/); the
-      // errcode is enough to tell what happened.
-      record(req, 0, e.errcode());
+      // Mapped as the server will map it (http/error_mapping.cpp).
+      const http::Response answer = http::Response::error(e);
+      record(req, answer.status, e.errcode());
       throw;
     } catch (...) {
       record(req, 500, "M_UNKNOWN");
