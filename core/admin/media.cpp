@@ -130,6 +130,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> room_media(
 
 std::vector<std::string> ids_of(const std::vector<std::string>& uris, const std::string& server) {
   std::vector<std::string> out;
+  out.reserve(uris.size());
   const std::string prefix = "mxc://" + server + "/";
   for (const auto& uri : uris) out.push_back(uri.substr(prefix.size()));
   return out;

@@ -45,7 +45,7 @@ RoomDeletions::~RoomDeletions() {
 }
 
 std::string RoomDeletions::schedule(const RoomDeletionRequest& request) {
-  const std::string delete_id =
+  std::string delete_id =
       crypto::random_string(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
   {
     std::lock_guard lock(mutex_);

@@ -105,10 +105,10 @@ RoomListPage list_rooms(Transaction& tx, const RoomListQuery& query, std::string
   const std::string order =
       fmt::format(" ORDER BY {} {} NULLS LAST, room_id {}", order_column(query.order), dir, dir);
   const std::string facts = "WITH facts AS (" + room_facts() + ") ";
+  const std::string select =
+      fmt::format("{}SELECT * FROM facts{}{} OFFSET $3 LIMIT $4", facts, where, order);
   RoomListPage page;
-  for (const auto& row :
-       tx.exec(facts + "SELECT * FROM facts" + where + order + " OFFSET $3 LIMIT $4", server_name,
-               query.search_term, query.from, query.limit)) {
+  for (const auto& row : tx.exec(select, server_name, query.search_term, query.from, query.limit)) {
     page.rooms.push_back(room_from(row));
   }
   page.total =
