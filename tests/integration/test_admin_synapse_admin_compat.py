@@ -4,10 +4,12 @@ the query strings and bodies it sends, and checks each response has the
 shape Synapse documents (docs/admin_api/*.md) and synapse-admin reads: the
 fields, their JSON types, and the paging members."""
 
+import json
 import time
 
-from admin_client import (PASSWORD, SERVER, admin_ok, login, q,
+from admin_client import (ADMIN, PASSWORD, SERVER, admin_ok, login, q,
                           server)  # noqa: F401 (fixture)
+from conftest import http_json
 from cs_client import register
 
 NUM = (int,)
@@ -164,3 +166,20 @@ def test_room_delete_page(server):
     assert by_room[0]["delete_id"] == out["delete_id"]
     check_shape(by_room[0]["shutdown_room"], SHUTDOWN, "results[].shutdown_room")
     assert room not in [r["room_id"] for r in get(server, "/v1/rooms")["rooms"]]
+
+
+def test_login_page(server):
+    """What synapse-admin asks before it has a token, then its login."""
+    base = server.node.url
+    status, out = http_json("GET", base(ADMIN + "/v1/server_version"))
+    assert status == 200 and isinstance(out["server_version"], str)
+    status, out = http_json("GET", base("/_matrix/client/versions"))
+    assert status == 200 and out["versions"]
+    status, out = http_json("GET", base("/_matrix/client/r0/login"))
+    assert status == 200 and {"type": "m.login.password"} in out["flows"]
+    body = {"type": "m.login.password", "user": "root", "password": PASSWORD,
+            "device_id": "SYNAPSEADMIN", "initial_device_display_name": "Synapse Admin"}
+    status, out = http_json("POST", base("/_matrix/client/r0/login"),
+                            body=json.dumps(body).encode(),
+                            headers={"Content-Type": "application/json"})
+    assert status == 200 and out["user_id"] == f"@root:{SERVER}" and out["access_token"]
