@@ -224,8 +224,11 @@ def test_shadow_ban(server):
     topic = user.ok("PUT", f"/rooms/{q(room)}/state/m.room.topic/", {"topic": "spam"})
     assert topic["event_id"].startswith("$")
     assert user.ok("POST", f"/rooms/{q(room)}/invite", {"user_id": server.admin.user_id}) == {}
+    own = user.ok("POST", "/createRoom", {"invite": [friend.user_id]})["room_id"]
     assert server.sql(f"SELECT count(*) FROM events WHERE sender = '{user.user_id}' "
-                      "AND type <> 'm.room.member'") == "0"
+                      f"AND type <> 'm.room.member' AND room_id <> '{own}'") == "0"
+    assert server.sql(f"SELECT count(*) FROM room_memberships WHERE room_id = '{own}' "
+                      f"AND user_id = '{friend.user_id}'") == "0"
     assert server.sql(f"SELECT count(*) FROM room_memberships WHERE room_id = '{room}' "
                       f"AND user_id = '{server.admin.user_id}'") == "0"
     # Lifted: sending works again at once (the cached restriction was dropped).
