@@ -2,8 +2,8 @@
 
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
-#include "client/user_restrictions.h"
 #include "client/room_access.h"
+#include "client/user_restrictions.h"
 #include "matrix/ids.h"
 #include "matrix/room_version.h"
 
