@@ -22,13 +22,16 @@ RoomDeletionRequest parse(Context& ctx, http::Request& req) {
   request.block = body_bool(body, "block").value_or(false);
   request.purge = body_bool(body, "purge").value_or(true);
   request.force_purge = body_bool(body, "force_purge").value_or(false);
-  // Moving the members to a new room is not implemented: refused rather
-  // than silently skipped, so a script learns it at once.
-  if (body_string(body, "new_room_user_id", 255)) {
-    throw invalid_param("new_room_user_id is not supported by this server");
+  if (auto owner = body_string(body, "new_room_user_id", 255)) {
+    auto parsed = matrix::parse_user_id(*owner);
+    if (!parsed || parsed->server != ctx.server_name ||
+        !matrix::is_valid_new_localpart(parsed->localpart)) {
+      throw invalid_param("User must be our own: " + *owner);
+    }
+    request.new_room_user_id = *owner;
   }
-  (void)body_string(body, "room_name");
-  (void)body_string(body, "message", 65536);
+  if (auto name = body_string(body, "room_name", 255)) request.room_name = *name;
+  if (auto message = body_string(body, "message", 65536)) request.message = *message;
   const bool known = ctx.db.read([&](storage::Transaction& tx) {
     return storage::find_admin_room(tx, request.room_id, ctx.server_name).has_value();
   });

@@ -1,8 +1,11 @@
 #include "admin/room_deletions.h"
 
+#include "accounts/account_service.h"
 #include "admin/params.h"
 #include "crypto/tokens.h"
 #include "log/log.h"
+#include "matrix/ids.h"
+#include "matrix/room_version.h"
 #include "rooms/room_service.h"
 #include "storage/accounts.h"
 #include "storage/admin_rooms.h"
@@ -111,6 +114,52 @@ void RoomDeletions::work() {
   }
 }
 
+std::string RoomDeletions::make_new_room(const RoomDeletionRequest& request) {
+  const std::string& owner = *request.new_room_user_id;
+  const bool exists =
+      ctx_.db.write([&](storage::Transaction& tx) { return storage::user_exists(tx, owner); });
+  if (!exists) {
+    // An account nobody can log in to: a random password of the maximum
+    // strength, never shown (Synapse registers such a user too).
+    ctx_.accounts.create(
+        {.localpart = matrix::parse_user_id(owner)->localpart,
+         .password =
+             crypto::random_string(48,
+                                   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                                   "!#%&*+-.:=?@^_~") +
+             "!",  // whatever the policy asks of symbols
+         .displayname = std::nullopt});
+  }
+  rooms::CreateRoom create;
+  create.creator = owner;
+  create.room_id = matrix::make_room_id(ctx_.server_name);
+  create.version = std::string(matrix::kDefaultRoomVersion);
+  create.preset = "public_chat";
+  create.name = request.room_name;
+  // Members may read but not speak: only the owner's message matters.
+  const nlohmann::json levels = {{"users_default", -10}};
+  create.power_level_override = &levels;
+  auto made = ctx_.rooms.create_room(create);
+  if (made.outcome.is_rejected()) {
+    throw std::runtime_error("could not make the new room: " + made.outcome.reason);
+  }
+  ctx_.rooms.send(create.room_id, {.type = "m.room.message",
+                                   .sender = owner,
+                                   .content = {{"msgtype", "m.text"}, {"body", request.message}}});
+  return create.room_id;
+}
+
+void RoomDeletions::move_into(const std::string& room_id, const std::string& owner,
+                              const std::string& user) {
+  // Invited by the owner, then joined on the member's behalf (the room is
+  // public_chat, so the invite is for the member's clients to show).
+  auto invite = ctx_.rooms.change_membership(
+      {.room_id = room_id, .sender = owner, .target = user, .membership = "invite"});
+  if (invite.outcome.is_rejected()) return;
+  ctx_.rooms.change_membership(
+      {.room_id = room_id, .sender = user, .target = user, .membership = "join"});
+}
+
 nlohmann::json RoomDeletions::run(const std::string& delete_id,
                                   const RoomDeletionRequest& request) {
   const std::string& room_id = request.room_id;
@@ -128,6 +177,8 @@ nlohmann::json RoomDeletions::run(const std::string& delete_id,
   });
   const std::vector<std::string>& members = fetched.first;
   const std::vector<std::string>& aliases = fetched.second;
+  std::optional<std::string> new_room;
+  if (request.new_room_user_id) new_room = make_new_room(request);
   nlohmann::json kicked = nlohmann::json::array();
   nlohmann::json failed = nlohmann::json::array();
   for (const auto& user : members) {
@@ -141,14 +192,18 @@ nlohmann::json RoomDeletions::run(const std::string& delete_id,
       left.outcome = rooms::Outcome::rejected(rooms::Rejection::invalid, e.what());
     }
     (left.outcome.is_rejected() ? failed : kicked).push_back(user);
+    if (new_room && !left.outcome.is_rejected() && user != *request.new_room_user_id) {
+      move_into(*new_room, *request.new_room_user_id, user);
+    }
   }
   ctx_.db.write([&](storage::Transaction& tx) {
     for (const auto& alias : aliases) storage::delete_alias(tx, alias);
   });
-  nlohmann::json result = {{"kicked_users", kicked},
-                           {"failed_to_kick_users", failed},
-                           {"local_aliases", aliases},
-                           {"new_room_id", nullptr}};
+  nlohmann::json result = {
+      {"kicked_users", kicked},
+      {"failed_to_kick_users", failed},
+      {"local_aliases", aliases},
+      {"new_room_id", new_room ? nlohmann::json(*new_room) : nlohmann::json(nullptr)}};
   if (request.purge) {
     if (!failed.empty() && !request.force_purge) {
       set_status(ctx_, delete_id, "failed", result,

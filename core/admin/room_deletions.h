@@ -4,10 +4,11 @@
 // a big room takes longer than a request should. The state of each deletion
 // is a row in room_deletions, so any node answers delete_status.
 //
-// Steps: block the room (if asked, first, so nobody rejoins meanwhile), take
-// every local member out (a leave through the room service; an invite is
-// rejected the same way), remove the room's local aliases, then purge it
-// (if asked; the default) through the room service.
+// Steps: block the room (if asked, first, so nobody rejoins meanwhile),
+// make the new room if asked, take every local member out (a leave through
+// the room service; an invite is rejected the same way) and into the new
+// room, remove the room's local aliases, then purge it (if asked; the
+// default) through the room service.
 #pragma once
 
 #include "admin/context.h"
@@ -17,6 +18,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -29,6 +31,14 @@ struct RoomDeletionRequest {
   bool purge = true;
   /// Purge even if a local member could not be taken out.
   bool force_purge = false;
+  /// When set: a new room made by this local user (an account is made for
+  /// it if needed, with no usable password), which the members taken out
+  /// of the old room are moved into, with `message` as its first message.
+  std::optional<std::string> new_room_user_id;
+  std::string room_name = "Content Violation Notification";
+  std::string message =
+      "Sharing illegal content on this server is not permitted and rooms in violation will be "
+      "blocked.";
 };
 
 class RoomDeletions {
@@ -59,6 +69,9 @@ class RoomDeletions {
     RoomDeletionRequest request;
   };
   void work();
+  /// The new room of `request.new_room_user_id`, with its first message.
+  std::string make_new_room(const RoomDeletionRequest& request);
+  void move_into(const std::string& room_id, const std::string& owner, const std::string& user);
   /// The steps; `delete_id` (may be empty) gets status updates.
   nlohmann::json run(const std::string& delete_id, const RoomDeletionRequest& request);
 

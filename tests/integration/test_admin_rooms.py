@@ -189,7 +189,30 @@ def test_delete_room_v1_without_purge(server):
     assert admin_ok(server.admin, "GET", f"/v1/rooms/{q(room)}")["joined_members"] == 0
     assert_admin_only(server, "DELETE", f"/v1/rooms/{q(room)}", {})
     admin_error(server.admin, 400, "M_INVALID_PARAM", "DELETE", f"/v1/rooms/{q(room)}",
-                {"new_room_user_id": owner.user_id})
+                {"new_room_user_id": "@x:elsewhere.org"})
+
+
+def test_delete_room_moves_members_to_a_new_room(server):
+    owner = server.new_user("moveowner")
+    member = server.new_user("movemember")
+    room = make_room(owner, "Moved away", members=[member])
+    delete_id = admin_ok(server.admin, "DELETE", f"/v2/rooms/{q(room)}",
+                         {"new_room_user_id": f"@notices:{SERVER}", "room_name": "Closed",
+                          "message": "This room was closed."})["delete_id"]
+    out = wait_deleted(server, delete_id)
+    assert out["status"] == "complete", out
+    new_room = out["shutdown_room"]["new_room_id"]
+    assert new_room and new_room != room
+    # Both members are in the new room, which the notices user made (an
+    # account made for it), with its name and message.
+    joined = member.ok("GET", "/joined_rooms")["joined_rooms"]
+    assert new_room in joined and room not in joined
+    assert new_room in owner.ok("GET", "/joined_rooms")["joined_rooms"]
+    details = admin_ok(server.admin, "GET", f"/v1/rooms/{q(new_room)}")
+    assert details["name"] == "Closed" and details["creator"] == f"@notices:{SERVER}"
+    messages = member.ok("GET", f"/rooms/{q(new_room)}/messages", dir="b", limit="20")["chunk"]
+    assert any(e["type"] == "m.room.message" and e["content"]["body"] == "This room was closed."
+               for e in messages)
 
 
 def test_join_user_to_room(server):
