@@ -133,7 +133,7 @@ def test_room_list_page(server):
                                       "dir": "b", "search_term": "Compat "})
     assert {"Compat A", "Compat B"} <= {r["name"] for r in out["rooms"]}
     # The room's show page: details, members, state, forward extremities.
-    room_id = q(out["rooms"][0]["room_id"])
+    room_id = q(next(r["room_id"] for r in out["rooms"] if r["name"] == "Compat A"))
     check_shape(get(server, f"/v1/rooms/{room_id}"), ROOM_ENTRY, "room")
     paging = {"from": "0", "limit": "25", "order_by": "id", "dir": "b"}
     members = get(server, f"/v1/rooms/{room_id}/members", **paging)
