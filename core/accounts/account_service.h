@@ -85,6 +85,23 @@ class AccountService {
   /// tokens were revoked.
   virtual std::size_t change_password(const PasswordChange& change) = 0;
 
+  /// Deactivates the account (admin API): marks it, removes its password
+  /// (a reactivation sets a new one) and deletes every device with its
+  /// tokens, which the token cache forgets at once; with `erase`, the
+  /// profile goes too. Leaving rooms is the caller's (the room service's).
+  /// Returns how many tokens were revoked; throws not_found for an unknown
+  /// user.
+  virtual std::size_t deactivate(const std::string& user_id, bool erase) = 0;
+
+  /// Clears the deactivated (and erased) flags; the caller sets a password.
+  /// Throws not_found for an unknown user.
+  virtual void reactivate(const std::string& user_id) = 0;
+
+  /// Makes the user a server admin or not. The cached lookups of the user's
+  /// tokens are dropped (on every node), so the next request sees the
+  /// change. Throws not_found for an unknown user.
+  virtual void set_admin(const std::string& user_id, bool admin) = 0;
+
   /// A fresh nonce for shared-secret registration, good for kNonceLifetime.
   virtual std::string new_registration_nonce() = 0;
 

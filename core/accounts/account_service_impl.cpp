@@ -9,6 +9,7 @@
 #include "crypto/tokens.h"
 #include "errors/error.h"
 #include "log/log.h"
+#include "storage/admin_users.h"
 #include "storage/database.h"
 
 namespace eltrix::accounts {
@@ -145,6 +146,44 @@ std::size_t AccountServiceImpl::change_password(const PasswordChange& change) {
   logger().info("password changed",
                 {{"user_id", change.user_id}, {"tokens_revoked", std::to_string(revoked.size())}});
   return revoked.size();
+}
+
+std::size_t AccountServiceImpl::deactivate(const std::string& user_id, bool erase) {
+  auto revoked = db_.write([&](storage::Transaction& tx) {
+    if (!storage::mark_deactivated(tx, user_id, erase)) throw errors::not_found("Unknown user");
+    return storage::delete_all_devices(tx, user_id);
+  });
+  // Tokens of deactivated users are refused by the database lookup already;
+  // the cache must not keep answering for them.
+  forget_cached_tokens(cache_, revoked);
+  logger().info("account deactivated", {{"user_id", user_id},
+                                        {"erase", erase ? "true" : "false"},
+                                        {"tokens_revoked", std::to_string(revoked.size())}});
+  return revoked.size();
+}
+
+void AccountServiceImpl::reactivate(const std::string& user_id) {
+  db_.write([&](storage::Transaction& tx) {
+    if (!storage::mark_reactivated(tx, user_id)) throw errors::not_found("Unknown user");
+  });
+  logger().info("account reactivated", {{"user_id", user_id}});
+}
+
+void AccountServiceImpl::set_admin(const std::string& user_id, bool admin) {
+  auto hashes = db_.write([&](storage::Transaction& tx) {
+    if (!storage::set_user_admin(tx, user_id, admin)) throw errors::not_found("Unknown user");
+    return storage::access_token_hashes(tx, user_id);
+  });
+  // A cached lookup carries the admin flag: drop it (erase is relayed to
+  // peers with a per-node cache), so the next request reads the database.
+  for (const auto& hash : hashes) {
+    try {
+      cache_.erase(token_cache_key(hash));
+    } catch (...) {
+      logger().warn("could not drop a cached token lookup; it expires with its TTL");
+    }
+  }
+  logger().info("admin flag changed", {{"user_id", user_id}, {"admin", admin ? "true" : "false"}});
 }
 
 std::string AccountServiceImpl::new_registration_nonce() {

@@ -32,6 +32,9 @@ class AccountServiceImpl final : public AccountService {
   std::string check_login(const std::optional<std::string>& user_id,
                           const std::string& password) override;
   std::size_t change_password(const PasswordChange& change) override;
+  std::size_t deactivate(const std::string& user_id, bool erase) override;
+  void reactivate(const std::string& user_id) override;
+  void set_admin(const std::string& user_id, bool admin) override;
   std::string new_registration_nonce() override;
   bool consume_registration_nonce(const std::string& nonce) override;
 

@@ -58,6 +58,7 @@ CliResult parse_cli(const std::vector<std::string>& args) {
 std::string usage() {
   return "Usage: eltrix [--config FILE] [--config=check | --config=default | --list-plugins]\n"
          "       eltrix user create <localpart> [options]  (see eltrix user --help)\n"
+         "       eltrix admin METHOD PATH [BODY]           (see eltrix admin --help)\n"
          "\n"
          "Runs the Eltrix Matrix homeserver in the foreground.\n"
          "\n"

@@ -1,5 +1,6 @@
 // The eltrix binary: parses the command line, then checks, documents or runs
 // the configured node.
+#include "app/admin_command.h"
 #include "app/cli.h"
 #include "app/configuration.h"
 #include "app/list_plugins.h"
@@ -47,6 +48,9 @@ void print_check_summary(const app::LoadedConfiguration& loaded, plugins::Regist
 int run(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "user") {
     return app::run_user_command({args.begin() + 1, args.end()}, config::process_env());
+  }
+  if (!args.empty() && args[0] == "admin") {
+    return app::run_admin_command({args.begin() + 1, args.end()}, config::process_env());
   }
   auto parsed = app::parse_cli(args);
   if (!parsed.options) {

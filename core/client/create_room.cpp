@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
 #include "client/room_access.h"
+#include "client/user_restrictions.h"
 #include "matrix/ids.h"
 #include "matrix/room_version.h"
 
@@ -78,6 +79,9 @@ http::Response create_room(Context& ctx, http::Request& req) {
       invites.push_back(checked_user_id(user.get<std::string>()));
     }
   }
+  // A shadow-banned user's room is made, but nobody is invited to it
+  // (client/user_restrictions.h).
+  if (!invites.empty() && restrictions_of(ctx, who.user_id).shadow_banned) invites.clear();
   if (const auto* third_party = optional_array(body, "invite_3pid");
       third_party != nullptr && !third_party->empty()) {
     throw http::MatrixError(400, "M_UNRECOGNIZED", "Third-party invites are not supported");

@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
 #include "client/room_access.h"
+#include "client/user_restrictions.h"
 #include "matrix/ids.h"
 #include "rooms/topological.h"
 #include "rooms/visibility.h"
@@ -58,6 +59,10 @@ http::Response act_on_user(Context& ctx, http::Request& req, const std::string& 
   const std::string target = checked_user_id(require_string(req.json(), "user_id"));
   if (membership == "leave" && !unban && target == who.user_id) {
     throw forbidden("Use /leave to leave a room");
+  }
+  // A shadow-banned user's invites are dropped without a word.
+  if (membership == "invite" && restrictions_of(ctx, who.user_id).shadow_banned) {
+    return http::Response::json(200, nlohmann::json::object());
   }
   send_membership(ctx, who, room_id, target, membership, req.json(), unban);
   return http::Response::json(200, nlohmann::json::object());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace eltrix::client {
@@ -33,6 +34,10 @@ class RateLimiter {
   /// login). Throws http::MatrixError 429 M_LIMIT_EXCEEDED with
   /// retry_after_ms when over the limit. A failing cache lets requests through.
   virtual void check(RateLimitedAction action, std::string_view key) = 0;
+  /// As check(), with a sustained rate and burst given for this key instead
+  /// of the configured ones (a user's override from the admin API).
+  virtual void check_with(RateLimitedAction action, std::string_view key, std::int64_t per_minute,
+                          std::int64_t burst) = 0;
 };
 
 }  // namespace eltrix::client

@@ -77,13 +77,24 @@ CacheRateLimiter::CacheRateLimiter(plugin::Cache& cache, bool enabled,
 
 void CacheRateLimiter::check(RateLimitedAction action, std::string_view key) {
   if (!enabled_) return;
-  const RateWindow& window = windows_[index_of(action)];
+  count(action, key, windows_[index_of(action)], "");
+}
+
+void CacheRateLimiter::check_with(RateLimitedAction action, std::string_view key,
+                                  std::int64_t per_minute, std::int64_t burst) {
+  if (!enabled_) return;
+  const RateWindow window = window_for({per_minute, burst});
+  count(action, key, window, fmt::format("o{}x{}", window.limit, window.seconds));
+}
+
+void CacheRateLimiter::count(RateLimitedAction action, std::string_view key,
+                             const RateWindow& window, std::string_view tag) {
   const std::int64_t now = clock_();
   const std::int64_t window_ms = window.seconds * 1000;
   const std::int64_t index = now / window_ms;
   // The window number is part of the key, so each window starts from zero
   // even if a backend kept the previous key a little longer than its TTL.
-  const std::string cache_key = fmt::format("rl:{}:{}:{}", action_name(action), index, key);
+  const std::string cache_key = fmt::format("rl:{}{}:{}:{}", action_name(action), tag, index, key);
   std::int64_t count = 0;
   try {
     // The TTL outlives the window by a second so that a key never expires

@@ -75,8 +75,14 @@ class CacheRateLimiter final : public RateLimiter {
       metrics::Registry* metrics, Clock clock = {});
 
   void check(RateLimitedAction action, std::string_view key) override;
+  void check_with(RateLimitedAction action, std::string_view key, std::int64_t per_minute,
+                  std::int64_t burst) override;
 
  private:
+  /// Counts in `window`; `tag` keeps the counts of overridden keys apart.
+  void count(RateLimitedAction action, std::string_view key, const RateWindow& window,
+             std::string_view tag);
+
   plugin::Cache& cache_;
   bool enabled_;
   std::array<RateWindow, kRateLimitedActionCount> windows_;

@@ -5,6 +5,7 @@
 #include "client/json_body.h"
 #include "client/login.h"
 #include "client/rate_limit_impl.h"
+#include "client/registration_token.h"
 #include "client/uia.h"
 #include "config/client_keys.h"
 #include "config/config.h"
@@ -65,7 +66,25 @@ http::Response post_register(Context& ctx, http::Request& req) {
   // Clients may leave the password out of the first, probing request, but
   // an account without one could never log in.
   if (!password) throw http::MatrixError(400, "M_MISSING_PARAM", "'password' is required");
-  const std::string user_id = ctx.accounts.create({.localpart = localpart, .password = *password});
+  // The token stage passed in this very request (the flow has that one
+  // stage), so its token is in this body: one use is spent now, atomically,
+  // and given back if the account cannot be created.
+  std::optional<std::string> spent_token;
+  if (requires_token) {
+    const auto* auth = optional_object(body, "auth");
+    auto token = auth ? optional_string(*auth, "token") : std::nullopt;
+    if (!token || !spend_registration_token(ctx, *token)) {
+      throw http::MatrixError(403, "M_FORBIDDEN", "Invalid registration token");
+    }
+    spent_token = token;
+  }
+  std::string user_id;
+  try {
+    user_id = ctx.accounts.create({.localpart = localpart, .password = *password});
+  } catch (...) {
+    if (spent_token) refund_registration_token(ctx, *spent_token);
+    throw;
+  }
   finish_uia(ctx, uia.session_id);
   logger().info("registered", {{"user_id", user_id}, {"ip", ip}});
 
@@ -100,9 +119,8 @@ http::Response get_token_validity(Context& ctx, http::Request& req) {
   }
   auto token = req.query("token");
   if (!token) throw http::MatrixError(400, "M_MISSING_PARAM", "'token' is required");
-  const std::string expected = ctx.config.get_string(keys::kRegistrationToken);
   const bool valid = ctx.config.get_bool(keys::kRegistrationRequiresToken, false) &&
-                     !expected.empty() && crypto::secret_equal(*token, expected);
+                     registration_token_valid(ctx, *token);
   return http::Response::json(200, nlohmann::json{{"valid", valid}});
 }
 

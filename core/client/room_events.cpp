@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit.h"
 #include "client/room_access.h"
+#include "client/user_restrictions.h"
 #include "matrix/ids.h"
 #include "rooms/room_scan.h"
 #include "rooms/visibility.h"
@@ -36,7 +37,11 @@ std::string txn_id_param(const http::Request& req) {
 http::Response send_message(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
-  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  const UserRestrictions restrictions = restrictions_of(ctx, who.user_id);
+  check_send_limit(ctx, who.user_id, restrictions);
+  if (restrictions.shadow_banned) {
+    return http::Response::json(200, nlohmann::json{{"event_id", fake_event_id()}});
+  }
   rooms::NewEvent event{.type = std::string(req.path_param("eventType")),
                         .sender = who.user_id,
                         .content = req.json(),
@@ -54,7 +59,11 @@ http::Response send_message(Context& ctx, http::Request& req) {
 http::Response redact(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
-  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  const UserRestrictions restrictions = restrictions_of(ctx, who.user_id);
+  check_send_limit(ctx, who.user_id, restrictions);
+  if (restrictions.shadow_banned) {
+    return http::Response::json(200, nlohmann::json{{"event_id", fake_event_id()}});
+  }
   nlohmann::json content = nlohmann::json::object();
   if (auto reason = optional_string(req.json(), "reason")) content["reason"] = *reason;
   rooms::NewEvent event{.type = "m.room.redaction",

@@ -3,6 +3,7 @@
 #include "client/json_body.h"
 #include "client/rate_limit.h"
 #include "client/room_access.h"
+#include "client/user_restrictions.h"
 #include "rooms/visibility.h"
 
 namespace eltrix::client {
@@ -60,7 +61,13 @@ http::Response put_state(Context& ctx, http::Request& req, const std::string& st
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
   const std::string type(req.path_param("eventType"));
-  ctx.rate_limiter.check(RateLimitedAction::send, who.user_id);
+  const UserRestrictions restrictions = restrictions_of(ctx, who.user_id);
+  check_send_limit(ctx, who.user_id, restrictions);
+  // A shadow-banned user's state events go nowhere, except their own
+  // membership (leaving a room must still work).
+  if (restrictions.shadow_banned && type != "m.room.member") {
+    return http::Response::json(200, nlohmann::json{{"event_id", fake_event_id()}});
+  }
   // A join sent as a state event costs what /join does: same limit.
   if (type == "m.room.member" && state_key == who.user_id && req.json().is_object() &&
       req.json().value("membership", nlohmann::json()) == "join") {

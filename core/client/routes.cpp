@@ -18,6 +18,7 @@
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
+#include "client/report.h"
 #include "client/room_events.h"
 #include "client/room_state.h"
 #include "client/route_auth.h"
@@ -65,6 +66,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_membership_routes(router, ctx);
   add_room_state_routes(router, ctx);
   add_room_events_routes(router, ctx);
+  add_report_routes(router, ctx);
   add_sync_routes(router, ctx);
   add_profile_routes(router, ctx);
   add_account_data_routes(router, ctx);
@@ -100,11 +102,16 @@ void add_client_routes(http::Router& router, Context& ctx) {
   // wrapped, so no area has to remember the scope or check the token.
   http::Router staged;
   add_routes_of_every_area(staged, ctx);
+  add_authenticated_routes(router, staged, ctx.auth);
+}
+
+void add_authenticated_routes(http::Router& router, const http::Router& staged, Authenticator& auth,
+                              const HandlerWrapper& around) {
   for (const auto& route : staged.routes()) {
+    http::Handler handler = with_route_auth(route.options.auth, auth, route.handler);
+    if (around) handler = around(std::move(handler));
     // The scope first: authenticating names the user in it.
-    router.add(route.method, route.pattern,
-               in_read_scope(with_route_auth(route.options.auth, ctx.auth, route.handler)),
-               route.options);
+    router.add(route.method, route.pattern, in_read_scope(std::move(handler)), route.options);
   }
 }
 

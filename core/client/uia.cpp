@@ -4,6 +4,7 @@
 #include "accounts/username.h"
 #include "client/json_body.h"
 #include "client/rate_limit_impl.h"
+#include "client/registration_token.h"
 #include "config/client_keys.h"
 #include "config/config.h"
 #include "crypto/password.h"
@@ -107,10 +108,9 @@ std::optional<std::pair<std::string, std::string>> attempt_stage(Context& ctx,
   if (stage == kStageDummy) return std::nullopt;
   if (stage == kStageRegistrationToken) {
     const auto token = optional_string(auth, "token");
-    const std::string expected = ctx.config.get_string(config::keys::kRegistrationToken);
-    // An empty configured token never matches: requiring a token without
-    // setting one must not let everyone in.
-    if (!token || expected.empty() || !crypto::secret_equal(*token, expected)) {
+    // Checked here, spent by the registration itself (client/register.cpp),
+    // which is the same request: the flow has this one stage.
+    if (!token || !registration_token_valid(ctx, *token)) {
       return std::pair<std::string, std::string>{"M_FORBIDDEN", "Invalid registration token"};
     }
     return std::nullopt;

@@ -22,11 +22,15 @@ void add_client_keys(Schema& schema) {
       {.name = keys::kRegistrationRequiresToken,
        .type = ConfigType::boolean,
        .default_value = "false",
-       .help = "Open registration also needs the m.login.registration_token stage.",
+       .help = "Open registration also needs the m.login.registration_token stage, "
+               "passed with a token made through /_synapse/admin/v1/registration_tokens "
+               "(or registration.token).",
        .env = "ELTRIX_REGISTRATION_REQUIRES_TOKEN"},
       {.name = keys::kRegistrationToken,
        .default_value = "",
-       .help = "The registration token accepted by m.login.registration_token.",
+       .help = "A static token also accepted by m.login.registration_token, without use "
+               "counts or expiry. Superseded by the tokens of the admin API "
+               "(/_synapse/admin/v1/registration_tokens); kept for existing setups.",
        .flags = kConfigSecret,
        .env = "ELTRIX_REGISTRATION_TOKEN"},
       {.name = keys::kRegistrationSharedSecret,

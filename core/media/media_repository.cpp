@@ -6,7 +6,7 @@ std::optional<MediaRecord> find_media(storage::Transaction& tx, std::string_view
                                       std::string_view media_id) {
   auto row = tx.exec_optional(
       "SELECT uploader, created_ts, unused_expires_ts, upload_claimed_ts, uploaded_ts, "
-      "content_type, size, sha256, upload_name FROM media "
+      "content_type, size, sha256, upload_name, quarantined_by IS NOT NULL FROM media "
       "WHERE server_name = $1 AND media_id = $2",
       server, media_id);
   if (!row) return std::nullopt;
@@ -22,6 +22,7 @@ std::optional<MediaRecord> find_media(storage::Transaction& tx, std::string_view
   out.size = static_cast<std::uint64_t>(storage::nullable<std::int64_t>((*row)[6]).value_or(0));
   out.sha256 = storage::nullable<std::string>((*row)[7]).value_or("");
   out.upload_name = storage::nullable<std::string>((*row)[8]).value_or("");
+  out.quarantined = (*row)[9].as<bool>();
   return out;
 }
 

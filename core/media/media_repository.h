@@ -24,6 +24,8 @@ struct MediaRecord {
   std::uint64_t size = 0;
   std::string sha256;
   std::string upload_name;
+  /// Set by the admin API: quarantined media is served to nobody.
+  bool quarantined = false;
 };
 
 /// Metadata of a stored file (what a completed upload writes).

@@ -224,7 +224,8 @@ std::optional<MediaRecord> MediaService::lookup(std::string_view media_id) {
 MediaRecord MediaService::find_uploaded(std::string_view server, std::string_view media_id) {
   check_media_address(server, media_id);
   auto record = lookup(media_id);
-  if (!record) throw not_found();
+  // Quarantined media (admin API) is answered as if it did not exist.
+  if (!record || record->quarantined) throw not_found();
   if (record->uploaded_ts) return std::move(*record);
   if (record->unused_expires_ts && *record->unused_expires_ts <= now_ms()) throw not_found();
   throw errors::Error(errors::Kind::not_ready, "M_NOT_YET_UPLOADED",

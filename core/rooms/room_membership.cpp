@@ -48,6 +48,14 @@ SendResult RoomServiceImpl::change_membership(const MembershipChange& change) {
                                     change.target + " is not banned from this room"),
                   {}};
         }
+        // A room an admin blocked (admin API) takes nobody in any more.
+        if ((change.membership == "join" || change.membership == "invite" ||
+             change.membership == "knock") &&
+            tx.exec_optional("SELECT 1 FROM blocked_rooms WHERE room_id = $1", change.room_id)) {
+          return {
+              Outcome::rejected(Rejection::forbidden, "This room has been blocked on this server"),
+              {}};
+        }
         nlohmann::json content = nlohmann::json::object();
         if (change.membership == "join" || change.membership == "invite") {
           content = member_profile(tx, change.target);

@@ -101,6 +101,17 @@ struct MembershipChange {
   bool unban = false;
 };
 
+/// A forward extremity of a room, as the admin API shows it.
+struct ForwardExtremity {
+  std::string event_id;
+  std::int64_t depth = 0;
+  /// The state group of the state after the event.
+  std::optional<std::int64_t> state_group;
+  /// When it was sent (origin_server_ts; Eltrix does not keep the receipt
+  /// time apart).
+  std::int64_t received_ts = 0;
+};
+
 class RoomService {
  public:
   virtual ~RoomService() = default;
@@ -136,6 +147,28 @@ class RoomService {
 
   /// Rooms `user_id` is joined to now.
   virtual std::vector<std::string> joined_rooms(const std::string& user_id) = 0;
+
+  // ---- operations of the admin API (core/admin/) ----
+
+  /// Every current state event of the room, client format; empty for an
+  /// unknown room.
+  virtual std::vector<nlohmann::json> current_state_events(const std::string& room_id) = 0;
+
+  /// The room's forward extremities, deepest first.
+  virtual std::vector<ForwardExtremity> forward_extremities(const std::string& room_id) = 0;
+
+  /// Drops every forward extremity but the deepest (the newest event),
+  /// under the room's exclusive lock, so the next event has one parent
+  /// (what an operator does when a room has gathered too many). Returns
+  /// how many were dropped.
+  virtual std::size_t trim_forward_extremities(const std::string& room_id) = 0;
+
+  /// Deletes the room and everything stored about it (events, state,
+  /// memberships, aliases, receipts, room account data), under the room's
+  /// exclusive lock, in one transaction. Callers take local members out
+  /// first (through change_membership) so their clients see them leave.
+  /// False when the room is unknown.
+  virtual bool purge_room(const std::string& room_id) = 0;
 };
 
 }  // namespace eltrix::rooms

@@ -37,6 +37,10 @@ class RoomServiceImpl final : public RoomService {
                                                     const std::string& type,
                                                     const std::string& state_key) override;
   std::vector<std::string> joined_rooms(const std::string& user_id) override;
+  std::vector<nlohmann::json> current_state_events(const std::string& room_id) override;
+  std::vector<ForwardExtremity> forward_extremities(const std::string& room_id) override;
+  std::size_t trim_forward_extremities(const std::string& room_id) override;
+  bool purge_room(const std::string& room_id) override;
 
   /// Where later work appends its after-commit effects (federation outbox,
   /// push, device lists). Append at start-up.
