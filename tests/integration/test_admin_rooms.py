@@ -134,7 +134,10 @@ def test_forward_extremities(server):
     newest = out["results"][0]["event_id"]
     older = server.sql(f"SELECT event_id FROM events WHERE room_id = '{room}' "
                        f"AND type = 'm.room.create'")
-    server.sql(f"INSERT INTO room_forward_extremities VALUES ('{room}', '{older}')")
+    # Extremities live in slots (docs/decisions.md D38).
+    server.sql("INSERT INTO room_extremity_slots (room_id, slot, event_id, depth, "
+               f"stream_ordering) SELECT '{room}', 7, event_id, depth, stream_ordering "
+               f"FROM events WHERE event_id = '{older}'")
     assert admin_ok(server.admin, "GET", path)["count"] == 2
     assert admin_ok(server.admin, "DELETE", path) == {"deleted": 1}
     assert [r["event_id"] for r in admin_ok(server.admin, "GET", path)["results"]] == [newest]
