@@ -406,6 +406,9 @@ class Database {
   std::atomic<std::uint64_t> xmin_seen_{0};
   std::mutex xmin_mutex_;
   std::condition_variable xmin_moved_;
+  /// A writer in await_stream is polling the bound: the others wait for
+  /// what it (or any commit) finds instead of each sending a poll.
+  std::atomic<bool> xmin_polling_{false};
   void note_xmin(std::uint64_t xmin);
 };
 
