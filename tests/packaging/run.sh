@@ -49,7 +49,7 @@ die() {
 section() { printf '\n--> %s (+%ds)\n' "$*" "$SECONDS"; }
 
 [[ $(id -u) -eq 0 ]] || die "needs root (chroot and mounts)"
-for tool in mmdebstrap dpkg-buildpackage dh rpmbuild systemd-analyze unshare curl; do
+for tool in mmdebstrap dpkg-buildpackage dh rpmbuild systemd-analyze umoci unshare curl psql; do
   command -v "$tool" >/dev/null || die "$tool is missing (scripts/install-deps)"
 done
 : "${ELTRIX_TEST_DATABASE_URL:?set by scripts/test: the private PostgreSQL}"
