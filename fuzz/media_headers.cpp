@@ -10,7 +10,8 @@
 //    a name is_acceptable_file_name refuses (it must never split headers);
 //  - a partial range lies inside the object and is non-empty, and its
 //    Content-Range names exactly that span;
-//  - a valid media ID is 24 alphanumerics; the store key built from any
+//  - a valid media ID is 1-255 of [A-Za-z0-9_-] and its store key one the
+//    stores accept; an issued-shape ID is also valid; the store key built from any
 //    server name and a valid media ID has one "/" and no NUL or '\\', and
 //    for a valid server name its first segment is not "." or "..".
 #include "fuzz_check.h"
@@ -18,6 +19,8 @@
 #include "media/byte_range.h"
 #include "media/content_headers.h"
 #include "media/media_id.h"
+
+#include <eltrix/plugin/media_store.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +32,7 @@ namespace {
 
 using eltrix::fuzz::as_text;
 namespace media = eltrix::media;
+namespace plugin = eltrix::plugin;
 
 bool is_header_safe(std::string_view value) {
   for (const char c : value) {
@@ -88,7 +92,15 @@ void check_range(std::string_view header) {
 
 void check_ids(std::string_view text) {
   if (media::is_valid_media_id(text)) {
-    FUZZ_CHECK(text.size() == media::kMediaIdLength);
+    // Any accepted ID makes a key the stores accept, one level under the
+    // server's directory (no '.', '/' or NUL can pass).
+    FUZZ_CHECK(!text.empty() && text.size() <= media::kMaxMediaIdLength);
+    const auto own = media::media_key("example.org", text);
+    FUZZ_CHECK(plugin::is_valid_object_key(own));
+    FUZZ_CHECK(own == "example.org/" + std::string(text));
+  }
+  if (media::is_issued_media_id(text)) {
+    FUZZ_CHECK(text.size() == media::kMediaIdLength && media::is_valid_media_id(text));
   }
   const std::string id = "abcdefghijklmnopqrstuvwx";
   FUZZ_CHECK(media::is_valid_media_id(id));

@@ -21,6 +21,14 @@ std::string generate_media_id() {
 }
 
 bool is_valid_media_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxMediaIdLength) return false;
+  for (char c : id) {
+    if (!is_alnum(c) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool is_issued_media_id(std::string_view id) {
   if (id.size() != kMediaIdLength) return false;
   for (char c : id) {
     if (!is_alnum(c)) return false;

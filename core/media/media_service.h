@@ -93,8 +93,10 @@ class MediaService {
                                            std::optional<std::uint64_t> length);
 
   /// Checks a server name and media ID from a request before anything is
-  /// looked up: 400 M_INVALID_PARAM when malformed, 404 M_NOT_FOUND for
-  /// another server's media (no federation yet).
+  /// looked up: 400 M_INVALID_PARAM when malformed (is_valid_media_id: the
+  /// spec's alphabet, bounded length), 404 M_NOT_FOUND for another server's
+  /// media (no federation yet). A well-formed ID of any shape is looked up,
+  /// and one we never issued is then simply not found.
   void check_media_address(std::string_view server, std::string_view media_id) const;
 
   /// Milliseconds since the epoch.

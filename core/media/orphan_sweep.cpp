@@ -50,7 +50,7 @@ std::optional<OrphanCandidate> parse_store_key(std::string_view key,
   }
   rest.remove_prefix(server_segment.size() + 1);
   if (out.kind == OrphanCandidate::Kind::media) {
-    if (!is_valid_media_id(rest)) return std::nullopt;
+    if (!is_issued_media_id(rest)) return std::nullopt;
     out.media_id = std::string(rest);
     return out;
   }
@@ -61,7 +61,7 @@ std::optional<OrphanCandidate> parse_store_key(std::string_view key,
   const std::string_view size = rest.substr(slash + 1);
   const auto x = size.find('x');
   const auto dash = size.find('-');
-  if (!is_valid_media_id(media_id) || x == std::string_view::npos ||
+  if (!is_issued_media_id(media_id) || x == std::string_view::npos ||
       dash == std::string_view::npos || dash < x || !parse_positive(size.substr(0, x), out.width) ||
       !parse_positive(size.substr(x + 1, dash - x - 1), out.height)) {
     return std::nullopt;

@@ -362,16 +362,39 @@ def test_empty_body_and_bad_content_types(media_node, alice):
 
 
 def test_unknown_and_malformed_media_ids(media_node, alice):
+    # The spec fixes only the alphabet [A-Za-z0-9_-] of a media ID, not its
+    # length: any well-formed ID is looked up, and an unknown one is 404.
     cases = {
-        f"{SERVER}/{'Q' * 24}": (404, "M_NOT_FOUND"),      # well-formed, unknown
-        f"{SERVER}/short": (400, "M_INVALID_PARAM"),
+        f"{SERVER}/{'Q' * 24}": (404, "M_NOT_FOUND"),      # our shape, unknown
+        f"{SERVER}/short": (404, "M_NOT_FOUND"),           # other lengths too
+        f"{SERVER}/a": (404, "M_NOT_FOUND"),
+        f"{SERVER}/with-dash_and_underscore": (404, "M_NOT_FOUND"),
+        f"{SERVER}/{'Z' * 255}": (404, "M_NOT_FOUND"),
+        f"{SERVER}/{'Z' * 256}": (400, "M_INVALID_PARAM"),  # beyond the bound
         f"{SERVER}/{'Q' * 23}!": (400, "M_INVALID_PARAM"),
+        f"{SERVER}/a.b": (400, "M_INVALID_PARAM"),
+        f"{SERVER}/a%2Bb": (400, "M_INVALID_PARAM"),
         f"other.example/{'Q' * 24}": (404, "M_NOT_FOUND"),  # remote: no federation yet
+        f"other.example/remote-ID_of_40_characters_xxxxxxxxxxxxx": (404, "M_NOT_FOUND"),
         f"bad_server!/{'Q' * 24}": (400, "M_INVALID_PARAM"),
     }
     for tail, expected in cases.items():
         status, _, body = download(media_node, tail, client=alice, raw_path=True)
         assert (status, error_code(body)) == expected, tail
+        # The thumbnail endpoint checks the same way.
+        status, _, body = http(
+            "GET", media_node.url(f"{CLIENT_MEDIA}/thumbnail/{tail}?width=32&height=32"),
+            headers=auth(alice))
+        assert (status, error_code(body)) == expected, "thumbnail " + tail
+    # An asynchronous upload to a well-formed ID nobody created is not found.
+    for media_id in ("short", "x-y_z", "Q" * 24):
+        status, out = upload(alice, b"x", path=f"{MEDIA_V3}/upload/{SERVER}/{media_id}")
+        assert (status, out["errcode"]) == (404, "M_NOT_FOUND"), media_id
+    status, out = upload(alice, b"x", path=f"{MEDIA_V3}/upload/{SERVER}/a.b")
+    assert (status, out["errcode"]) == (400, "M_INVALID_PARAM")
+    # IDs this server issues keep their shape.
+    server, media_id = mxc_parts(upload_ok(alice, b"shape", content_type="text/plain"))
+    assert server == SERVER and re.fullmatch(r"[A-Za-z0-9]{24}", media_id)
 
 
 def test_path_traversal_gets_nowhere(media_node, alice):

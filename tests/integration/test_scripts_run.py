@@ -47,6 +47,12 @@ def test_scripts_run_serves_on_a_private_postgres(binary, tmp_path):
         assert promtool.returncode == 0, promtool.stdout + promtool.stderr
         assert http_json("GET", f"http://127.0.0.1:{port}/nope")[1]["errcode"] == "M_UNRECOGNIZED"
 
+        # Only the server and its plugins are built (issue 15: the first run
+        # used to build every test too).
+        run_log = (tmp_path / "run.log").read_text()
+        plugins = len(list((Path(binary).resolve().parents[1] / "plugins").glob("*.so")))
+        assert f"building the server and {plugins} plugins" in run_log, run_log
+
         assert (data / "postgres" / "PG_VERSION").is_file()
         key = data / "secret_key"
         assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_text()) >= 32
@@ -59,3 +65,36 @@ def test_scripts_run_serves_on_a_private_postgres(binary, tmp_path):
         log.close()
         subprocess.run([str(REPO / "scripts/lib/postgres.sh"), "stop", str(data / "postgres")],
                        capture_output=True)
+
+
+TEST_ONLY = {"catch2", "clang-format", "clang-tidy-16", "shellcheck", "clang", "prometheus",
+             "python3-pytest", "dnsmasq-base", "redis-server", "redis-tools",
+             "python3-matrix-nio", "pgbouncer", "nginx", "mmdebstrap", "rpm"}
+
+
+def install_deps_list(*args):
+    out = subprocess.run([str(REPO / "scripts" / "install-deps"), "--list", *args],
+                         capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_first_run_installs_only_what_building_and_running_need():
+    build = install_deps_list("--build")
+    everything = install_deps_list()
+    # What the server needs to build and run is there...
+    assert {"build-essential", "meson", "ninja-build", "libpoco-dev", "libpqxx-dev",
+            "libvips-dev", "postgresql"} <= build
+    # ...and none of the test tools, whose packages bring system services
+    # (Redis, PgBouncer, nginx, Prometheus) or take long to install.
+    assert not build & TEST_ONLY, build & TEST_ONLY
+    # scripts/test and CI install the rest.
+    assert build < everything and TEST_ONLY <= everything
+
+
+def test_scripts_run_asks_only_for_the_build_set():
+    text = (REPO / "scripts" / "run").read_text()
+    assert '"$REPO/scripts/install-deps" --build' in text
+    for script in ("scripts/test", ".ci/run"):
+        body = (REPO / script).read_text()
+        assert "scripts/install-deps\"" in body or "scripts/install-deps\n" in body, script
+        assert "install-deps\" --build" not in body and "install-deps --build" not in body, script
