@@ -3,7 +3,7 @@
 #include "admin/context.h"
 #include "admin/room_deletions.h"
 #include "admin/routes.h"
-#include "app/configuration.h"
+#include "app/command_setup.h"
 #include "config/core_keys.h"
 #include "http/router.h"
 #include "log/log.h"
@@ -33,16 +33,6 @@ const log::Logger& logger() {
   static const log::Logger instance("admin");
   return instance;
 }
-
-/// A one-off command needs no replica routing: everything goes to the
-/// primary, which also sees what the command wrote a moment before.
-class PrimaryOnly final : public plugin::DbRouting {
- public:
-  plugin::Health health() override { return {}; }
-  std::size_t route(const plugin::RouteRequest&, std::span<const plugin::TargetState>) override {
-    return 0;
-  }
-};
 
 /// Longest a command waits for a room deletion it started.
 constexpr std::chrono::hours kMaxDeletionWait{1};
@@ -184,26 +174,15 @@ int run_admin_command(const std::vector<std::string>& args, const config::EnvLoo
   auto parsed = parse(args, error);
   if (!parsed) return usage_error(error);
 
-  metrics::Registry metrics;
-  plugins::Registry registry(metrics);
-  CliOptions cli;
-  cli.config_file = parsed->config_file;
-  auto loaded = load_configuration(cli, registry, env);
-  for (const auto& warning : loaded->warnings)
-    fmt::print(stderr, "eltrix admin: warning: {}\n", warning);
-  if (!loaded->problems.empty()) {
-    for (const auto& problem : loaded->problems) {
-      fmt::print(stderr, "eltrix admin: configuration error: {}\n", problem.message);
-    }
-    return kExitConfig;
-  }
-  const config::Config& config = loaded->config;
-  const std::string server_name = config.get_string(keys::kServerName);
+  CommandSetup setup("eltrix admin");
+  if (int code = setup.load(parsed->config_file, env); code != 0) return code;
+  const config::Config& config = setup.config();
+  const std::string server_name = setup.server_name();
   const std::string as = parsed->as.value_or("@eltrix-cli:" + server_name);
   if (!matrix::parse_user_id(as)) return usage_error("--as must be a user ID");
 
   auto find = [&](plugin::Kind kind) -> std::string {
-    for (const auto& s : loaded->selections) {
+    for (const auto& s : setup.loaded().selections) {
       if (s.kind == kind) return s.name;
     }
     return {};
@@ -212,41 +191,18 @@ int run_admin_command(const std::vector<std::string>& args, const config::EnvLoo
   plugins::Instance<plugin::MediaStore> media;
   plugins::Instance<plugin::ClusterStrategy> no_cluster;
   try {
-    cache = registry.create<plugin::Cache>(find(plugin::Kind::cache), config);
-    media = registry.create<plugin::MediaStore>(find(plugin::Kind::media_store), config);
+    cache = setup.registry().create<plugin::Cache>(find(plugin::Kind::cache), config);
+    media = setup.registry().create<plugin::MediaStore>(find(plugin::Kind::media_store), config);
   } catch (const std::exception& e) {
     return fail(fmt::format("configuration error: {}", e.what()), kExitConfig);
   }
-
-  PrimaryOnly routing;
-  std::unique_ptr<storage::Database> db;
+  // The request, and a room deletion's worker beside it.
+  if (int code = setup.open_database(3); code != 0) return code;
+  storage::Database& db = setup.db();
   try {
-    storage::DatabaseOptions options;
-    options.primary = {"primary", config.get_string(keys::kDatabaseUrl)};
-    // The request, and a room deletion's worker beside it.
-    options.pool_size = 3;
-    options.connect_timeout =
-        std::chrono::seconds(config.get_int(keys::kDatabaseConnectTimeout, 5));
-    options.statement_timeout =
-        std::chrono::milliseconds(config.get_int(keys::kDatabaseStatementTimeout, 30000));
-    db = std::make_unique<storage::Database>(options, routing, metrics);
-  } catch (const std::exception& e) {
-    return fail(fmt::format("configuration error: {}: {}", keys::kDatabaseUrl, e.what()),
-                kExitConfig);
-  }
-  try {
-    // What a starting node does first, so the schema is the one this binary
-    // expects (and a database newer than the binary is refused).
-    storage::apply_migrations(*db);
-    storage::put_setting_if_absent(*db, "server_name", server_name);
-    if (auto pinned = storage::get_setting(*db, "server_name"); pinned && *pinned != server_name) {
-      return fail(fmt::format("configuration error: {} is '{}' but this database belongs to '{}'",
-                              keys::kServerName, server_name, *pinned),
-                  kExitConfig);
-    }
-    services::Services services(config, *db, cache, no_cluster, media, metrics);
+    services::Services services(config, db, cache, no_cluster, media, setup.metrics());
     admin::Context ctx{.config = config,
-                       .db = *db,
+                       .db = db,
                        .cache = services.cache,
                        .server_name = server_name,
                        .accounts = services.accounts,
@@ -266,7 +222,7 @@ int run_admin_command(const std::vector<std::string>& args, const config::EnvLoo
     nlohmann::json out = nlohmann::json::parse(response.body, nullptr, false);
     if (response.status == 200 && out.is_object() && out.contains("delete_id") &&
         parsed->method == "DELETE") {
-      out = wait_for_deletion(*db, out["delete_id"].get<std::string>());
+      out = wait_for_deletion(db, out["delete_id"].get<std::string>());
     }
     const std::string text = out.is_discarded() ? response.body : out.dump(2);
     const bool ok = response.status >= 200 && response.status < 300;

@@ -59,6 +59,7 @@ std::string usage() {
   return "Usage: eltrix [--config FILE] [--config=check | --config=default | --list-plugins]\n"
          "       eltrix user create <localpart> [options]  (see eltrix user --help)\n"
          "       eltrix admin METHOD PATH [BODY]           (see eltrix admin --help)\n"
+         "       eltrix keys export|rotate|import          (see eltrix keys --help)\n"
          "\n"
          "Runs the Eltrix Matrix homeserver in the foreground.\n"
          "\n"

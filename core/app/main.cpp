@@ -3,6 +3,7 @@
 #include "app/admin_command.h"
 #include "app/cli.h"
 #include "app/configuration.h"
+#include "app/keys_command.h"
 #include "app/list_plugins.h"
 #include "app/node.h"
 #include "app/user_command.h"
@@ -48,6 +49,9 @@ void print_check_summary(const app::LoadedConfiguration& loaded, plugins::Regist
 int run(const std::vector<std::string>& args) {
   if (!args.empty() && args[0] == "user") {
     return app::run_user_command({args.begin() + 1, args.end()}, config::process_env());
+  }
+  if (!args.empty() && args[0] == "keys") {
+    return app::run_keys_command({args.begin() + 1, args.end()}, config::process_env());
   }
   if (!args.empty() && args[0] == "admin") {
     return app::run_admin_command({args.begin() + 1, args.end()}, config::process_env());

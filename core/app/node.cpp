@@ -10,6 +10,7 @@
 #include "http/server.h"
 #include "log/log.h"
 #include "metrics/registry.h"
+#include "rooms/server_keys.h"
 #include "services/services.h"
 #include "storage/database.h"
 
@@ -156,6 +157,8 @@ class SchemaSetup {
           kill(getpid(), SIGTERM);  // process-directed, so the main thread's sigwait sees it
           return;
         }
+        // The signing key exists before the first send, which then only reads it.
+        db_.write([](storage::Transaction& tx) { rooms::ServerKeys::ensure_key(tx); });
         {
           std::lock_guard lock(mutex_);
           done_ = true;

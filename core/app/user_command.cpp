@@ -2,7 +2,7 @@
 
 #include "accounts/password_rules.h"
 #include "accounts/username.h"
-#include "app/configuration.h"
+#include "app/command_setup.h"
 #include "config/core_keys.h"
 #include "crypto/password.h"
 #include "crypto/secret.h"
@@ -25,16 +25,6 @@ namespace eltrix::app {
 namespace {
 
 namespace keys = config::keys;
-
-/// A one-off command needs no replica routing: everything goes to the
-/// primary, where the account must be written anyway.
-class PrimaryOnly final : public plugin::DbRouting {
- public:
-  plugin::Health health() override { return {}; }
-  std::size_t route(const plugin::RouteRequest&, std::span<const plugin::TargetState>) override {
-    return 0;
-  }
-};
 
 // The terminal state to restore if the user interrupts a hidden prompt;
 // otherwise the shell would be left without echo.
@@ -115,38 +105,15 @@ std::optional<std::string> read_password(const UserCreateOptions& options, std::
   return first;
 }
 
-storage::DatabaseOptions database_options(const config::Config& config) {
-  storage::DatabaseOptions options;
-  options.primary = {"primary", config.get_string(keys::kDatabaseUrl)};
-  options.pool_size = 1;
-  options.connect_timeout = std::chrono::seconds(config.get_int(keys::kDatabaseConnectTimeout, 5));
-  options.acquire_timeout =
-      std::chrono::milliseconds(config.get_int(keys::kDatabaseAcquireTimeout, 5000));
-  options.statement_timeout =
-      std::chrono::milliseconds(config.get_int(keys::kDatabaseStatementTimeout, 30000));
-  return options;
-}
-
 int fail(const std::string& message, int code = kUserFailed) {
   fmt::print(stderr, "eltrix user: {}\n", message);
   return code;
 }
 
 int create_user(const UserCreateOptions& options, const config::EnvLookup& env) {
-  metrics::Registry metrics;
-  plugins::Registry registry(metrics);
-  CliOptions cli;
-  cli.config_file = options.config_file;
-  auto loaded = load_configuration(cli, registry, env);
-  for (const auto& warning : loaded->warnings)
-    fmt::print(stderr, "eltrix user: warning: {}\n", warning);
-  if (!loaded->problems.empty()) {
-    for (const auto& problem : loaded->problems) {
-      fmt::print(stderr, "eltrix user: configuration error: {}\n", problem.message);
-    }
-    return kExitConfig;
-  }
-  const config::Config& config = loaded->config;
+  CommandSetup setup("eltrix user");
+  if (int code = setup.load(options.config_file, env); code != 0) return code;
+  const config::Config& config = setup.config();
   const std::string server_name = config.get_string(keys::kServerName);
 
   // Input first: a typo in the name should not cost a database round trip.
@@ -174,25 +141,9 @@ int create_user(const UserCreateOptions& options, const config::EnvLookup& env) 
   const std::string hash = crypto::hash_password(*password);
   crypto::wipe(*password);
 
-  PrimaryOnly routing;
-  std::unique_ptr<storage::Database> db;
+  if (int code = setup.open_database(1); code != 0) return code;
   try {
-    db = std::make_unique<storage::Database>(database_options(config), routing, metrics);
-  } catch (const std::exception& e) {
-    return fail(fmt::format("configuration error: {}: {}", keys::kDatabaseUrl, e.what()),
-                kExitConfig);
-  }
-  try {
-    // What a starting node does first, so the schema is the one this binary
-    // expects (and a database newer than the binary is refused).
-    storage::apply_migrations(*db);
-    storage::put_setting_if_absent(*db, "server_name", server_name);
-    if (auto pinned = storage::get_setting(*db, "server_name"); pinned && *pinned != server_name) {
-      return fail(fmt::format("configuration error: {} is '{}' but this database belongs to '{}'",
-                              keys::kServerName, server_name, *pinned),
-                  kExitConfig);
-    }
-    const bool created = db->write([&](storage::Transaction& tx) {
+    const bool created = setup.db().write([&](storage::Transaction& tx) {
       return storage::create_user(tx,
                                   {.user_id = user_id,
                                    .password_hash = hash,

@@ -143,6 +143,16 @@ void add_core_keys(Schema& schema) {
          if (v.size() >= 32) return std::nullopt;
          return "expected at least 32 characters (try: openssl rand -hex 32)";
        }},
+      {{.name = keys::kSigningKeyRefresh,
+        .type = ConfigType::integer,
+        .default_value = "60",
+        .help = "Seconds a node signs with the signing key it loaded before it looks again. "
+                "`eltrix keys rotate` and `import` reach every node within this; the key they "
+                "replace stays valid for twice this by default (their --grace).",
+        .env = "ELTRIX_SIGNING_KEY_REFRESH",
+        .min_value = 1,
+        .max_value = 3600},
+       {}},
       {{.name = keys::kDatabaseUrl,
         .help = "PostgreSQL connection URL of the primary (or of PgBouncer in transaction "
                 "mode in front of it).",

@@ -12,6 +12,7 @@ void add_core_keys(Schema& schema);
 namespace keys {
 inline constexpr const char* kServerName = "server.name";
 inline constexpr const char* kSecretKey = "server.secret_key";
+inline constexpr const char* kSigningKeyRefresh = "server.signing_key_refresh";
 inline constexpr const char* kDatabaseUrl = "database.url";
 inline constexpr const char* kDatabaseReplicaUrls = "database.replica_urls";
 inline constexpr const char* kDatabasePoolSize = "database.pool_size";

@@ -58,7 +58,7 @@ SendResult RoomServiceImpl::send_locked(storage::Transaction& tx, const RoomInfo
   // ID is a unique violation should the first commit meanwhile (send()).
   PendingEvent pending;
   std::optional<SentEvent> earlier;
-  if (auto built = build_local_event(tx, room, event, keys_.signing_key(), server_name_, pending,
+  if (auto built = build_local_event(tx, room, event, *keys_.signing_key(tx), server_name_, pending,
                                      earlier, read);
       !built.is_accepted()) {
     return {built, {}};
@@ -133,9 +133,12 @@ SendResult RoomServiceImpl::receive(const nlohmann::json& pdu) {
                                         pending.event_id)) {
           return {Outcome::accepted(), {pending.event_id, (*row)[0].as<std::int64_t>()}};
         }
-        if (!key_ring_.find(server_name_, keys_.signing_key().key_id())) {
-          key_ring_.add(server_name_, keys_.signing_key().key_id(),
-                        keys_.signing_key().public_key_base64());
+        // This server's own keys, retired ones included: an event of ours
+        // that comes back (backfill, another server's copy) must verify.
+        for (const VerifyKey& key : *keys_.verify_keys(tx)) {
+          if (!key_ring_.find(server_name_, key.key_id)) {
+            key_ring_.add(server_name_, key.key_id, key.public_key_base64);
+          }
         }
         const Outcome outcome = check_event(tx, pending, key_ring_);
         if (outcome.is_rejected()) return {outcome, {}};

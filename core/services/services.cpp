@@ -109,7 +109,7 @@ Services::Services(const config::Config& config, storage::Database& db,
                static_cast<std::size_t>(config.get_int(keys::kSyncMaxWaitingPerUser, 64))),
       recheck(notifier, stream_poll(db),
               std::chrono::milliseconds(config.get_int(keys::kSyncRecheckInterval, 5000)), metrics),
-      server_keys(db),
+      server_keys(db, std::chrono::seconds(config.get_int(keys::kSigningKeyRefresh, 60))),
       rooms(db, server_keys, notifier, server_name),
       // Local only: with a cluster, peers hear of the change itself (typing
       // messages) and wake their own syncs.
