@@ -98,18 +98,28 @@ http::Response members(Context& ctx, http::Request& req) {
   const std::string room_id = room_id_param(req);
   const auto membership = req.query("membership");
   const auto not_membership = req.query("not_membership");
+  // A sync token names a stream position; a /messages token a point in the
+  // room's DAG, whose state is the state after the last event before it
+  // (a late, shallow event sits where its depth puts it, not at the end).
   std::optional<std::int64_t> at;
+  std::optional<rooms::TopologicalKey> at_key;
   if (auto token = req.query("at")) {
     std::int64_t position = 0;
     if (auto key = rooms::parse_topological_token(*token)) {
-      position = key->stream;  // a /messages token: the position of its event
-    } else if (!sync::parse_stream_token(*token, position)) {
+      at_key = key;
+    } else if (sync::parse_stream_token(*token, position)) {
+      at = position;
+    } else {
       throw invalid_param("Invalid 'at' token");
     }
-    at = position;
   }
   const auto now = rooms::now_ms();
   auto chunk = ctx.db.read([&](storage::Transaction& tx) {
+    std::optional<rooms::TopologicalPoint> point;
+    if (at_key) {
+      point = rooms::last_event_at_or_before(tx, room_id, *at_key);
+      at = point ? point->stream : 0;
+    }
     // The same rule as GET /state (rooms/visibility.h): now for members, the
     // moment they left for former members; an earlier `at` only where the
     // user could see the room then.
@@ -119,9 +129,14 @@ http::Response members(Context& ctx, http::Request& req) {
       tx.need_primary();  // a replica may not have replayed the membership yet
       throw forbidden("You are not a member of room " + room_id);
     }
-    std::int64_t position = at ? std::min(*visible, *at) : *visible;
-    auto state = position == rooms::kCurrentState ? rooms::current_state(tx, room_id)
-                                                  : rooms::state_at(tx, room_id, position);
+    std::vector<rooms::StoredEvent> state;
+    if (at_key && *at < *visible) {
+      if (point) state = rooms::state_after_event(tx, point->event_id);
+    } else {
+      const std::int64_t position = at ? std::min(*visible, *at) : *visible;
+      state = position == rooms::kCurrentState ? rooms::current_state(tx, room_id)
+                                               : rooms::state_at(tx, room_id, position);
+    }
     nlohmann::json out = nlohmann::json::array();
     for (const auto& event : state) {
       if (event.type() != "m.room.member") continue;

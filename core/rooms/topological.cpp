@@ -41,4 +41,16 @@ TopologicalKey topological_at_stream(storage::Transaction& tx, std::string_view 
   return {row[0].as<std::int64_t>(), stream};
 }
 
+std::optional<TopologicalPoint> last_event_at_or_before(storage::Transaction& tx,
+                                                        std::string_view room_id,
+                                                        const TopologicalKey& key) {
+  // events_room_topological (room_id, depth, stream_ordering): one index probe.
+  auto row = tx.exec_optional(
+      "SELECT event_id, stream_ordering FROM events WHERE room_id = $1 "
+      "AND (depth, stream_ordering) <= ($2, $3) ORDER BY depth DESC, stream_ordering DESC LIMIT 1",
+      room_id, key.depth, key.stream);
+  if (!row) return std::nullopt;
+  return TopologicalPoint{(*row)[0].as<std::string>(), (*row)[1].as<std::int64_t>()};
+}
+
 }  // namespace eltrix::rooms

@@ -34,4 +34,15 @@ std::optional<TopologicalKey> parse_topological_token(std::string_view text);
 TopologicalKey topological_at_stream(storage::Transaction& tx, std::string_view room_id,
                                      std::int64_t stream);
 
+/// The last event of the room at or before `key` in topological order: the
+/// event whose state is the room's state at a "t<depth>_<stream>" token
+/// (GET /members?at=). nullopt before the room's first event.
+struct TopologicalPoint {
+  std::string event_id;
+  std::int64_t stream = 0;
+};
+std::optional<TopologicalPoint> last_event_at_or_before(storage::Transaction& tx,
+                                                        std::string_view room_id,
+                                                        const TopologicalKey& key);
+
 }  // namespace eltrix::rooms

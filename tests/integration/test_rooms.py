@@ -203,3 +203,26 @@ def test_bad_room_and_event_ids(node):
     assert status == 400 and err["errcode"] == "M_INVALID_PARAM"
     status, err = alice.call("PUT", f"/rooms/{room_id}/send/m.room.message/f1", {"body": 1.5})
     assert status == 400 and err["errcode"] == "M_BAD_JSON"
+
+
+def test_members_at_a_messages_token_and_a_sync_token(node):
+    """GET /members?at= takes a /messages token (a point in the room's DAG)
+    or a sync token (a stream position): the members as of that point."""
+    alice = register(node, "atalice")
+    bob = register(node, "atbob")
+    carol = register(node, "atcarol")
+    room = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    r = urllib.parse.quote(room)
+    bob.ok("POST", f"/rooms/{r}/join", {})
+    point = alice.ok("GET", f"/rooms/{r}/messages", dir="b", limit="1")["start"]
+    since = alice.ok("GET", "/sync", timeout="0")["next_batch"]
+    carol.ok("POST", f"/rooms/{r}/join", {})
+
+    def joined(**query):
+        chunk = alice.ok("GET", f"/rooms/{r}/members", **query)["chunk"]
+        return sorted(e["state_key"] for e in chunk if e["content"]["membership"] == "join")
+
+    assert joined() == sorted([alice.user_id, bob.user_id, carol.user_id])
+    assert joined(at=point) == sorted([alice.user_id, bob.user_id])
+    assert joined(at=since) == sorted([alice.user_id, bob.user_id])
+    alice.error(400, "M_INVALID_PARAM", "GET", f"/rooms/{r}/members", at="x123")

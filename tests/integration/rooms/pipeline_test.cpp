@@ -780,3 +780,51 @@ TEST_CASE("history visibility at an event follows the state before it, not the s
     return 0;
   });
 }
+
+TEST_CASE("the state at a topological point follows the DAG, not the arrival order (/members?at=)",
+          "[rooms][pipeline]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto join = node.remote_join(room);
+  std::vector<std::string> local;
+  for (int i = 0; i < 3; ++i) {
+    auto sent = node.say(room, kAlice, "message " + std::to_string(i));
+    REQUIRE(sent.outcome.is_accepted());
+    local.push_back(sent.event.event_id);
+  }
+  // Carol renamed herself right after joining; her server sends it late.
+  auto rename = node.remote_pdu(room, "m.room.member", kCarol,
+                                {{"membership", "join"}, {"displayname", "Old Carol"}}, {join},
+                                {node.event_id_of(room, "m.room.create", ""),
+                                 node.event_id_of(room, "m.room.power_levels", ""), join});
+  auto received = node.rooms.receive(rename);
+  REQUIRE(received.outcome.is_accepted());
+  const auto late = received.event.event_id;
+
+  node.db.read([&](storage::Transaction& tx) {
+    const rooms::TopologicalKey late_key{node.depth_of(late), received.event.stream_ordering};
+    // The late event sits at the depth of the first local message, after it
+    // by the stream tie-break; a point just before it is that message.
+    auto at_late = rooms::last_event_at_or_before(tx, room, late_key);
+    REQUIRE(at_late);
+    CHECK(at_late->event_id == late);
+    auto before_late =
+        rooms::last_event_at_or_before(tx, room, {late_key.depth, late_key.stream - 1});
+    REQUIRE(before_late);
+    CHECK(before_late->event_id == local[0]);
+    CHECK_FALSE(rooms::last_event_at_or_before(tx, room, {0, 0}));
+
+    auto member_of_carol = [&](const std::vector<rooms::StoredEvent>& state) {
+      for (const auto& e : state) {
+        if (e.type() == "m.room.member" && e.state_key() == kCarol) return e.event_id;
+      }
+      return std::string();
+    };
+    // At the late event's point Carol's member event is the rename; just
+    // before it, her join. By stream position alone (the old reading of a
+    // t-token) the rename would count from where it arrived, after local[2].
+    CHECK(member_of_carol(rooms::state_after_event(tx, at_late->event_id)) == late);
+    CHECK(member_of_carol(rooms::state_after_event(tx, before_late->event_id)) == join);
+    return 0;
+  });
+}
