@@ -6,6 +6,25 @@
 
 namespace eltrix::admin {
 
+/// Registers an area's handlers, fn(Context&, http::Request&), for server
+/// admins only: every admin route goes through here, so none can be
+/// registered without the admin check (http::Auth::admin).
+class AreaRoutes {
+ public:
+  AreaRoutes(http::Router& router, Context& ctx) : router_(router), ctx_(ctx) {}
+
+  template <typename Fn>
+  void operator()(const char* method, const char* path, Fn fn,
+                  http::BodyMode body = http::BodyMode::none) const {
+    router_.add(method, path, [&ctx = ctx_, fn](http::Request& req) { return fn(ctx, req); },
+                {.body = body, .auth = http::Auth::admin});
+  }
+
+ private:
+  http::Router& router_;
+  Context& ctx_;
+};
+
 /// users.cpp: list, query, create or modify, deactivate, reset password,
 /// whois, joined rooms, admin flag, shadow ban, rate limit overrides.
 void add_user_routes(http::Router& router, Context& ctx);

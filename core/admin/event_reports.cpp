@@ -84,11 +84,7 @@ http::Response remove(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_event_report_routes(http::Router& router, Context& ctx) {
-  const http::RouteOptions none{.auth = http::Auth::admin};
-  auto on = [&](const char* method, const char* path, auto fn) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, none);
-  };
+  const AreaRoutes on(router, ctx);
   on("GET", "/_synapse/admin/v1/event_reports", list);
   on("GET", "/_synapse/admin/v1/event_reports/{reportId}", get_one);
   on("DELETE", "/_synapse/admin/v1/event_reports/{reportId}", remove);

@@ -195,13 +195,8 @@ http::Response delete_old_media(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_media_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions raw{.body = http::BodyMode::raw, .auth = admin};
-  auto on = [&](const char* method, const char* path, auto fn, const http::RouteOptions& o) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
-  };
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
   on("GET", "/_synapse/admin/v1/users/{userId}/media", list_user_media, none);
   on("GET", "/_synapse/admin/v1/statistics/users/media", user_media_statistics, none);
   on(
@@ -254,9 +249,9 @@ void add_media_routes(http::Router& router, Context& ctx) {
   for (const auto& [path, safe] :
        {std::pair{"/_synapse/admin/v1/media/protect/{mediaId}", true},
         std::pair{"/_synapse/admin/v1/media/unprotect/{mediaId}", false}}) {
-    router.add(
+    on(
         "POST", path,
-        [&ctx, safe = safe](http::Request& req) {
+        [safe = safe](Context& ctx, http::Request& req) {
           if (!media::set_protected(ctx.media, std::string(req.path_param("mediaId")), safe)) {
             throw not_found("Unknown media");
           }

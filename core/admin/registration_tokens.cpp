@@ -127,13 +127,8 @@ http::Response remove(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_registration_token_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions raw{.body = http::BodyMode::raw, .auth = admin};
-  auto on = [&](const char* method, const char* path, auto fn, const http::RouteOptions& o) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
-  };
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
   constexpr const char* base = "/_synapse/admin/v1/registration_tokens";
   on("GET", base, list, none);
   on("POST", "/_synapse/admin/v1/registration_tokens/new", create, raw);

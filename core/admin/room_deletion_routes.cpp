@@ -59,25 +59,24 @@ nlohmann::json status_json(const storage::RoomDeletion& d, bool with_id) {
 }  // namespace
 
 void add_room_deletion_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions raw{.body = http::BodyMode::raw, .auth = admin};
-  router.add(
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
+  on(
       "DELETE", "/_synapse/admin/v2/rooms/{roomId}",
-      [&ctx](http::Request& req) {
+      [](Context& ctx, http::Request& req) {
         const std::string id = ctx.deletions->schedule(parse(ctx, req));
         return http::Response::json(200, nlohmann::json{{"delete_id", id}});
       },
       raw);
-  router.add(
+  on(
       "DELETE", "/_synapse/admin/v1/rooms/{roomId}",
-      [&ctx](http::Request& req) {
+      [](Context& ctx, http::Request& req) {
         return http::Response::json(200, ctx.deletions->run_now(parse(ctx, req)));
       },
       raw);
-  router.add(
+  on(
       "GET", "/_synapse/admin/v2/rooms/delete_status/{deleteId}",
-      [&ctx](http::Request& req) {
+      [](Context& ctx, http::Request& req) {
         const std::string id(req.path_param("deleteId"));
         auto found = ctx.db.read(
             [&](storage::Transaction& tx) { return storage::find_room_deletion(tx, id); });
@@ -87,9 +86,9 @@ void add_room_deletion_routes(http::Router& router, Context& ctx) {
         return http::Response::json(200, status_json(*found, false));
       },
       none);
-  router.add(
+  on(
       "GET", "/_synapse/admin/v2/rooms/{roomId}/delete_status",
-      [&ctx](http::Request& req) {
+      [](Context& ctx, http::Request& req) {
         const std::string room_id = room_param(req);
         auto all = ctx.db.read([&](storage::Transaction& tx) {
           return storage::room_deletions_of(tx, room_id, storage::now_ms() - kStatusKeptMs);

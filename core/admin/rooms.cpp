@@ -283,14 +283,8 @@ http::Response delete_extremities(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_room_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions json{.body = http::BodyMode::json, .auth = admin};
-  const http::RouteOptions raw{.body = http::BodyMode::raw, .auth = admin};
-  auto on = [&](const char* method, const char* path, auto fn, const http::RouteOptions& o) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
-  };
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
   on("GET", "/_synapse/admin/v1/rooms", list_rooms, none);
   on("GET", "/_synapse/admin/v1/rooms/{roomId}", get_room, none);
   on("GET", "/_synapse/admin/v1/rooms/{roomId}/members", get_members, none);

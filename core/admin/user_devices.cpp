@@ -82,13 +82,8 @@ http::Response remove_many(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_user_device_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions json{.body = http::BodyMode::json, .auth = admin};
-  auto on = [&](const char* method, const char* path, auto fn, const http::RouteOptions& o) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
-  };
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
   on("GET", "/_synapse/admin/v2/users/{userId}/devices", list, none);
   on("POST", "/_synapse/admin/v2/users/{userId}/delete_devices", remove_many, json);
   on("GET", "/_synapse/admin/v2/users/{userId}/devices/{deviceId}", get, none);

@@ -291,14 +291,8 @@ http::Response delete_ratelimit(Context& ctx, http::Request& req) {
 }  // namespace
 
 void add_user_routes(http::Router& router, Context& ctx) {
-  constexpr auto admin = http::Auth::admin;
-  const http::RouteOptions none{.auth = admin};
-  const http::RouteOptions json{.body = http::BodyMode::json, .auth = admin};
-  const http::RouteOptions raw{.body = http::BodyMode::raw, .auth = admin};
-  auto on = [&](const char* method, const char* path, auto fn, const http::RouteOptions& o) {
-    router.add(
-        method, path, [&ctx, fn](http::Request& req) { return fn(ctx, req); }, o);
-  };
+  const AreaRoutes on(router, ctx);
+  using enum http::BodyMode;
   on("GET", "/_synapse/admin/v2/users", list_users, none);
   on(
       "GET", "/_synapse/admin/v2/users/{userId}",
