@@ -205,7 +205,8 @@ class SourceFile:
         raise ExtractError(f"{self.where(at)}: cannot evaluate {t!r}")
 
 
-FUNC_RE = re.compile(r"\bvoid\s+(\w+)\s*\(\s*(?:eltrix::)?http::Router\s*&\s*(\w+)")
+FUNC_RE = re.compile(r"\bvoid\s+(\w+)\s*\(")
+ROUTER_PARAM_RE = re.compile(r"(?:^|,)\s*(?:eltrix::)?http::Router\s*&\s*(\w+)\s*(?:,|$)")
 
 
 @dataclass
@@ -218,11 +219,14 @@ class RouteFunction:
 
 
 def route_functions(files):
-    """Every function defined in `files` whose first parameter is a Router&."""
+    """Every function defined in `files` taking a (non-const) Router&."""
     found = {}
     for f in files:
         for m in FUNC_RE.finditer(f.text):
-            close = closing(f.text, f.text.find("(", m.start()), "(", ")")
+            close = closing(f.text, m.end() - 1, "(", ")")
+            param = ROUTER_PARAM_RE.search(f.text[m.end():close])
+            if not param:
+                continue
             brace = close + 1
             while brace < len(f.text) and f.text[brace].isspace():
                 brace += 1
@@ -230,7 +234,7 @@ def route_functions(files):
                 continue  # a declaration
             if m.group(1) in found:
                 raise ExtractError(f"{f.where(m.start())}: {m.group(1)} defined twice")
-            found[m.group(1)] = RouteFunction(f, m.group(1), m.group(2), brace,
+            found[m.group(1)] = RouteFunction(f, m.group(1), param.group(1), brace,
                                               closing(f.text, brace, "{", "}"))
     return found
 
@@ -244,15 +248,18 @@ def calls_in(fn):
         args = split_top(text[open_paren + 1:closing(text, open_paren, "(", ")")], ",")
         if m.group(1):
             yield ("add", m.start(), args)
-        elif args and args[0] == fn.router:
+        elif fn.router in args:
             yield ("call", m.start(), m.group(2))
+
+
+ALIAS_METHOD_RE = re.compile(r"\w+\.method")
 
 
 def alias_copy(fn, at, args, routes):
     """routes.cpp's prefix alias: copies of the routes under the old prefix."""
     src = fn.source
     m = re.fullmatch(r'(.+?)\s*\+\s*\w+\.pattern\.substr\(\s*(\w+)\.size\(\)\s*\)', args[1])
-    if not (re.fullmatch(r"\w+\.method", args[0]) and m):
+    if not m:
         raise ExtractError(f"{src.where(at)}: cannot evaluate router.add({args[0]}, {args[1]})")
     (new_prefix,) = src.eval(m.group(1), at)
     (old_prefix,) = src.eval(m.group(2), at)
@@ -272,11 +279,10 @@ def walk(fn, functions, routes, stack):
             continue
         if len(what) < 2:
             raise ExtractError(f"{src.where(at)}: router.add with fewer than two arguments")
-        methods = src.try_eval(what[0], at)
-        paths = src.try_eval(what[1], at)
-        if methods is None or paths is None:
+        if ALIAS_METHOD_RE.fullmatch(what[0]):
             routes.extend(alias_copy(fn, at, what, routes))
             continue
+        methods, paths = src.eval(what[0], at), src.eval(what[1], at)
         routes.extend(Route(m, p, src.where(at)) for m in methods for p in paths)
 
 

@@ -15,7 +15,7 @@ from collections import Counter
 
 import pytest
 
-from registered_routes import CLIENT, REPO, registered_routes
+from registered_routes import CLIENT, REPO, ExtractError, registered_routes
 
 DOC = REPO / "docs" / "conformance.md"
 METHODS = {"GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "ANY"}
@@ -127,3 +127,84 @@ def test_no_row_says_done_or_partial_for_an_unregistered_route(routes, rows):
              and not notes.startswith(OUTSIDE_CLIENT)
              and not any(serves(r, method, path) for r in routes)]
     assert not wrong, "\n  ".join(["docs/conformance.md out of date:"] + wrong)
+
+
+def write_client(tmp_path, files):
+    client = tmp_path / "core" / "client"
+    client.mkdir(parents=True)
+    for name, text in files.items():
+        (client / name).write_text(text)
+    return client
+
+
+ROUTES_CPP = """
+void add_r0_aliases(http::Router& router) {
+  constexpr std::string_view v3 = "/_matrix/client/v3/";
+  for (auto& route : copies) {
+    router.add(route.method, "/_matrix/client/r0/" + route.pattern.substr(v3.size()),
+               std::move(route.handler), route.options);
+  }
+}
+void add_routes_of_every_area(http::Router& router, Context& ctx) {
+  add_area_routes(router, ctx);
+  // add_commented_out_routes(router, ctx);
+  add_r0_aliases(router);
+}
+"""
+
+
+def test_the_extractor_follows_constants_loops_calls_and_the_alias(tmp_path):
+    client = write_client(tmp_path, {
+        "routes.cpp": ROUTES_CPP,
+        "area.h": 'inline constexpr const char* kShared = "/_matrix/client/v3/shared";\n',
+        "area.cpp": """
+constexpr const char* kPrefixes[] = {"/_matrix/media/v3", "/_matrix/media/r0"};
+void helper(Context& ctx, http::Router& r) {
+  r.add("DELETE", std::string(kShared) + "/{id}", handler);
+}
+void add_area_routes(http::Router& router, Context& ctx) {
+  const std::string base = "/_matrix/client/v3/rooms/{roomId}";
+  router.add("GET", base, handler);  // router.add("GET", "/commented", h);
+  for (const char* method : {"GET", "PUT"}) {
+    router.add(method, base + "/x" "/y", handler);
+  }
+  for (const char* prefix : kPrefixes) {
+    const std::string legacy = std::string(prefix) + "/download";
+    router.add("GET", legacy, handler, {.auth = http::Auth::none});
+  }
+  router.add(
+      "POST",
+      kShared,
+      [&ctx](http::Request& req) { return f(ctx, req, "a,b"); });
+  helper(ctx, router);
+}
+"""})
+    found = [(r.method, r.pattern) for r in registered_routes(client)]
+    assert found == [
+        ("GET", "/_matrix/client/v3/rooms/{roomId}"),
+        ("GET", "/_matrix/client/v3/rooms/{roomId}/x/y"),
+        ("PUT", "/_matrix/client/v3/rooms/{roomId}/x/y"),
+        ("GET", "/_matrix/media/v3/download"),
+        ("GET", "/_matrix/media/r0/download"),
+        ("POST", "/_matrix/client/v3/shared"),
+        ("DELETE", "/_matrix/client/v3/shared/{id}"),
+        ("GET", "/_matrix/client/r0/rooms/{roomId}"),
+        ("GET", "/_matrix/client/r0/rooms/{roomId}/x/y"),
+        ("PUT", "/_matrix/client/r0/rooms/{roomId}/x/y"),
+        ("POST", "/_matrix/client/r0/shared"),
+        ("DELETE", "/_matrix/client/r0/shared/{id}"),
+    ]
+
+
+@pytest.mark.parametrize("area, complaint", [
+    ('router.add("GET", path_of(kind), handler);', "area.cpp:3: cannot evaluate 'path_of(kind)'"),
+    ('router.add("GET", unknown + "/x", handler);', "area.cpp:3: cannot evaluate 'unknown'"),
+    ("add_elsewhere_routes(router, ctx);", "add_elsewhere_routes not found"),
+])
+def test_the_extractor_refuses_what_it_cannot_read(tmp_path, area, complaint):
+    client = write_client(tmp_path, {
+        "routes.cpp": ROUTES_CPP,
+        "area.cpp": "\nvoid add_area_routes(http::Router& router, Context& ctx) {\n  " + area +
+                    "\n}\n"})
+    with pytest.raises(ExtractError, match=re.escape(complaint)):
+        registered_routes(client)
