@@ -45,17 +45,31 @@ class Route:
     where: str  # file:line of the router.add call (or of the alias that copied it)
 
 
+def literal_end(text, i):
+    """If a string or character literal starts at `i`, the offset after it;
+    else None. (A quote after a digit is a digit separator: 1'000.)"""
+    c = text[i]
+    if c not in "\"'" or (c == "'" and i > 0 and text[i - 1].isalnum()):
+        return None
+    if c == '"' and i > 0 and text[i - 1] == "R":  # R"delim(...)delim"
+        open_paren = text.find("(", i)
+        close = ")" + text[i + 1:open_paren] + '"'
+        end = text.find(close, open_paren)
+        return len(text) if end < 0 else end + len(close)
+    j = i + 1
+    while j < len(text) and text[j] != c:
+        j += 2 if text[j] == "\\" else 1
+    return j + 1
+
+
 def blank_comments(text):
     """The text with comments replaced by spaces (offsets and lines kept)."""
     out = list(text)
     i, n = 0, len(text)
     while i < n:
-        c = text[i]
-        if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+        end = literal_end(text, i)
+        if end is not None:
+            i = end
         elif text.startswith("//", i):
             j = text.find("\n", i)
             j = n if j < 0 else j
@@ -76,11 +90,11 @@ def closing(text, start, open_ch, close_ch):
     depth, i = 0, start
     while i < len(text):
         c = text[i]
-        if c == '"':
-            i += 1
-            while text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == open_ch:
+        end = literal_end(text, i)
+        if end is not None:
+            i = end
+            continue
+        if c == open_ch:
             depth += 1
         elif c == close_ch:
             depth -= 1
@@ -95,12 +109,10 @@ def split_top(text, sep):
     parts, depth, cur, i = [], 0, [], 0
     while i < len(text):
         c = text[i]
-        if c == '"':
-            j = i + 1
-            while text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            cur.append(text[i:j + 1])
-            i = j + 1
+        end = literal_end(text, i)
+        if end is not None:
+            cur.append(text[i:end])
+            i = end
             continue
         if c in "({[":
             depth += 1
