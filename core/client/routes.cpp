@@ -15,6 +15,7 @@
 #include "client/profile.h"
 #include "client/public_rooms.h"
 #include "client/push_rules.h"
+#include "client/pushers.h"
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
@@ -71,6 +72,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_profile_routes(router, ctx);
   add_account_data_routes(router, ctx);
   add_push_rules_routes(router, ctx);
+  add_pusher_routes(router, ctx);
   add_tag_routes(router, ctx);
   add_filter_routes(router, ctx);
   add_typing_routes(router, ctx);
