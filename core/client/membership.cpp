@@ -45,7 +45,16 @@ std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
 http::Response join(Context& ctx, http::Request& req, const std::string& room_id) {
   const Requester& who = req.requester();
   if (auto limited = rate_limited(ctx, RateLimitedAction::join, who.user_id)) return *limited;
-  send_membership(ctx, who, room_id, who.user_id, "join", req.json());
+  // The body's keys other than the request parameters the spec defines go
+  // into the member event (spec: /join; Synapse does the same).
+  nlohmann::json extra = req.json();
+  extra.erase("third_party_signed");
+  sent_or_throw(ctx.rooms.change_membership({.room_id = room_id,
+                                             .sender = who.user_id,
+                                             .target = who.user_id,
+                                             .membership = "join",
+                                             .reason = optional_string(req.json(), "reason"),
+                                             .extra_content = std::move(extra)}));
   return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
 }
 
