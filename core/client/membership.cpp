@@ -65,6 +65,13 @@ http::Response act_on_user(Context& ctx, http::Request& req, const std::string& 
   // Each is an event in the room, like a /send.
   if (auto limited = rate_limited(ctx, RateLimitedAction::send, who.user_id)) return *limited;
   const std::string room_id = room_id_param(req);
+  // The third-party form of /invite (medium, address, id_server) needs an
+  // identity server, which this server does not talk to: refused as the
+  // spec's 403 for an invite the server will not make, with a clear message.
+  if (membership == "invite" && !req.json().contains("user_id") &&
+      (req.json().contains("medium") || req.json().contains("address"))) {
+    throw forbidden("Third-party invites (through an identity server) are not supported");
+  }
   const std::string target = checked_user_id(require_string(req.json(), "user_id"));
   if (membership == "leave" && !unban && target == who.user_id) {
     throw forbidden("Use /leave to leave a room");

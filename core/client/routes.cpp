@@ -2,6 +2,7 @@
 
 #include "client/account.h"
 #include "client/account_data.h"
+#include "client/account_deactivate.h"
 #include "client/admin_register.h"
 #include "client/create_room.h"
 #include "client/devices.h"
@@ -91,6 +92,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_voip_routes(router, ctx);
   add_thirdparty_routes(router, ctx);
   add_room_timestamp_routes(router, ctx);
+  add_account_deactivate_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }
