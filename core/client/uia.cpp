@@ -190,7 +190,13 @@ nlohmann::json uia_request_body(Context& ctx, const nlohmann::json& body,
   auto session_id = optional_string(*auth, "session");
   if (!session_id) return body;
   auto session = ctx.db.read([&](storage::Transaction& tx) {
-    return storage::find_uia_session(tx, *session_id, storage::now_ms() - session_lifetime_ms());
+    auto found =
+        storage::find_uia_session(tx, *session_id, storage::now_ms() - session_lifetime_ms());
+    // The first request of the flow may have reached another node a moment
+    // ago: a replica that has not replayed it must not make this request
+    // run without its parameters.
+    if (!found || !found->sealed_body) tx.need_primary();
+    return found;
   });
   // Another operation's or user's session: check_uia refuses it; nothing of
   // its body may leak into this request meanwhile.
