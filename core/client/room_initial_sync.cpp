@@ -88,7 +88,12 @@ http::Response room_initial_sync(Context& ctx, http::Request& req) {
           {"end", rooms::format_topological_token(end)}}},
         {"state", state},
         {"visibility", directory && directory->is_public ? "public" : "private"},
-        {"account_data", account_data}};
+        {"account_data", account_data},
+        // Synapse's answer carries these too, and clients that peek read
+        // them as lists (matrix-js-sdk); live presence and receipts reach
+        // members through /sync, so they are left empty here.
+        {"presence", nlohmann::json::array()},
+        {"receipts", nlohmann::json::array()}};
     // A peeking user has no membership, and the spec's field is then absent.
     if (!visibility.membership().empty()) result["membership"] = visibility.membership();
     return result;

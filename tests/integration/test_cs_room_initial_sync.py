@@ -21,6 +21,7 @@ def test_member_gets_the_room(node):
     assert out["room_id"] == room_id
     assert out["membership"] == "join"
     assert out["visibility"] == "private"
+    assert out["presence"] == [] and out["receipts"] == []
     # The newest events, oldest first, with tokens /messages accepts.
     assert [e["event_id"] for e in out["messages"]["chunk"]] == ids[1:]
     state_types = {e["type"] for e in out["state"]}
