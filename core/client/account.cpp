@@ -13,7 +13,8 @@ http::Response change_password(Context& ctx, http::Request& req) {
   // Without an access token the spec would allow e-mail based flows, which
   // this server does not offer, so a token is required.
   const Requester& requester = req.requester();
-  const nlohmann::json& body = req.json();
+  const nlohmann::json body =
+      uia_request_body(ctx, req.json(), "POST /account/password", requester.user_id);
   const std::string new_password = require_string(body, "new_password");
   // Checked before authentication so the user does not type the old
   // password only to learn the new one is refused.

@@ -84,7 +84,8 @@ http::Response create_room(Context& ctx, http::Request& req) {
   if (!invites.empty() && restrictions_of(ctx, who.user_id).shadow_banned) invites.clear();
   if (const auto* third_party = optional_array(body, "invite_3pid");
       third_party != nullptr && !third_party->empty()) {
-    throw http::MatrixError(400, "M_UNRECOGNIZED", "Third-party invites are not supported");
+    // As /invite's third-party form (client/membership.cpp): 403.
+    throw forbidden("Third-party invites (through an identity server) are not supported");
   }
   nlohmann::json create_content = nlohmann::json::object();
   if (const auto* extra = optional_object(body, "creation_content")) create_content = *extra;

@@ -84,15 +84,19 @@ void add_device_routes(http::Router& router, Context& ctx) {
                const std::string device_id(req.path_param("deviceId"));
                // The session is bound to this device: authenticating the deletion
                // of one device must not authorise deleting another.
-               return delete_with_uia(ctx, req, requester, body_or_empty(req),
-                                      "DELETE /devices/" + device_id, {device_id});
+               const std::string operation = "DELETE /devices/" + device_id;
+               return delete_with_uia(
+                   ctx, req, requester,
+                   uia_request_body(ctx, body_or_empty(req), operation, requester.user_id),
+                   operation, {device_id});
              },
              {.body = http::BodyMode::raw});
 
   router.add("POST", "/_matrix/client/v3/delete_devices",
              [&ctx](http::Request& req) {
                const Requester& requester = req.requester();
-               const nlohmann::json& body = req.json();
+               const nlohmann::json body =
+                   uia_request_body(ctx, req.json(), "POST /delete_devices", requester.user_id);
                const nlohmann::json* devices = optional_array(body, "devices");
                if (devices == nullptr) {
                  throw http::MatrixError(400, "M_MISSING_PARAM", "'devices' is required");

@@ -45,7 +45,16 @@ std::string resolve_room(Context& ctx, const std::string& id_or_alias) {
 http::Response join(Context& ctx, http::Request& req, const std::string& room_id) {
   const Requester& who = req.requester();
   if (auto limited = rate_limited(ctx, RateLimitedAction::join, who.user_id)) return *limited;
-  send_membership(ctx, who, room_id, who.user_id, "join", req.json());
+  // The body's keys other than the request parameters the spec defines go
+  // into the member event (spec: /join; Synapse does the same).
+  nlohmann::json extra = req.json();
+  extra.erase("third_party_signed");
+  sent_or_throw(ctx.rooms.change_membership({.room_id = room_id,
+                                             .sender = who.user_id,
+                                             .target = who.user_id,
+                                             .membership = "join",
+                                             .reason = optional_string(req.json(), "reason"),
+                                             .extra_content = std::move(extra)}));
   return http::Response::json(200, nlohmann::json{{"room_id", room_id}});
 }
 
@@ -56,6 +65,13 @@ http::Response act_on_user(Context& ctx, http::Request& req, const std::string& 
   // Each is an event in the room, like a /send.
   if (auto limited = rate_limited(ctx, RateLimitedAction::send, who.user_id)) return *limited;
   const std::string room_id = room_id_param(req);
+  // The third-party form of /invite (medium, address, id_server) needs an
+  // identity server, which this server does not talk to: refused as the
+  // spec's 403 for an invite the server will not make, with a clear message.
+  if (membership == "invite" && !req.json().contains("user_id") &&
+      (req.json().contains("medium") || req.json().contains("address"))) {
+    throw forbidden("Third-party invites (through an identity server) are not supported");
+  }
   const std::string target = checked_user_id(require_string(req.json(), "user_id"));
   if (membership == "leave" && !unban && target == who.user_id) {
     throw forbidden("Use /leave to leave a room");

@@ -41,7 +41,8 @@ http::Response post_register(Context& ctx, http::Request& req) {
 
   // The spec wants username and password problems reported before
   // user-interactive authentication starts, so the user can fix them first.
-  const nlohmann::json& body = req.json();
+  // A later stage may carry only "auth": the first request's body then.
+  const nlohmann::json body = uia_request_body(ctx, req.json(), "POST /register", std::nullopt);
   std::optional<std::string> localpart;
   if (auto username = optional_string(body, "username")) {
     localpart = ctx.accounts.localpart_for(*username);

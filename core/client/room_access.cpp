@@ -30,6 +30,8 @@ http::MatrixError rejection_error(const rooms::Outcome& outcome) {
       return http::MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION", outcome.reason);
     case Rejection::bad_alias: return http::MatrixError(400, "M_BAD_ALIAS", outcome.reason);
     case Rejection::bad_alias_syntax: return invalid_param(outcome.reason);
+    // The spec gives no status; Synapse's 400 M_UNKNOWN is what clients see.
+    case Rejection::other_room: return http::MatrixError(400, "M_UNKNOWN", outcome.reason);
     case Rejection::none:
     case Rejection::forbidden:
     case Rejection::bad_signature: break;

@@ -2,6 +2,7 @@
 
 #include "client/account.h"
 #include "client/account_data.h"
+#include "client/account_deactivate.h"
 #include "client/admin_register.h"
 #include "client/create_room.h"
 #include "client/devices.h"
@@ -11,6 +12,7 @@
 #include "client/logout.h"
 #include "client/media.h"
 #include "client/membership.h"
+#include "client/openid.h"
 #include "client/presence.h"
 #include "client/profile.h"
 #include "client/public_rooms.h"
@@ -21,13 +23,17 @@
 #include "client/register.h"
 #include "client/report.h"
 #include "client/room_events.h"
+#include "client/room_initial_sync.h"
 #include "client/room_state.h"
+#include "client/room_timestamp.h"
 #include "client/route_auth.h"
 #include "client/sync.h"
 #include "client/tags.h"
+#include "client/thirdparty.h"
 #include "client/typing.h"
 #include "client/user_directory.h"
 #include "client/versions.h"
+#include "client/voip.h"
 #include "storage/read_scope.h"
 
 #include <string_view>
@@ -83,6 +89,12 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_media_download_routes(router, ctx);
   add_media_thumbnail_routes(router, ctx);
   add_media_config_routes(router, ctx);
+  add_room_initial_sync_routes(router, ctx);
+  add_openid_routes(router, ctx);
+  add_voip_routes(router, ctx);
+  add_thirdparty_routes(router, ctx);
+  add_room_timestamp_routes(router, ctx);
+  add_account_deactivate_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

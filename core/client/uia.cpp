@@ -7,10 +7,12 @@
 #include "client/registration_token.h"
 #include "config/client_keys.h"
 #include "config/config.h"
+#include "config/core_keys.h"
 #include "crypto/password.h"
 #include "crypto/secret.h"
 #include "crypto/tokens.h"
 #include "log/log.h"
+#include "matrix/base64.h"
 #include "storage/accounts.h"
 #include "storage/database.h"
 
@@ -84,13 +86,49 @@ bool stage_is_next(const UiaRequest& request, const std::vector<std::string>& co
   return false;
 }
 
-std::string new_session(Context& ctx, const UiaRequest& request) {
+/// Sealing keys are derived for this purpose only (crypto::seal).
+constexpr std::string_view kBodyPurpose = "eltrix uia request body";
+/// Larger bodies are not remembered: the client then has to send them again
+/// (every UIA endpoint's body is far smaller).
+constexpr std::size_t kMaxRememberedBody = 64 * 1024;
+
+/// The body without "auth", sealed and base64-encoded; none when there is
+/// nothing besides "auth" or it is too large to keep.
+std::optional<std::string> sealed_body(Context& ctx, const nlohmann::json& body) {
+  if (!body.is_object()) return std::nullopt;
+  nlohmann::json rest = body;
+  rest.erase("auth");
+  if (rest.empty()) return std::nullopt;
+  std::string text = rest.dump();
+  if (text.size() > kMaxRememberedBody) return std::nullopt;
+  std::string sealed =
+      crypto::seal(ctx.config.get_string(config::keys::kSecretKey), kBodyPurpose, text);
+  crypto::wipe(text);  // it may hold a password
+  return matrix::encode_base64_unpadded(sealed);
+}
+
+std::optional<nlohmann::json> opened_body(Context& ctx, const std::string& stored) {
+  auto sealed = matrix::decode_base64(stored);
+  if (!sealed) return std::nullopt;
+  auto text =
+      crypto::open_sealed(ctx.config.get_string(config::keys::kSecretKey), kBodyPurpose, *sealed);
+  // Sealed under another secret key (it was changed): as if nothing was kept.
+  if (!text) return std::nullopt;
+  auto parsed = nlohmann::json::parse(*text, nullptr, false);
+  crypto::wipe(*text);
+  if (!parsed.is_object()) return std::nullopt;
+  return parsed;
+}
+
+std::string new_session(Context& ctx, const UiaRequest& request,
+                        const nlohmann::json& body = nlohmann::json::object()) {
   storage::UiaSession session{.session_id = crypto::generate_session_id(),
                               .operation = request.operation,
                               .user_id = request.user_id,
                               .completed = {},
                               .params_json = request.params.dump(),
-                              .created_ts = storage::now_ms()};
+                              .created_ts = storage::now_ms(),
+                              .sealed_body = sealed_body(ctx, body)};
   ctx.db.write([&](storage::Transaction& tx) {
     // Expired sessions are swept here, where new ones are made, so the table
     // stays as small as the number of flows in progress (indexed scan).
@@ -141,9 +179,40 @@ std::optional<std::pair<std::string, std::string>> attempt_stage(Context& ctx,
 
 }  // namespace
 
+nlohmann::json uia_request_body(Context& ctx, const nlohmann::json& body,
+                                const std::string& operation,
+                                const std::optional<std::string>& user_id) {
+  // Only a request that carries nothing but "auth" takes the remembered
+  // body: one that sends parameters means them (Synapse does the same).
+  if (!body.is_object() || body.size() != 1) return body;
+  const nlohmann::json* auth = optional_object(body, "auth");
+  if (auth == nullptr) return body;
+  auto session_id = optional_string(*auth, "session");
+  if (!session_id) return body;
+  auto session = ctx.db.read([&](storage::Transaction& tx) {
+    auto found =
+        storage::find_uia_session(tx, *session_id, storage::now_ms() - session_lifetime_ms());
+    // The first request of the flow may have reached another node a moment
+    // ago: a replica that has not replayed it must not make this request
+    // run without its parameters.
+    if (!found || !found->sealed_body) tx.need_primary();
+    return found;
+  });
+  // Another operation's or user's session: check_uia refuses it; nothing of
+  // its body may leak into this request meanwhile.
+  if (!session || session->operation != operation || session->user_id != user_id ||
+      !session->sealed_body) {
+    return body;
+  }
+  auto remembered = opened_body(ctx, *session->sealed_body);
+  if (!remembered) return body;
+  (*remembered)["auth"] = *auth;
+  return *remembered;
+}
+
 UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& request) {
   const nlohmann::json* auth = optional_object(body, "auth");
-  if (auth == nullptr) return {challenge(request, new_session(ctx, request), {}), {}};
+  if (auth == nullptr) return {challenge(request, new_session(ctx, request, body), {}), {}};
 
   const auto type = optional_string(*auth, "type");
   auto session_id = optional_string(*auth, "session");
@@ -165,10 +234,24 @@ UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& 
                               "The authentication session belongs to another user");
     }
     completed = std::move(session->completed);
+    // The latest parameters are the ones the flow authorises; unchanged
+    // (uia_request_body restored them) they are not written again.
+    nlohmann::json rest = body;
+    rest.erase("auth");
+    if (!rest.empty()) {
+      const auto remembered =
+          session->sealed_body ? opened_body(ctx, *session->sealed_body) : std::nullopt;
+      if (!remembered || *remembered != rest) {
+        if (auto sealed = sealed_body(ctx, body)) {
+          ctx.db.write(
+              [&](storage::Transaction& tx) { storage::set_uia_body(tx, *session_id, *sealed); });
+        }
+      }
+    }
   } else {
     // Auth without a session (clients that know the flow send it at once):
     // start one so that a failure can still be answered with a session.
-    session_id = new_session(ctx, request);
+    session_id = new_session(ctx, request, body);
   }
 
   if (type) {

@@ -64,10 +64,20 @@ struct UiaResult {
   std::string session_id;
 };
 
+/// The body the operation runs with. A request of a flow may carry only
+/// `auth` (spec: the server remembers the first request): then, if its
+/// session is one of `operation` and `user_id` and remembered a body, that
+/// body with this request's `auth`. Otherwise `body` itself. Call it before
+/// checking the body's parameters, and pass the result to check_uia.
+nlohmann::json uia_request_body(Context& ctx, const nlohmann::json& body,
+                                const std::string& operation,
+                                const std::optional<std::string>& user_id);
+
 /// Runs the user-interactive-authentication step of a request whose JSON body
 /// is `body` (its "auth" member). Throws MatrixError for malformed auth, an
 /// unknown or expired session (400 M_UNKNOWN) or a session of another
-/// operation or user (403 M_FORBIDDEN).
+/// operation or user (403 M_FORBIDDEN). The body without `auth`, when it has
+/// anything else, is remembered (sealed) in the session for later requests.
 UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& request);
 
 /// Deletes the session once the operation succeeded, so it cannot authorise

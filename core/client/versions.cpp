@@ -62,6 +62,9 @@ http::Response capabilities() {
                {"m.set_avatar_url", enabled},
                // Third-party identifiers (email, phone) are not handled.
                {"m.3pid_changes", {{"enabled", false}}},
+               // POST /login/get_token (QR sign-in) is not offered: said
+               // here, so clients do not try it (spec: the capability).
+               {"m.get_login_token", {{"enabled", false}}},
            }}});
 }
 

@@ -208,6 +208,27 @@ void add_client_keys(Schema& schema) {
                "the caller themselves); others get 403 M_FORBIDDEN. Needs an access token, "
                "as in Synapse's limit_profile_requests_to_users_who_share_rooms.",
        .env = "ELTRIX_LIMIT_PROFILE_REQUESTS_TO_USERS_WHO_SHARE_ROOMS"},
+      {.name = keys::kTurnUris,
+       .default_value = "",
+       .help = "TURN server URIs handed to clients by GET /voip/turnServer for VoIP calls, "
+               "comma-separated (e.g. \"turn:turn.example.com:3478?transport=udp,"
+               "turns:turn.example.com:5349?transport=tcp\"). Empty: no TURN server, and "
+               "the endpoint answers {}.",
+       .env = "ELTRIX_TURN_URIS"},
+      {.name = keys::kTurnSharedSecret,
+       .default_value = "",
+       .help = "The secret shared with the TURN server (coturn's static-auth-secret with "
+               "use-auth-secret): each client gets a username \"<expiry>:<user_id>\" and "
+               "the base64 HMAC-SHA1 of it as password. Empty: no credentials are handed out.",
+       .flags = kConfigSecret,
+       .env = "ELTRIX_TURN_SHARED_SECRET"},
+      {.name = keys::kTurnTtl,
+       .type = ConfigType::integer,
+       .default_value = "3600",
+       .help = "How long, in seconds, the TURN credentials of GET /voip/turnServer stay valid.",
+       .env = "ELTRIX_TURN_TTL",
+       .min_value = 60,
+       .max_value = 604800},
   };
   for (const auto& spec : specs) schema.add(spec, "core");
 }

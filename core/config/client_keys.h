@@ -41,6 +41,9 @@ inline constexpr const char* kProfileMaxRoomUpdates = "profile.max_room_updates"
 inline constexpr const char* kProfileRequireAuth = "profile.require_auth_for_profile_requests";
 inline constexpr const char* kProfileLimitToSharedRooms =
     "profile.limit_profile_requests_to_users_who_share_rooms";
+inline constexpr const char* kTurnUris = "turn.uris";
+inline constexpr const char* kTurnSharedSecret = "turn.shared_secret";
+inline constexpr const char* kTurnTtl = "turn.ttl";
 }  // namespace keys
 
 }  // namespace eltrix::config

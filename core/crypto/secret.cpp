@@ -2,6 +2,8 @@
 
 #include "crypto/sodium.h"
 
+#include <algorithm>
+
 #include <Poco/DigestEngine.h>
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
@@ -17,6 +19,54 @@ bool secret_equal(std::string_view a, std::string_view b) {
   crypto_hash_sha256(da, reinterpret_cast<const unsigned char*>(a.data()), a.size());
   crypto_hash_sha256(db, reinterpret_cast<const unsigned char*>(b.data()), b.size());
   return sodium_memcmp(da, db, sizeof da) == 0;
+}
+
+namespace {
+
+struct SealKey {
+  unsigned char bytes[crypto_secretbox_KEYBYTES];
+  SealKey(std::string_view secret, std::string_view purpose) {
+    detail::ensure_sodium();
+    // BLAKE2b keyed with the purpose over the secret: one server secret
+    // gives unrelated keys for unrelated uses.
+    std::string label(purpose);
+    label.resize(std::max<std::size_t>(label.size(), crypto_generichash_KEYBYTES_MIN), '\0');
+    label.resize(std::min<std::size_t>(label.size(), crypto_generichash_KEYBYTES_MAX));
+    crypto_generichash(bytes, sizeof bytes, reinterpret_cast<const unsigned char*>(secret.data()),
+                       secret.size(), reinterpret_cast<const unsigned char*>(label.data()),
+                       label.size());
+  }
+  ~SealKey() { sodium_memzero(bytes, sizeof bytes); }
+  SealKey(const SealKey&) = delete;
+  SealKey& operator=(const SealKey&) = delete;
+};
+
+}  // namespace
+
+std::string seal(std::string_view secret, std::string_view purpose, std::string_view plaintext) {
+  const SealKey key(secret, purpose);
+  std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_secretbox_NONCEBYTES);
+  crypto_secretbox_easy(nonce + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(),
+                        nonce, key.bytes);
+  return out;
+}
+
+std::optional<std::string> open_sealed(std::string_view secret, std::string_view purpose,
+                                       std::string_view sealed) {
+  if (sealed.size() < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES) return std::nullopt;
+  const SealKey key(secret, purpose);
+  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
+  const std::size_t cipher_size = sealed.size() - crypto_secretbox_NONCEBYTES;
+  std::string plain(cipher_size - crypto_secretbox_MACBYTES, '\0');
+  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
+                                 nonce + crypto_secretbox_NONCEBYTES, cipher_size, nonce,
+                                 key.bytes) != 0) {
+    return std::nullopt;
+  }
+  return plain;
 }
 
 std::string hmac_sha1_hex(std::string_view key, std::string_view message) {

@@ -26,6 +26,18 @@ std::string shared_secret_registration_mac(std::string_view shared_secret, std::
                                            bool admin,
                                            std::optional<std::string_view> user_type = {});
 
+/// Encrypts and authenticates `plaintext` (libsodium secretbox, XSalsa20-
+/// Poly1305, a random nonce) under a key derived from `secret` for `purpose`
+/// (BLAKE2b keyed hash), so keys for different purposes never coincide.
+/// Returns nonce || ciphertext. For data at rest that holds secrets, such as
+/// a UIA request body with its password.
+std::string seal(std::string_view secret, std::string_view purpose, std::string_view plaintext);
+
+/// The plaintext of seal()'s output, or nullopt when it was sealed under
+/// another secret or purpose, or altered.
+std::optional<std::string> open_sealed(std::string_view secret, std::string_view purpose,
+                                       std::string_view sealed);
+
 /// Overwrites the string's bytes with zeros (sodium_memzero, which the
 /// compiler may not optimise away) and empties it. For passwords read into
 /// memory by the CLI.

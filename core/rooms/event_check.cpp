@@ -106,6 +106,12 @@ Outcome check_redaction(storage::Transaction& tx, PendingEvent& event) {
   if (!target || target->pdu.value("room_id", nlohmann::json()) != event.room.room_id) {
     // A remote redaction may arrive before its target: accepted, not applied.
     if (!event.local) return Outcome::accepted();
+    // An event of another room is a client's mistake, not a missing event
+    // (Synapse: 400 "Cannot redact event from a different room").
+    if (target) {
+      return Outcome::rejected(Rejection::other_room,
+                               "Cannot redact event " + *redacts + " from a different room");
+    }
     return Outcome::rejected(Rejection::not_found, "Unknown event " + *redacts);
   }
   if (target->sender() != event.sender) {

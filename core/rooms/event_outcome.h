@@ -24,6 +24,7 @@ enum class Rejection {
   bad_signature,        ///< a remote event whose signatures do not verify
   bad_alias,            ///< m.room.canonical_alias names an alias of another room
   bad_alias_syntax,     ///< m.room.canonical_alias names something that is no alias
+  other_room,           ///< a local redaction names an event of another room
 };
 
 struct Outcome {

@@ -2,6 +2,7 @@
 // the creator's join, power levels, alias, presets, initial state, name,
 // topic, invites) in one transaction, all through the pipeline; a rejected
 // event rolls the whole room back.
+#include "matrix/ids.h"
 #include "matrix/power_levels.h"
 #include "matrix/room_version.h"
 #include "rooms/member_profile.h"
@@ -37,6 +38,10 @@ SendResult RoomServiceImpl::create_room(const CreateRoom& request) {
     return {Outcome::rejected(Rejection::unsupported_version,
                               "Room version '" + request.version + "' is not supported"),
             {}};
+  }
+  // Refused before anything is stored, so a failed createRoom leaves no room.
+  for (const auto& invitee : request.invites) {
+    if (auto local = check_invitee_is_local(invitee); local.is_rejected()) return {local, {}};
   }
   const Preset preset = preset_for(request.preset);
   return write_events([&](storage::Transaction& tx, Committed& committed) -> SendResult {

@@ -99,6 +99,10 @@ struct MembershipChange {
   bool is_direct = false;
   /// Only when the target is banned now (unban).
   bool unban = false;
+  /// A join's extra content from the client's request body (spec: /join
+  /// "extra keys" go into the member event). The keys the server sets
+  /// itself are dropped from it (room_membership.cpp).
+  nlohmann::json extra_content = nlohmann::json::object();
 };
 
 /// A forward extremity of a room, as the admin API shows it.

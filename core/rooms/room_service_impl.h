@@ -61,6 +61,10 @@ class RoomServiceImpl final : public RoomService {
   SendResult write_events(const std::function<SendResult(storage::Transaction&, Committed&)>& fn,
                           const storage::FirstStatement* first = nullptr);
 
+  /// Refuses an invite of a user of another server (D43): without
+  /// federation the invite could never reach them. Accepted otherwise.
+  [[nodiscard]] Outcome check_invitee_is_local(const std::string& invitee) const;
+
   storage::Database& db_;
   ServerKeys& keys_;
   std::string server_name_;

@@ -205,17 +205,19 @@ std::vector<std::string> device_ids(Transaction& tx, std::string_view user_id) {
 
 void create_uia_session(Transaction& tx, const UiaSession& session) {
   tx.exec(
-      "INSERT INTO uia_sessions (session_id, operation, user_id, completed, params, created_ts) "
-      "VALUES ($1, $2, $3, $4, $5, $6)",
+      "INSERT INTO uia_sessions (session_id, operation, user_id, completed, params, created_ts, "
+      "sealed_body) VALUES ($1, $2, $3, $4, $5, $6, $7)",
       session.session_id, session.operation, session.user_id,
-      nlohmann::json(session.completed).dump(), session.params_json, session.created_ts);
+      nlohmann::json(session.completed).dump(), session.params_json, session.created_ts,
+      session.sealed_body);
 }
 
 std::optional<UiaSession> find_uia_session(Transaction& tx, std::string_view session_id,
                                            std::int64_t min_created_ts) {
   const std::string lock = tx.read_only() ? "" : " FOR UPDATE";
   auto row = tx.exec_optional(
-      "SELECT session_id, operation, user_id, completed, params, created_ts FROM uia_sessions "
+      "SELECT session_id, operation, user_id, completed, params, created_ts, sealed_body "
+      "FROM uia_sessions "
       "WHERE session_id = $1 AND created_ts >= $2" +
           lock,
       session_id, min_created_ts);
@@ -227,6 +229,7 @@ std::optional<UiaSession> find_uia_session(Transaction& tx, std::string_view ses
       .completed = parse_stages((*row)[3].as<std::string>()),
       .params_json = (*row)[4].as<std::string>(),
       .created_ts = (*row)[5].as<std::int64_t>(),
+      .sealed_body = nullable<std::string>((*row)[6]),
   };
 }
 
@@ -239,6 +242,11 @@ void add_uia_stage(Transaction& tx, std::string_view session_id, std::string_vie
   stages.emplace_back(stage);
   tx.exec("UPDATE uia_sessions SET completed = $2 WHERE session_id = $1", session_id,
           nlohmann::json(stages).dump());
+}
+
+void set_uia_body(Transaction& tx, std::string_view session_id, std::string_view sealed_body) {
+  tx.exec("UPDATE uia_sessions SET sealed_body = $2 WHERE session_id = $1", session_id,
+          sealed_body);
 }
 
 void delete_uia_session(Transaction& tx, std::string_view session_id) {

@@ -134,6 +134,8 @@ struct UiaSession {
   std::vector<std::string> completed;  ///< stage types, in completion order
   std::string params_json = "{}";
   std::int64_t created_ts = 0;
+  /// The request body it authorises, sealed by client/uia.cpp (base64).
+  std::optional<std::string> sealed_body = std::nullopt;
 };
 
 void create_uia_session(Transaction& tx, const UiaSession& session);
@@ -146,6 +148,9 @@ std::optional<UiaSession> find_uia_session(Transaction& tx, std::string_view ses
 
 /// Appends `stage` to the completed stages (once).
 void add_uia_stage(Transaction& tx, std::string_view session_id, std::string_view stage);
+
+/// Replaces the remembered request body (client/uia.cpp seals it).
+void set_uia_body(Transaction& tx, std::string_view session_id, std::string_view sealed_body);
 
 void delete_uia_session(Transaction& tx, std::string_view session_id);
 

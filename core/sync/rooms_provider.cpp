@@ -272,10 +272,25 @@ class RoomsWriter {
   }
 
   nlohmann::json invite_state(const RoomMembership& m) {
+    const std::string& me = sync_.request.who.user_id;
+    const auto state = rooms::state_at(sync_.tx, m.room_id, m.stream);
+    // The inviter's own membership goes along (spec: "Stripped state" lets
+    // the server add events; Synapse sends it): without it a client has no
+    // name or avatar for who invited, and Element shows a DM invite as
+    // "Empty room".
+    std::string inviter;
+    for (const auto& event : state) {
+      if (event.type() == "m.room.member" && event.state_key() == me &&
+          event.membership() == "invite") {
+        inviter = event.sender();
+      }
+    }
     nlohmann::json events = nlohmann::json::array();
-    for (const auto& event : rooms::state_at(sync_.tx, m.room_id, m.stream)) {
+    for (const auto& event : state) {
+      const bool member = event.type() == "m.room.member";
       if (kInviteStateTypes.count(event.type()) != 0 ||
-          (event.type() == "m.room.member" && event.state_key() == sync_.request.who.user_id)) {
+          (member &&
+           (event.state_key() == me || (!inviter.empty() && event.state_key() == inviter)))) {
         events.push_back(rooms::stripped_event(event));
       }
     }

@@ -1,6 +1,8 @@
 """Accounts through matrix-nio: register, log in, log out (Matrix spec v1.11,
 Client-Server API: Account registration, Login, Logout, whoami)."""
 
+import json
+
 import nio
 
 from nio_helpers import (PASSWORD, RegisterErrorResponse, Session, WhoamiError,
@@ -101,5 +103,33 @@ def test_whoami_with_made_up_token(server):
             resp = await client.whoami()
             assert isinstance(resp, WhoamiError), f"whoami with a made-up token: {resp}"
             expect_error(resp, "M_UNKNOWN_TOKEN", 401, "whoami with a made-up token")
+
+    run(scenario())
+
+
+def test_deactivate_account(server):
+    """POST /account/deactivate (spec: Account management): nio has no method
+    for it, so the request goes through the client's own HTTP session, with
+    the password stage of user-interactive auth and only `auth` in the second
+    request (the server remembers the first one's `erase`)."""
+    async def scenario():
+        async with Session(server.url, server.server_name) as s:
+            localpart, user_id = await s.register("erin")
+            erin = await s.login(localpart)
+            path = "/_matrix/client/v3/account/deactivate"
+            headers = {"Authorization": f"Bearer {erin.access_token}",
+                       "Content-Type": "application/json"}
+            first = await erin.send("POST", path, json.dumps({"erase": True}), headers)
+            assert first.status == 401, await first.text()
+            session = (await first.json())["session"]
+            auth = {"type": "m.login.password", "session": session, "password": PASSWORD,
+                    "identifier": {"type": "m.id.user", "user": user_id}}
+            done = await erin.send("POST", path, json.dumps({"auth": auth}), headers)
+            assert done.status == 200, await done.text()
+            assert (await done.json()) == {"id_server_unbind_result": "success"}
+            # Every token is gone and the password no longer logs in.
+            expect_error(await erin.whoami(), "M_UNKNOWN_TOKEN", 401, "whoami after deactivation")
+            resp = await s.client(localpart).login(PASSWORD, device_name="after deactivation")
+            assert isinstance(resp, nio.LoginError), f"login after deactivation: {resp}"
 
     run(scenario())

@@ -36,3 +36,19 @@ TEST_CASE("wipe zeroes and empties") {
   wipe(secret);
   CHECK(secret.empty());
 }
+
+TEST_CASE("seal round-trips and refuses another secret, purpose or an altered box") {
+  const std::string plain = R"({"password":"hunter2 hunter2"})";
+  const std::string sealed = seal("server secret", "purpose a", plain);
+  CHECK(sealed.find("hunter2") == std::string::npos);
+  CHECK(open_sealed("server secret", "purpose a", sealed) == plain);
+  // A fresh nonce each time: equal plaintexts do not give equal boxes.
+  CHECK(seal("server secret", "purpose a", plain) != sealed);
+  CHECK_FALSE(open_sealed("other secret", "purpose a", sealed));
+  CHECK_FALSE(open_sealed("server secret", "purpose b", sealed));
+  std::string altered = sealed;
+  altered.back() = static_cast<char>(altered.back() ^ 1);
+  CHECK_FALSE(open_sealed("server secret", "purpose a", altered));
+  CHECK_FALSE(open_sealed("server secret", "purpose a", "short"));
+  CHECK(open_sealed("k", "p", seal("k", "p", "")) == std::string());
+}
