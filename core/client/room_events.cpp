@@ -5,6 +5,7 @@
 #include "client/room_access.h"
 #include "client/user_restrictions.h"
 #include "matrix/ids.h"
+#include "rooms/aggregations.h"
 #include "rooms/room_scan.h"
 #include "rooms/visibility.h"
 #include "storage/stream.h"
@@ -95,7 +96,11 @@ http::Response get_event(Context& ctx, http::Request& req) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
-    return rooms::client_event(*event, who.user_id, who.device_id, rooms::now_ms());
+    const auto now = rooms::now_ms();
+    nlohmann::json out = rooms::client_event(*event, who.user_id, who.device_id, now);
+    rooms::bundle(out, rooms::load_aggregations(tx, room_id, {&*event}, who.user_id,
+                                                who.device_id, now, visibility));
+    return out;
   });
   return http::Response::json(200, out);
 }
@@ -218,6 +223,12 @@ http::Response messages(Context& ctx, http::Request& req) {
     for (const auto& event : page.events) {
       chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
     }
+    {
+      std::vector<const rooms::StoredEvent*> shown;
+      for (const auto& event : page.events) shown.push_back(&event);
+      rooms::bundle_all(chunk, rooms::load_aggregations(tx, room_id, shown, who.user_id,
+                                                        who.device_id, now, visibility));
+    }
     // spec: "start" is the token given as `from` when there was one, whatever
     // its form (a sync's s-token stays an s-token for the client).
     const auto given_from = req.query("from");
@@ -285,12 +296,22 @@ http::Response context(Context& ctx, http::Request& req) {
         state.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
       }
     }
-    return nlohmann::json{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
-                          {"events_before", format(before.events)},
-                          {"events_after", format(after.events)},
-                          {"start", rooms::format_topological_token(before.topo_cursor)},
-                          {"end", rooms::format_topological_token(after.topo_cursor)},
-                          {"state", state}};
+    nlohmann::json out{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
+                       {"events_before", format(before.events)},
+                       {"events_after", format(after.events)},
+                       {"start", rooms::format_topological_token(before.topo_cursor)},
+                       {"end", rooms::format_topological_token(after.topo_cursor)},
+                       {"state", state}};
+    // One aggregation query for the event and both sides.
+    std::vector<const rooms::StoredEvent*> shown{&*event};
+    for (const auto& e : before.events) shown.push_back(&e);
+    for (const auto& e : after.events) shown.push_back(&e);
+    const auto aggregations =
+        rooms::load_aggregations(tx, room_id, shown, who.user_id, who.device_id, now, visibility);
+    rooms::bundle(out["event"], aggregations);
+    rooms::bundle_all(out["events_before"], aggregations);
+    rooms::bundle_all(out["events_after"], aggregations);
+    return out;
   });
   return http::Response::json(200, out);
 }

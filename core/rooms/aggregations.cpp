@@ -1,0 +1,125 @@
+#include "rooms/aggregations.h"
+
+#include <optional>
+
+namespace eltrix::rooms {
+
+namespace {
+
+/// References listed per event at most: a popular event must not make every
+/// response that shows it arbitrarily large.
+constexpr int kMaxReferences = 100;
+
+// One row per (parent, kind): the event columns (kEventColumns) of the event
+// bundled whole (the thread's newest reply, the newest edit; NULLs for
+// references), then kind, parent, count, participated and the reference IDs
+// as a JSON array. Children are found through event_relations_parent. An
+// edit counts only when it is by the original's sender, of the original's
+// type, and the original is not a state event (spec: "Validity of
+// replacement events"); the newest is by origin_server_ts, then event ID.
+const std::string kAggregationSql =
+    "WITH rel AS (SELECT x.* FROM event_relations x WHERE x.relates_to_id = ANY($1::text[]) "
+    "  AND x.room_id = $2 AND x.rel_type IN ('m.thread', 'm.reference', 'm.replace')), "
+    "threads AS (SELECT relates_to_id AS parent, count(*) AS n, bool_or(sender = $3) AS mine, "
+    "  (array_agg(event_id ORDER BY depth DESC, stream_ordering DESC))[1] AS pick "
+    "  FROM rel WHERE rel_type = 'm.thread' GROUP BY relates_to_id), "
+    "refs AS (SELECT relates_to_id AS parent, count(*) AS n, "
+    "  array_to_json((array_agg(event_id ORDER BY depth, stream_ordering))[1:$4::int])::text AS ids "
+    "  FROM rel WHERE rel_type = 'm.reference' GROUP BY relates_to_id), "
+    "edits AS (SELECT DISTINCT ON (rel.relates_to_id) rel.relates_to_id AS parent, "
+    "  rel.event_id AS pick FROM rel JOIN events o ON o.event_id = rel.relates_to_id "
+    "  WHERE rel.rel_type = 'm.replace' AND rel.sender = o.sender AND rel.type = o.type "
+    "    AND o.state_key IS NULL "
+    "  ORDER BY rel.relates_to_id, rel.origin_server_ts DESC, rel.event_id DESC), "
+    "agg AS (SELECT 'm.thread' AS kind, parent, n, mine, NULL::text AS ids, pick FROM threads "
+    "  UNION ALL SELECT 'm.reference', parent, n, false, ids, NULL FROM refs "
+    "  UNION ALL SELECT 'm.replace', parent, 1, false, NULL, pick FROM edits) "
+    "SELECT " +
+    std::string(kEventColumns) +
+    ", a.kind, a.parent, a.n, a.mine, a.ids "
+    "FROM agg a LEFT JOIN events e ON e.event_id = a.pick "
+    "LEFT JOIN events r ON r.event_id = e.redacted_by";
+
+struct Row {
+  std::string kind;
+  std::string parent;
+  std::int64_t count = 0;
+  bool mine = false;
+  std::optional<std::string> ids;
+  std::optional<StoredEvent> event;
+};
+
+}  // namespace
+
+Aggregations load_aggregations(storage::Transaction& tx, std::string_view room_id,
+                               const std::vector<const StoredEvent*>& events,
+                               std::string_view user_id, std::string_view device_id,
+                               std::int64_t now, Visibility& visibility) {
+  Aggregations out;
+  if (events.empty()) return out;
+  std::vector<std::string> ids;
+  std::map<std::string, const StoredEvent*> by_id;
+  for (const auto* event : events) {
+    ids.push_back(event->event_id);
+    by_id.emplace(event->event_id, event);
+  }
+  std::vector<Row> rows;
+  for (const auto& row : tx.exec(kAggregationSql, pg_text_array(ids), std::string(room_id),
+                                 std::string(user_id), kMaxReferences)) {
+    Row r;
+    if (!row[1].is_null()) r.event = read_event(row);
+    r.kind = row[9].as<std::string>();
+    r.parent = row[10].as<std::string>();
+    r.count = row[11].as<std::int64_t>();
+    r.mine = !row[12].is_null() && row[12].as<bool>();
+    r.ids = storage::nullable<std::string>(row[13]);
+    rows.push_back(std::move(r));
+  }
+  if (rows.empty()) return out;
+
+  // The bundled events go through the same visibility check as any other.
+  std::vector<StoredEvent> bundled;
+  for (const auto& r : rows) {
+    if (r.event) bundled.push_back(*r.event);
+  }
+  visibility.prepare(bundled);
+
+  for (auto& r : rows) {
+    const StoredEvent& parent = *by_id.at(r.parent);
+    nlohmann::json& relations = out[r.parent];
+    if (r.kind == "m.reference" && r.ids) {
+      nlohmann::json chunk = nlohmann::json::array();
+      for (const auto& id : nlohmann::json::parse(*r.ids)) chunk.push_back({{"event_id", id}});
+      relations["m.reference"] = {{"chunk", chunk}};
+      continue;
+    }
+    if (!r.event || !visibility.can_see(*r.event)) continue;
+    if (r.kind == "m.thread") {
+      relations["m.thread"] = {
+          {"latest_event", client_event(*r.event, user_id, device_id, now)},
+          {"count", r.count},
+          {"current_user_participated", r.mine || parent.sender() == user_id}};
+    } else if (r.kind == "m.replace" && !parent.redacted_by) {
+      // A redacted original has no content left to replace.
+      relations["m.replace"] = client_event(*r.event, user_id, device_id, now);
+    }
+  }
+  for (auto it = out.begin(); it != out.end();) {
+    it = it->second.empty() ? out.erase(it) : std::next(it);
+  }
+  return out;
+}
+
+void bundle(nlohmann::json& event, const Aggregations& aggregations) {
+  auto id = event.find("event_id");
+  if (id == event.end() || !id->is_string()) return;
+  auto it = aggregations.find(id->get<std::string>());
+  if (it == aggregations.end()) return;
+  event["unsigned"]["m.relations"] = it->second;
+}
+
+void bundle_all(nlohmann::json& events, const Aggregations& aggregations) {
+  for (auto& event : events) bundle(event, aggregations);
+}
+
+}  // namespace eltrix::rooms
