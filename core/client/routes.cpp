@@ -28,6 +28,7 @@
 #include "client/user_directory.h"
 #include "client/versions.h"
 #include "client/relations.h"
+#include "client/search.h"
 #include "storage/read_scope.h"
 
 #include <string_view>
@@ -83,6 +84,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_media_thumbnail_routes(router, ctx);
   add_media_config_routes(router, ctx);
   add_relations_routes(router, ctx);
+  add_search_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

@@ -1,0 +1,222 @@
+"""Spec "Forming relationships between events", "Threading", "Event
+replacements" and "Reference relations": GET /relations with its filters,
+direction, pagination and recursion, GET /threads, and the bundled
+aggregations (unsigned.m.relations) on /event, /messages, /context and
+/relations. Against the real binary and PostgreSQL."""
+
+import pytest
+
+from cs_client import V1, q, register, send_event, text
+
+
+@pytest.fixture
+def node(start_node):
+    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
+    n.wait_ready()
+    return n
+
+
+@pytest.fixture
+def alice(node):
+    return register(node, "alice")
+
+
+@pytest.fixture
+def bob(node):
+    return register(node, "bob")
+
+
+@pytest.fixture
+def room(alice, bob):
+    room_id = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    bob.ok("POST", f"/join/{q(room_id)}", {})
+    return room_id
+
+
+def thread_reply(client, room, root, body):
+    return send_event(client, room, text(body, **{
+        "m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+                         "m.in_reply_to": {"event_id": root}}}))
+
+
+def edit(client, room, original, body):
+    return send_event(client, room, text("* " + body, **{
+        "m.new_content": text(body),
+        "m.relates_to": {"rel_type": "m.replace", "event_id": original}}))
+
+
+def reference(client, room, target):
+    return send_event(client, room, text("ref", **{
+        "m.relates_to": {"rel_type": "m.reference", "event_id": target}}))
+
+
+def annotate(client, room, target, key):
+    return send_event(client, room, {"m.relates_to": {
+        "rel_type": "m.annotation", "event_id": target, "key": key}}, "m.reaction")
+
+
+def relations(client, room, event_id, *tail, **query):
+    path = f"/rooms/{q(room)}/relations/{q(event_id)}"
+    for part in tail:
+        path += "/" + q(part)
+    return client.ok("GET", path, prefix=V1, **query)
+
+
+def ids(chunk):
+    return [e["event_id"] for e in chunk]
+
+
+def test_relations_lists_children_newest_first_and_filters(alice, bob, room):
+    root = send_event(alice, room, text("root"))
+    r1 = thread_reply(bob, room, root, "one")
+    like = annotate(bob, room, root, "👍")
+    r2 = thread_reply(alice, room, root, "two")
+    send_event(alice, room, text("unrelated"))
+
+    everything = relations(bob, room, root)
+    assert ids(everything["chunk"]) == [r2, like, r1]
+    assert "recursion_depth" not in everything
+    assert ids(relations(bob, room, root, "m.thread")["chunk"]) == [r2, r1]
+    assert ids(relations(bob, room, root, "m.annotation", "m.reaction")["chunk"]) == [like]
+    assert relations(bob, room, root, "m.annotation", "m.room.message")["chunk"] == []
+    assert ids(relations(bob, room, root, "m.thread", dir="f")["chunk"]) == [r1, r2]
+
+
+def test_relations_paginate_with_next_batch_and_to(alice, room):
+    root = send_event(alice, room, text("root"))
+    replies = [thread_reply(alice, room, root, f"r{i}") for i in range(5)]
+
+    seen, token, pages = [], None, 0
+    while True:
+        query = {"limit": 2} if token is None else {"limit": 2, "from": token}
+        page = relations(alice, room, root, "m.thread", **query)
+        seen += ids(page["chunk"])
+        pages += 1
+        if token is not None:
+            assert page["prev_batch"] == token
+        token = page.get("next_batch")
+        if token is None:
+            break
+    assert seen == list(reversed(replies)) and pages == 3
+
+    # Forwards from a token, and a `to` that ends the results.
+    first = relations(alice, room, root, "m.thread", dir="f", limit=2)
+    assert ids(first["chunk"]) == replies[:2]
+    rest = relations(alice, room, root, "m.thread", dir="f", limit=10, **{"from": first["next_batch"]})
+    assert ids(rest["chunk"]) == replies[2:] and "next_batch" not in rest
+    newest_two = relations(alice, room, root, "m.thread", limit=2)
+    bounded = relations(alice, room, root, "m.thread", limit=10,
+                        **{"from": newest_two["next_batch"], "to": first["next_batch"]})
+    assert ids(bounded["chunk"]) == [replies[2]] and "next_batch" not in bounded
+
+
+def test_relations_recurse_follows_relations_of_relations(alice, bob, room):
+    root = send_event(alice, room, text("root"))
+    reply = thread_reply(bob, room, root, "reply")
+    like = annotate(alice, room, reply, "🎉")
+
+    direct = relations(alice, room, root, recurse="false")
+    assert ids(direct["chunk"]) == [reply] and direct["recursion_depth"] == 1
+    deep = relations(alice, room, root, recurse="true")
+    assert ids(deep["chunk"]) == [like, reply] and deep["recursion_depth"] == 3
+    assert ids(relations(alice, room, root, "m.annotation", recurse="true")["chunk"]) == [like]
+
+
+def test_relations_respect_visibility_and_errors(node, alice, bob):
+    private = alice.ok("POST", "/createRoom", {"preset": "private_chat", "initial_state": [
+        {"type": "m.room.history_visibility", "content": {"history_visibility": "joined"}}]})["room_id"]
+    root = send_event(alice, private, text("secret root"))
+    thread_reply(alice, private, root, "secret reply")
+    # Not in the room: the parent is not visible, so it is not found.
+    bob.error(404, "M_NOT_FOUND", "GET", f"/rooms/{q(private)}/relations/{q(root)}", prefix=V1)
+    bob.error(403, "M_FORBIDDEN", "GET", f"/rooms/{q(private)}/threads", prefix=V1)
+    alice.error(400, "M_INVALID_PARAM", "GET", f"/rooms/{q(private)}/relations/{q(root)}",
+                prefix=V1, dir="x")
+    alice.error(400, "M_INVALID_PARAM", "GET", f"/rooms/{q(private)}/relations/{q(root)}",
+                prefix=V1, **{"from": "nonsense"})
+
+    # Bob joins later under "joined" visibility: a reply sent before his join
+    # is hidden from /relations, one sent after is shown.
+    alice.ok("POST", f"/rooms/{q(private)}/invite", {"user_id": bob.user_id})
+    bob.ok("POST", f"/join/{q(private)}", {})
+    later_root = send_event(alice, private, text("after join"))
+    seen = thread_reply(alice, private, later_root, "visible")
+    assert ids(relations(bob, private, later_root)["chunk"]) == [seen]
+    bob.error(404, "M_NOT_FOUND", "GET", f"/rooms/{q(private)}/relations/{q(root)}", prefix=V1)
+
+
+def test_thread_summary_is_bundled_everywhere(alice, bob, room):
+    root = send_event(alice, room, text("root"))
+    thread_reply(alice, room, root, "first")
+    last = thread_reply(alice, room, root, "second")
+
+    def summary(event):
+        return event["unsigned"]["m.relations"]["m.thread"]
+
+    for client, participated in ((alice, True), (bob, False)):
+        got = summary(client.ok("GET", f"/rooms/{q(room)}/event/{q(root)}"))
+        assert got["count"] == 2
+        assert got["latest_event"]["event_id"] == last
+        assert got["latest_event"]["content"]["body"] == "second"
+        assert got["current_user_participated"] is participated
+
+    thread_reply(bob, room, root, "bob joins in")
+    messages = bob.ok("GET", f"/rooms/{q(room)}/messages", dir="b", limit=20)
+    by_id = {e["event_id"]: e for e in messages["chunk"]}
+    assert summary(by_id[root])["count"] == 3
+    assert summary(by_id[root])["current_user_participated"] is True
+
+    context = bob.ok("GET", f"/rooms/{q(room)}/context/{q(root)}", limit=4)
+    assert summary(context["event"])["count"] == 3
+
+
+def test_edit_and_references_are_bundled(alice, bob, room):
+    original = send_event(alice, room, text("typo"))
+    edit(alice, room, original, "first fix")
+    newest = edit(alice, room, original, "second fix")
+    # An "edit" by someone else is not a valid replacement and is ignored.
+    edit(bob, room, original, "hijack")
+    ref1 = reference(bob, room, original)
+    ref2 = reference(alice, room, original)
+
+    event = bob.ok("GET", f"/rooms/{q(room)}/event/{q(original)}")
+    bundled = event["unsigned"]["m.relations"]
+    assert bundled["m.replace"]["event_id"] == newest
+    assert bundled["m.replace"]["content"]["m.new_content"]["body"] == "second fix"
+    # The original's content stays as sent (spec v1.7 and later).
+    assert event["content"]["body"] == "typo"
+    assert bundled["m.reference"]["chunk"] == [{"event_id": ref1}, {"event_id": ref2}]
+
+    # Redacting the newest edit makes the previous one the newest.
+    alice.ok("PUT", f"/rooms/{q(room)}/redact/{q(newest)}/r1", {})
+    event = bob.ok("GET", f"/rooms/{q(room)}/event/{q(original)}")
+    assert event["unsigned"]["m.relations"]["m.replace"]["content"]["m.new_content"]["body"] \
+        == "first fix"
+    assert newest not in ids(relations(bob, room, original, "m.replace")["chunk"])
+
+
+def test_threads_lists_roots_by_latest_activity(alice, bob, room):
+    a = send_event(alice, room, text("thread a"))
+    b = send_event(bob, room, text("thread b"))
+    c = send_event(alice, room, text("thread c"))
+    thread_reply(alice, room, a, "a1")
+    thread_reply(bob, room, b, "b1")
+    thread_reply(bob, room, c, "c1")
+    thread_reply(alice, room, a, "a2")  # a is the most recently active now
+
+    def threads(client, **query):
+        return client.ok("GET", f"/rooms/{q(room)}/threads", prefix=V1, **query)
+
+    got = threads(bob)
+    assert ids(got["chunk"]) == [a, c, b]
+    assert got["chunk"][0]["unsigned"]["m.relations"]["m.thread"]["count"] == 2
+    # Bob started b and replied to c; he never took part in a.
+    assert ids(threads(bob, include="participated")["chunk"]) == [c, b]
+    assert ids(threads(alice, include="participated")["chunk"]) == [a, c]
+
+    first = threads(bob, limit=2)
+    assert ids(first["chunk"]) == [a, c]
+    second = threads(bob, limit=2, **{"from": first["next_batch"]})
+    assert ids(second["chunk"]) == [b] and "next_batch" not in second
+    bob.error(400, "M_INVALID_PARAM", "GET", f"/rooms/{q(room)}/threads", prefix=V1,
+              include="mine")
