@@ -29,6 +29,7 @@
 #include "client/versions.h"
 #include "client/relations.h"
 #include "client/search.h"
+#include "client/space_hierarchy.h"
 #include "storage/read_scope.h"
 
 #include <string_view>
@@ -85,6 +86,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_media_config_routes(router, ctx);
   add_relations_routes(router, ctx);
   add_search_routes(router, ctx);
+  add_space_hierarchy_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }
