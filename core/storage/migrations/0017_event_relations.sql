@@ -4,7 +4,8 @@
 -- pipeline (rooms/event_relations.cpp) whatever the event's origin, and
 -- removed when the event is redacted (redaction strips m.relates_to).
 -- The parent need not be known yet (a reply may arrive before its root), so
--- relates_to_id is not a foreign key.
+-- relates_to_id is not a foreign key. A purged room (rooms/room_admin.cpp)
+-- loses its rows through the cascade from events.
 CREATE TABLE event_relations (
   event_id text PRIMARY KEY REFERENCES events (event_id) ON DELETE CASCADE,
   relates_to_id text NOT NULL,
