@@ -80,8 +80,8 @@ std::string children_sql(bool backwards) {
          "LEFT JOIN events r ON r.event_id = e.redacted_by "
          "WHERE ($4::text IS NULL OR rel.rel_type = $4) AND ($5::text IS NULL OR rel.type = $5) "
          "  AND (e.depth, e.stream_ordering) " +
-         cmp + " ($6::bigint, $7::bigint) " + "ORDER BY e.depth " + order +
-         ", e.stream_ordering " + order + " LIMIT $8";
+         cmp + " ($6::bigint, $7::bigint) " + "ORDER BY e.depth " + order + ", e.stream_ordering " +
+         order + " LIMIT $8";
 }
 
 http::Response relations(Context& ctx, http::Request& req, bool with_rel_type,
@@ -223,8 +223,7 @@ http::Response threads(Context& ctx, http::Request& req) {
 
 void add_relations_routes(http::Router& router, Context& ctx) {
   const std::string base = "/_matrix/client/v1/rooms/{roomId}/relations/{eventId}";
-  router.add("GET", base,
-             [&ctx](http::Request& req) { return relations(ctx, req, false, false); });
+  router.add("GET", base, [&ctx](http::Request& req) { return relations(ctx, req, false, false); });
   router.add("GET", base + "/{relType}",
              [&ctx](http::Request& req) { return relations(ctx, req, true, false); });
   router.add("GET", base + "/{relType}/{eventType}",

@@ -98,8 +98,8 @@ http::Response get_event(Context& ctx, http::Request& req) {
     }
     const auto now = rooms::now_ms();
     nlohmann::json out = rooms::client_event(*event, who.user_id, who.device_id, now);
-    rooms::bundle(out, rooms::load_aggregations(tx, room_id, {&*event}, who.user_id,
-                                                who.device_id, now, visibility));
+    rooms::bundle(out, rooms::load_aggregations(tx, room_id, {&*event}, who.user_id, who.device_id,
+                                                now, visibility));
     return out;
   });
   return http::Response::json(200, out);

@@ -18,18 +18,19 @@
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
+#include "client/relations.h"
 #include "client/report.h"
 #include "client/room_events.h"
 #include "client/room_state.h"
+#include "client/room_upgrade.h"
 #include "client/route_auth.h"
+#include "client/search.h"
+#include "client/space_hierarchy.h"
 #include "client/sync.h"
 #include "client/tags.h"
 #include "client/typing.h"
 #include "client/user_directory.h"
 #include "client/versions.h"
-#include "client/relations.h"
-#include "client/search.h"
-#include "client/space_hierarchy.h"
 #include "storage/read_scope.h"
 
 #include <string_view>
@@ -87,6 +88,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_relations_routes(router, ctx);
   add_search_routes(router, ctx);
   add_space_hierarchy_routes(router, ctx);
+  add_room_upgrade_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

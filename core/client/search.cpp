@@ -114,7 +114,8 @@ http::Response search(Context& ctx, http::Request& req) {
   const nlohmann::json* criteria = optional_object(*categories, "room_events");
   // Only room_events exists in the spec; nothing asked, nothing found.
   if (!criteria) {
-    return http::Response::json(200, nlohmann::json{{"search_categories", nlohmann::json::object()}});
+    return http::Response::json(200,
+                                nlohmann::json{{"search_categories", nlohmann::json::object()}});
   }
   const std::string term = require_string(*criteria, "search_term");
   if (term.size() > kMaxTermBytes) throw bad_json("'search_term' is too long");
@@ -163,15 +164,16 @@ http::Response search(Context& ctx, http::Request& req) {
     // contains_url are checked on each row below.
     const std::optional<std::string> senders =
         filter.senders ? std::optional(rooms::pg_text_array(*filter.senders)) : std::nullopt;
-    const std::string order = by_rank ? "rank DESC, e.stream_ordering DESC"
-                                      : "e.stream_ordering DESC";
+    const std::string order =
+        by_rank ? "rank DESC, e.stream_ordering DESC" : "e.stream_ordering DESC";
     const std::string sql =
         "SELECT " + std::string(rooms::kEventColumns) + ", ts_rank_cd(" +
         std::string(kSearchVector) +
         ", websearch_to_tsquery('english', $1)) AS rank, count(*) OVER () FROM " +
         std::string(rooms::kEventJoin) + " WHERE " + std::string(kSearchTypes) + " AND " +
         std::string(kSearchVector) +
-        " @@ websearch_to_tsquery('english', $1) AND e.type = ANY($2::text[]) AND e.room_id = ANY($3::text[]) "
+        " @@ websearch_to_tsquery('english', $1) AND e.type = ANY($2::text[]) AND e.room_id = "
+        "ANY($3::text[]) "
         "AND e.redacted_by IS NULL "
         "AND ($4::text[] IS NULL OR e.sender = ANY($4::text[])) "
         "AND NOT (e.sender = ANY($5::text[])) "
@@ -231,8 +233,8 @@ http::Response search(Context& ctx, http::Request& req) {
               .topological = true,
               .topo_from = backwards ? rooms::TopologicalKey{hit.event.depth, hit.event.stream - 1}
                                      : rooms::TopologicalKey{hit.event.depth, hit.event.stream},
-              .topo_bound = backwards ? rooms::TopologicalKey{}
-                                      : rooms::TopologicalKey{INT64_MAX, INT64_MAX},
+              .topo_bound =
+                  backwards ? rooms::TopologicalKey{} : rooms::TopologicalKey{INT64_MAX, INT64_MAX},
               .backwards = backwards,
               .limit = static_cast<std::size_t>(n),
               .max_rows = ctx.max_events_scanned};
@@ -284,8 +286,8 @@ http::Response search(Context& ctx, http::Request& req) {
       for (auto& result : results) rooms::bundle(result["result"], aggregations);
     }
 
-    nlohmann::json room_events{{"count", count}, {"highlights", highlights_of(term)},
-                               {"results", results}};
+    nlohmann::json room_events{
+        {"count", count}, {"highlights", highlights_of(term)}, {"results", results}};
     if (next_batch) room_events["next_batch"] = *next_batch;
     if (group_by_room || group_by_sender) {
       nlohmann::json groups = nlohmann::json::object();
@@ -328,8 +330,7 @@ http::Response search(Context& ctx, http::Request& req) {
 
 void add_search_routes(http::Router& router, Context& ctx) {
   router.add(
-      "POST", "/_matrix/client/v3/search",
-      [&ctx](http::Request& req) { return search(ctx, req); },
+      "POST", "/_matrix/client/v3/search", [&ctx](http::Request& req) { return search(ctx, req); },
       http::RouteOptions{.body = http::BodyMode::json});
 }
 

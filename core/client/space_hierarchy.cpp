@@ -63,13 +63,13 @@ std::map<std::string, Summary> load_summaries(storage::Transaction& tx,
   std::map<std::string, Summary> out;
   if (rooms.empty()) return out;
   const auto ids = rooms::pg_text_array(rooms);
-  for (const auto& row : tx.exec(
-           "SELECT c.room_id, c.type, c.state_key, ev.pdu FROM current_state c "
-           "JOIN events ev ON ev.event_id = c.event_id WHERE c.room_id = ANY($1::text[]) "
-           "AND c.type IN ('m.room.create', 'm.room.name', 'm.room.topic', 'm.room.avatar', "
-           "'m.room.canonical_alias', 'm.room.join_rules', 'm.room.history_visibility', "
-           "'m.room.guest_access', 'm.room.encryption', 'm.space.child')",
-           ids)) {
+  for (const auto& row :
+       tx.exec("SELECT c.room_id, c.type, c.state_key, ev.pdu FROM current_state c "
+               "JOIN events ev ON ev.event_id = c.event_id WHERE c.room_id = ANY($1::text[]) "
+               "AND c.type IN ('m.room.create', 'm.room.name', 'm.room.topic', 'm.room.avatar', "
+               "'m.room.canonical_alias', 'm.room.join_rules', 'm.room.history_visibility', "
+               "'m.room.guest_access', 'm.room.encryption', 'm.space.child')",
+               ids)) {
     const auto room_id = row[0].as<std::string>();
     const auto type = row[1].as<std::string>();
     const auto state_key = row[2].as<std::string>();
@@ -120,10 +120,10 @@ std::map<std::string, Summary> load_summaries(storage::Transaction& tx,
                                   {"origin_server_ts", ts}});
     }
   }
-  for (const auto& row : tx.exec(
-           "SELECT room_id, count(*) FROM room_memberships WHERE room_id = ANY($1::text[]) "
-           "AND membership = 'join' GROUP BY room_id",
-           ids)) {
+  for (const auto& row :
+       tx.exec("SELECT room_id, count(*) FROM room_memberships WHERE room_id = ANY($1::text[]) "
+               "AND membership = 'join' GROUP BY room_id",
+               ids)) {
     auto it = out.find(row[0].as<std::string>());
     if (it != out.end()) it->second.chunk["num_joined_members"] = row[1].as<std::int64_t>();
   }
@@ -202,9 +202,8 @@ http::Response hierarchy(Context& ctx, http::Request& req) {
   auto out = ctx.db.read([&](storage::Transaction& tx) {
     std::map<std::string, std::string> memberships;
     std::set<std::string> joined;
-    for (const auto& row :
-         tx.exec("SELECT room_id, membership FROM room_memberships WHERE user_id = $1",
-                 who.user_id)) {
+    for (const auto& row : tx.exec(
+             "SELECT room_id, membership FROM room_memberships WHERE user_id = $1", who.user_id)) {
       memberships[row[0].as<std::string>()] = row[1].as<std::string>();
       if (row[1].as<std::string>() == "join") joined.insert(row[0].as<std::string>());
     }

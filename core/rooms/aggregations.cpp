@@ -24,7 +24,8 @@ const std::string kAggregationSql =
     "  (array_agg(event_id ORDER BY depth DESC, stream_ordering DESC))[1] AS pick "
     "  FROM rel WHERE rel_type = 'm.thread' GROUP BY relates_to_id), "
     "refs AS (SELECT relates_to_id AS parent, count(*) AS n, "
-    "  array_to_json((array_agg(event_id ORDER BY depth, stream_ordering))[1:$4::int])::text AS ids "
+    "  array_to_json((array_agg(event_id ORDER BY depth, stream_ordering))[1:$4::int])::text AS "
+    "ids "
     "  FROM rel WHERE rel_type = 'm.reference' GROUP BY relates_to_id), "
     "edits AS (SELECT DISTINCT ON (rel.relates_to_id) rel.relates_to_id AS parent, "
     "  rel.event_id AS pick FROM rel JOIN events o ON o.event_id = rel.relates_to_id "
@@ -95,10 +96,9 @@ Aggregations load_aggregations(storage::Transaction& tx, std::string_view room_i
     }
     if (!r.event || !visibility.can_see(*r.event)) continue;
     if (r.kind == "m.thread") {
-      relations["m.thread"] = {
-          {"latest_event", client_event(*r.event, user_id, device_id, now)},
-          {"count", r.count},
-          {"current_user_participated", r.mine || parent.sender() == user_id}};
+      relations["m.thread"] = {{"latest_event", client_event(*r.event, user_id, device_id, now)},
+                               {"count", r.count},
+                               {"current_user_participated", r.mine || parent.sender() == user_id}};
     } else if (r.kind == "m.replace" && !parent.redacted_by) {
       // A redacted original has no content left to replace.
       relations["m.replace"] = client_event(*r.event, user_id, device_id, now);
