@@ -50,7 +50,8 @@ OldRoom read_old_room(Context& ctx, const std::string& room_id, const std::strin
     auto info = rooms::load_room(tx, room_id);
     if (!info) throw forbidden("You are not in room " + room_id);
     require_joined(tx, room_id, user_id);
-    OldRoom old{.info = *info};
+    OldRoom old;
+    old.info = *info;
     for (const auto& event : rooms::current_state(tx, room_id)) {
       const auto content = event.pdu.value("content", nlohmann::json::object());
       const std::string& type = event.type();
@@ -143,14 +144,15 @@ http::Response upgrade(Context& ctx, http::Request& req) {
   const std::string new_id = matrix::make_room_id(ctx.server_name);
   // public_chat: the preset whose defaults add nothing the copied state
   // does not override (no guest_access of its own).
-  sent_or_throw(ctx.rooms.create_room({.creator = who.user_id,
-                                       .room_id = new_id,
-                                       .version = new_version,
-                                       .is_public = false,
-                                       .preset = "public_chat",
-                                       .creation_content = creation,
-                                       .initial_state = old.copied,
-                                       .power_level_override = &while_copying}));
+  rooms::CreateRoom create;
+  create.creator = who.user_id;
+  create.room_id = new_id;
+  create.version = new_version;
+  create.preset = "public_chat";
+  create.creation_content = creation;
+  create.initial_state = old.copied;
+  create.power_level_override = &while_copying;
+  sent_or_throw(ctx.rooms.create_room(create));
   for (const auto& banned : old.bans) {
     ctx.rooms.change_membership(
         {.room_id = new_id, .sender = who.user_id, .target = banned, .membership = "ban"});

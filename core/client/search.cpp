@@ -1,5 +1,6 @@
 #include "client/search.h"
 
+#include "client/auth.h"
 #include "client/json_body.h"
 #include "rooms/aggregations.h"
 #include "rooms/room_scan.h"
