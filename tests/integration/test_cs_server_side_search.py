@@ -62,7 +62,7 @@ def test_matches_body_name_and_topic_in_joined_rooms_only(alice, bob):
                                       "order_by": "recent"}))[1] == hit
     bob.error(400, "M_BAD_JSON", "POST", "/search",
               {"search_categories": {"room_events": {"search_term": "x", "keys": ["sender"]}}})
-    bob.error(400, "M_BAD_JSON", "POST", "/search", {"search_categories": {"room_events": {}}})
+    bob.error(400, "M_MISSING_PARAM", "POST", "/search", {"search_categories": {"room_events": {}}})
 
 
 def test_redacted_and_invisible_events_are_not_found(alice, bob):
