@@ -64,21 +64,36 @@ rooms::StoredEvent visible_parent(storage::Transaction& tx, const std::string& r
 // The children of $1 in room $2, direct or (recursing) up to $3 levels
 // down, optionally of one rel_type ($4) and event type ($5), strictly
 // beyond the key ($6, $7) in the direction asked, in topological order.
-// Each level is one index range of event_relations_parent.
-std::string children_sql(bool backwards) {
+// Direct children of one rel_type (what clients ask most: a thread's
+// replies) are one ordered range of event_relations_parent, read no further
+// than the page; other requests gather the children first, each level one
+// index range per parent.
+std::string children_sql(bool backwards, bool recursive) {
   const char* cmp = backwards ? "<" : ">";
   const char* order = backwards ? "DESC" : "ASC";
-  return "WITH RECURSIVE tree (event_id, level) AS ("
-         "  SELECT event_id, 1 FROM event_relations WHERE relates_to_id = $1 AND room_id = $2 "
+  if (!recursive) {
+    return "SELECT " + std::string(rooms::kEventColumns) +
+           " FROM event_relations x JOIN events e ON e.event_id = x.event_id "
+           "LEFT JOIN events r ON r.event_id = e.redacted_by "
+           "WHERE x.relates_to_id = $1 AND x.room_id = $2 AND $3::int >= 1 "
+           "  AND ($4::text IS NULL OR x.rel_type = $4) AND ($5::text IS NULL OR x.type = $5) "
+           "  AND (x.depth, x.stream_ordering) " +
+           cmp + " ($6::bigint, $7::bigint) ORDER BY x.depth " + order + ", x.stream_ordering " +
+           order + " LIMIT $8";
+  }
+  // The tree carries each child's rel_type and type, so the filters need
+  // no second look-up of event_relations.
+  return "WITH RECURSIVE tree (event_id, level, rel_type, type) AS ("
+         "  SELECT event_id, 1, rel_type, type FROM event_relations "
+         "  WHERE relates_to_id = $1 AND room_id = $2 "
          "  UNION "
-         "  SELECT x.event_id, t.level + 1 FROM tree t JOIN event_relations x "
+         "  SELECT x.event_id, t.level + 1, x.rel_type, x.type FROM tree t JOIN event_relations x "
          "    ON x.relates_to_id = t.event_id AND x.room_id = $2 WHERE t.level < $3) "
          "SELECT " +
          std::string(rooms::kEventColumns) +
-         " FROM tree t JOIN event_relations rel ON rel.event_id = t.event_id "
-         "JOIN events e ON e.event_id = t.event_id "
+         " FROM tree t JOIN events e ON e.event_id = t.event_id "
          "LEFT JOIN events r ON r.event_id = e.redacted_by "
-         "WHERE ($4::text IS NULL OR rel.rel_type = $4) AND ($5::text IS NULL OR rel.type = $5) "
+         "WHERE ($4::text IS NULL OR t.rel_type = $4) AND ($5::text IS NULL OR t.type = $5) "
          "  AND (e.depth, e.stream_ordering) " +
          cmp + " ($6::bigint, $7::bigint) " + "ORDER BY e.depth " + order + ", e.stream_ordering " +
          order + " LIMIT $8";
@@ -113,7 +128,7 @@ http::Response relations(Context& ctx, http::Request& req, bool with_rel_type,
     constexpr rooms::TopologicalKey kEnd{INT64_MAX, INT64_MAX};
     const rooms::TopologicalKey start = from.value_or(backwards ? kEnd : rooms::TopologicalKey{});
     // One row more than asked: whether there is a next page.
-    auto rows = rooms::read_events(tx.exec(children_sql(backwards), event_id, room_id,
+    auto rows = rooms::read_events(tx.exec(children_sql(backwards, recurse), event_id, room_id,
                                            recurse ? kRecursionDepth : 1, rel_type, event_type,
                                            start.depth, start.stream, limit + 1));
     bool more = rows.size() > limit;
