@@ -220,3 +220,19 @@ def test_threads_lists_roots_by_latest_activity(alice, bob, room):
     assert ids(second["chunk"]) == [b] and "next_batch" not in second
     bob.error(400, "M_INVALID_PARAM", "GET", f"/rooms/{q(room)}/threads", prefix=V1,
               include="mine")
+
+
+def test_threaded_receipt_must_name_the_events_thread(alice, bob, room):
+    root = send_event(alice, room, text("root"))
+    reply = thread_reply(alice, room, root, "in the thread")
+    outside = send_event(alice, room, text("main timeline"))
+
+    def receipt(event_id, thread_id):
+        return bob.call("POST", f"/rooms/{q(room)}/receipt/m.read/{q(event_id)}",
+                        {"thread_id": thread_id})
+
+    assert receipt(reply, root)[0] == 200
+    assert receipt(root, root)[0] == 200
+    assert receipt(outside, "main")[0] == 200
+    status, body = receipt(outside, root)
+    assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
