@@ -6,6 +6,7 @@
 #include "client/user_restrictions.h"
 #include "matrix/ids.h"
 #include "rooms/aggregations.h"
+#include "rooms/event_relations.h"
 #include "rooms/room_scan.h"
 #include "rooms/visibility.h"
 #include "storage/stream.h"
@@ -35,6 +36,25 @@ std::string txn_id_param(const http::Request& req) {
   return id;
 }
 
+/// spec ("Threading", validating m.thread relationships): a thread cannot
+/// start from an event that itself relates to another by anything but
+/// m.thread (a reply in a thread joins that thread). 400 M_INVALID_PARAM.
+void check_thread_parent(Context& ctx, const nlohmann::json& content) {
+  auto relation = rooms::relation_of(content);
+  if (!relation || relation->rel_type != "m.thread") return;
+  const bool refused = ctx.db.read([&](storage::Transaction& tx) {
+    return tx
+        .exec_optional(
+            "SELECT 1 FROM event_relations WHERE event_id = $1 AND rel_type <> "
+            "'m.thread'",
+            relation->parent)
+        .has_value();
+  });
+  if (refused) {
+    throw invalid_param("Cannot start a thread from an event with a relationship");
+  }
+}
+
 http::Response send_message(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
@@ -53,6 +73,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
+  check_thread_parent(ctx, event.content);
   auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }

@@ -15,8 +15,9 @@ constexpr int kMaxReferences = 100;
 // references), then kind, parent, count, participated and the reference IDs
 // as a JSON array. Children are found through event_relations_parent. An
 // edit counts only when it is by the original's sender, of the original's
-// type, and the original is not a state event (spec: "Validity of
-// replacement events"); the newest is by origin_server_ts, then event ID.
+// type, and the original is neither a state event nor itself an edit
+// (spec: "Validity of replacement events"); the newest is by
+// origin_server_ts, then event ID.
 const std::string kAggregationSql =
     "WITH rel AS (SELECT x.* FROM event_relations x WHERE x.relates_to_id = ANY($1::text[]) "
     "  AND x.room_id = $2 AND x.rel_type IN ('m.thread', 'm.reference', 'm.replace')), "
@@ -30,7 +31,8 @@ const std::string kAggregationSql =
     "edits AS (SELECT DISTINCT ON (rel.relates_to_id) rel.relates_to_id AS parent, "
     "  rel.event_id AS pick FROM rel JOIN events o ON o.event_id = rel.relates_to_id "
     "  WHERE rel.rel_type = 'm.replace' AND rel.sender = o.sender AND rel.type = o.type "
-    "    AND o.state_key IS NULL "
+    "    AND o.state_key IS NULL AND NOT EXISTS (SELECT 1 FROM event_relations oe "
+    "      WHERE oe.event_id = o.event_id AND oe.rel_type = 'm.replace') "
     "  ORDER BY rel.relates_to_id, rel.origin_server_ts DESC, rel.event_id DESC), "
     "agg AS (SELECT 'm.thread' AS kind, parent, n, mine, NULL::text AS ids, pick FROM threads "
     "  UNION ALL SELECT 'm.reference', parent, n, false, ids, NULL FROM refs "

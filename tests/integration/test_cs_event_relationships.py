@@ -236,3 +236,20 @@ def test_threaded_receipt_must_name_the_events_thread(alice, bob, room):
     assert receipt(outside, "main")[0] == 200
     status, body = receipt(outside, root)
     assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
+
+
+def test_thread_cannot_start_from_a_relation_and_edits_of_edits_do_not_count(alice, room):
+    root = send_event(alice, room, text("root"))
+    like = annotate(alice, room, root, "👀")
+    status, body = alice.call("PUT", f"/rooms/{q(room)}/send/m.room.message/thr1",
+                              text("x", **{"m.relates_to": {"rel_type": "m.thread", "event_id": like}}))
+    assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
+    # A reply to a reply in the thread joins the thread: allowed.
+    reply = thread_reply(alice, room, root, "first")
+    thread_reply(alice, room, reply, "second")
+
+    original = send_event(alice, room, text("original"))
+    first_edit = edit(alice, room, original, "edited")
+    edit(alice, room, first_edit, "an edit of the edit")
+    bundled = alice.ok("GET", f"/rooms/{q(room)}/event/{q(first_edit)}")["unsigned"]
+    assert "m.replace" not in bundled.get("m.relations", {})
