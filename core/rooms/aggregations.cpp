@@ -52,12 +52,12 @@ struct Row {
   std::optional<StoredEvent> event;
 };
 
-}  // namespace
-
-Aggregations load_aggregations(storage::Transaction& tx, std::string_view room_id,
-                               const std::vector<const StoredEvent*>& events,
-                               std::string_view user_id, std::string_view device_id,
-                               std::int64_t now, Visibility& visibility) {
+/// load_aggregations(); `nested`: for the newest replies of threads, whose
+/// own aggregations are not followed any further.
+Aggregations load(storage::Transaction& tx, std::string_view room_id,
+                  const std::vector<const StoredEvent*>& events, std::string_view user_id,
+                  std::string_view device_id, std::int64_t now, Visibility& visibility,
+                  bool nested) {
   Aggregations out;
   if (events.empty()) return out;
   std::vector<std::string> ids;
@@ -106,10 +106,34 @@ Aggregations load_aggregations(storage::Transaction& tx, std::string_view room_i
       relations["m.replace"] = client_event(*r.event, user_id, device_id, now);
     }
   }
+  // A thread's newest reply carries its own edit (clients show the edited
+  // text in the thread summary): one more query, only when there are
+  // threads, and not recursing further (a reply has no thread of its own).
+  std::vector<const StoredEvent*> latest;
+  for (const auto& r : rows) {
+    if (r.kind == "m.thread" && r.event && out[r.parent].contains("m.thread")) {
+      latest.push_back(&*r.event);
+    }
+  }
+  if (!nested && !latest.empty()) {
+    const auto edits = load(tx, room_id, latest, user_id, device_id, now, visibility, true);
+    for (auto& [parent, relations] : out) {
+      if (relations.contains("m.thread")) bundle(relations["m.thread"]["latest_event"], edits);
+    }
+  }
   for (auto it = out.begin(); it != out.end();) {
     it = it->second.empty() ? out.erase(it) : std::next(it);
   }
   return out;
+}
+
+}  // namespace
+
+Aggregations load_aggregations(storage::Transaction& tx, std::string_view room_id,
+                               const std::vector<const StoredEvent*>& events,
+                               std::string_view user_id, std::string_view device_id,
+                               std::int64_t now, Visibility& visibility) {
+  return load(tx, room_id, events, user_id, device_id, now, visibility, false);
 }
 
 void bundle(nlohmann::json& event, const Aggregations& aggregations) {

@@ -7,7 +7,8 @@
 // - m.replace: the newest edit by the original sender, as the whole edit
 //   event (spec v1.7 and later: the server bundles it and leaves the
 //   original's content alone; the client applies it).
-// One query per response, whatever the number of events.
+// One query per response, whatever the number of events (and one more when
+// a thread's newest reply is shown: its own edit).
 #pragma once
 
 #include "rooms/event_store.h"

@@ -160,6 +160,11 @@ def test_thread_summary_is_bundled_everywhere(alice, bob, room):
         assert got["latest_event"]["content"]["body"] == "second"
         assert got["current_user_participated"] is participated
 
+    # The newest reply carries its own edit in the summary.
+    fixed = edit(alice, room, last, "second, edited")
+    assert summary(bob.ok("GET", f"/rooms/{q(room)}/event/{q(root)}"))["latest_event"]["unsigned"][
+        "m.relations"]["m.replace"]["event_id"] == fixed
+
     thread_reply(bob, room, root, "bob joins in")
     messages = bob.ok("GET", f"/rooms/{q(room)}/messages", dir="b", limit=20)
     by_id = {e["event_id"]: e for e in messages["chunk"]}
