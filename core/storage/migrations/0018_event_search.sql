@@ -5,8 +5,9 @@
 -- replaced, so it always casts; emptied on redaction). An expression index,
 -- not a column: no rewrite of the events table, and nothing for the insert
 -- path to fill in. The query must repeat this expression and the predicate
--- exactly for PostgreSQL to use the index.
-CREATE INDEX events_search ON events USING gin (
+-- exactly for PostgreSQL to use the index. IF NOT EXISTS: an operator may
+-- build it beforehand with CREATE INDEX CONCURRENTLY (operator guide).
+CREATE INDEX IF NOT EXISTS events_search ON events USING gin (
   to_tsvector('english', coalesce(sql_content ->> 'body', sql_content ->> 'name',
                                   sql_content ->> 'topic', '')))
   WHERE type IN ('m.room.message', 'm.room.name', 'm.room.topic');
