@@ -1,6 +1,7 @@
 #include "client/room_upgrade.h"
 
 #include "client/json_body.h"
+#include "client/rate_limit_impl.h"
 #include "client/room_access.h"
 #include "matrix/ids.h"
 #include "matrix/power_levels.h"
@@ -102,6 +103,10 @@ std::optional<nlohmann::json> restricted_levels(const nlohmann::json& content,
 http::Response upgrade(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string old_id = room_id_param(req);
+  // An upgrade makes a room: it counts against createRoom's limit.
+  if (auto limited = rate_limited(ctx, RateLimitedAction::create_room, who.user_id)) {
+    return *limited;
+  }
   const std::string new_version = require_string(req.json(), "new_version");
   if (matrix::find_room_version(new_version) == nullptr) {
     throw http::MatrixError(400, "M_UNSUPPORTED_ROOM_VERSION",
