@@ -36,21 +36,26 @@ std::string txn_id_param(const http::Request& req) {
   return id;
 }
 
-/// spec ("Threading", validating m.thread relationships): a thread cannot
-/// start from an event that itself relates to another by anything but
-/// m.thread (a reply in a thread joins that thread). 400 M_INVALID_PARAM.
-void check_thread_parent(Context& ctx, const nlohmann::json& content) {
+/// What a client may relate to (Synapse's checks, refused with 400
+/// M_INVALID_PARAM before anything is built): the parent must be in the same
+/// room when this server knows it, and (spec "Threading", validating m.thread
+/// relationships) a thread cannot start from an event that itself relates
+/// to another by anything but m.thread (a reply in a thread joins it). One
+/// query, only for events that declare a relation.
+void check_relation(Context& ctx, const std::string& room_id, const nlohmann::json& content) {
   auto relation = rooms::relation_of(content);
-  if (!relation || relation->rel_type != "m.thread") return;
-  const bool refused = ctx.db.read([&](storage::Transaction& tx) {
-    return tx
-        .exec_optional(
-            "SELECT 1 FROM event_relations WHERE event_id = $1 AND rel_type <> "
-            "'m.thread'",
-            relation->parent)
-        .has_value();
+  if (!relation) return;
+  auto parent = ctx.db.read([&](storage::Transaction& tx) {
+    return tx.exec_optional(
+        "SELECT e.room_id, EXISTS (SELECT 1 FROM event_relations x WHERE x.event_id = e.event_id "
+        "AND x.rel_type <> 'm.thread') FROM events e WHERE e.event_id = $1",
+        relation->parent);
   });
-  if (refused) {
+  if (!parent) return;
+  if ((*parent)[0].as<std::string>() != room_id) {
+    throw invalid_param("Relations must be in the same room");
+  }
+  if (relation->rel_type == "m.thread" && (*parent)[1].as<bool>()) {
     throw invalid_param("Cannot start a thread from an event with a relationship");
   }
 }
@@ -73,7 +78,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
-  check_thread_parent(ctx, event.content);
+  check_relation(ctx, room_id, event.content);
   auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }

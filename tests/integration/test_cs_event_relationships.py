@@ -249,6 +249,11 @@ def test_thread_cannot_start_from_a_relation_and_edits_of_edits_do_not_count(ali
     status, body = alice.call("PUT", f"/rooms/{q(room)}/send/m.room.message/thr1",
                               text("x", **{"m.relates_to": {"rel_type": "m.thread", "event_id": like}}))
     assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
+    # A parent in another room is refused.
+    other = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
+    status, body = alice.call("PUT", f"/rooms/{q(other)}/send/m.room.message/thr2",
+                              text("x", **{"m.relates_to": {"rel_type": "m.thread", "event_id": root}}))
+    assert (status, body["errcode"]) == (400, "M_INVALID_PARAM")
     # A reply to a reply in the thread joins the thread: allowed.
     reply = thread_reply(alice, room, root, "first")
     thread_reply(alice, room, reply, "second")
