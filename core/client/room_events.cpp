@@ -251,6 +251,7 @@ http::Response messages(Context& ctx, http::Request& req) {
     }
     {
       std::vector<const rooms::StoredEvent*> shown;
+      shown.reserve(page.events.size());
       for (const auto& event : page.events) shown.push_back(&event);
       rooms::bundle_all(chunk, rooms::load_aggregations(tx, room_id, shown, who.user_id,
                                                         who.device_id, now, visibility));

@@ -43,11 +43,11 @@ std::vector<std::string> types_of_keys(const nlohmann::json* keys) {
     if (!key.is_string()) throw bad_json("'keys' must be a list of strings");
     const auto& name = key.get_ref<const std::string&>();
     if (name == "content.body") {
-      types.push_back("m.room.message");
+      types.emplace_back("m.room.message");
     } else if (name == "content.name") {
-      types.push_back("m.room.name");
+      types.emplace_back("m.room.name");
     } else if (name == "content.topic") {
-      types.push_back("m.room.topic");
+      types.emplace_back("m.room.topic");
     } else {
       throw bad_json("'keys' may hold content.body, content.name and content.topic");
     }
