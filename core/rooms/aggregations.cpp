@@ -10,45 +10,44 @@ namespace {
 /// response that shows it arbitrarily large.
 constexpr int kMaxReferences = 100;
 
-// One row per (parent, kind): the event columns (kEventColumns) of the event
-// bundled whole (the thread's newest reply, the newest edit; NULLs for
-// references), then kind, parent, count, participated and the reference IDs
-// as a JSON array. Children are found through event_relations_parent. An
-// edit counts only when it is by the original's sender, of the original's
-// type, and the original is neither a state event nor itself an edit
-// (spec: "Validity of replacement events"); the newest is by
-// origin_server_ts, then event ID.
+// One row per thread and edit, one per reference: the event columns
+// (kEventColumns) of the child shown (the thread's newest reply, the newest
+// edit, each reference, all of which the visibility check then sees), then
+// kind, parent, count and participated. Children are found through
+// event_relations_parent. An edit counts only when it is by the original's
+// sender, of the original's type, and the original is neither a state event
+// nor itself an edit (spec: "Validity of replacement events"); the newest is
+// by origin_server_ts, then event ID. References: the first $4 of each.
 const std::string kAggregationSql =
     "WITH rel AS (SELECT x.* FROM event_relations x WHERE x.relates_to_id = ANY($1::text[]) "
     "  AND x.room_id = $2 AND x.rel_type IN ('m.thread', 'm.reference', 'm.replace')), "
     "threads AS (SELECT relates_to_id AS parent, count(*) AS n, bool_or(sender = $3) AS mine, "
     "  (array_agg(event_id ORDER BY depth DESC, stream_ordering DESC))[1] AS pick "
     "  FROM rel WHERE rel_type = 'm.thread' GROUP BY relates_to_id), "
-    "refs AS (SELECT relates_to_id AS parent, count(*) AS n, "
-    "  array_to_json((array_agg(event_id ORDER BY depth, stream_ordering))[1:$4::int])::text AS "
-    "ids "
-    "  FROM rel WHERE rel_type = 'm.reference' GROUP BY relates_to_id), "
+    "refs AS (SELECT relates_to_id AS parent, event_id AS pick, row_number() OVER ("
+    "  PARTITION BY relates_to_id ORDER BY depth, stream_ordering) AS k "
+    "  FROM rel WHERE rel_type = 'm.reference'), "
     "edits AS (SELECT DISTINCT ON (rel.relates_to_id) rel.relates_to_id AS parent, "
     "  rel.event_id AS pick FROM rel JOIN events o ON o.event_id = rel.relates_to_id "
     "  WHERE rel.rel_type = 'm.replace' AND rel.sender = o.sender AND rel.type = o.type "
     "    AND o.state_key IS NULL AND NOT EXISTS (SELECT 1 FROM event_relations oe "
     "      WHERE oe.event_id = o.event_id AND oe.rel_type = 'm.replace') "
     "  ORDER BY rel.relates_to_id, rel.origin_server_ts DESC, rel.event_id DESC), "
-    "agg AS (SELECT 'm.thread' AS kind, parent, n, mine, NULL::text AS ids, pick FROM threads "
-    "  UNION ALL SELECT 'm.reference', parent, n, false, ids, NULL FROM refs "
-    "  UNION ALL SELECT 'm.replace', parent, 1, false, NULL, pick FROM edits) "
+    "agg AS (SELECT 'm.thread' AS kind, parent, n, mine, pick FROM threads "
+    "  UNION ALL SELECT 'm.reference', parent, 1, false, pick FROM refs WHERE k <= $4::int "
+    "  UNION ALL SELECT 'm.replace', parent, 1, false, pick FROM edits) "
     "SELECT " +
     std::string(kEventColumns) +
-    ", a.kind, a.parent, a.n, a.mine, a.ids "
+    ", a.kind, a.parent, a.n, a.mine "
     "FROM agg a LEFT JOIN events e ON e.event_id = a.pick "
-    "LEFT JOIN events r ON r.event_id = e.redacted_by";
+    "LEFT JOIN events r ON r.event_id = e.redacted_by "
+    "ORDER BY a.parent, a.kind, e.depth, e.stream_ordering";
 
 struct Row {
   std::string kind;
   std::string parent;
   std::int64_t count = 0;
   bool mine = false;
-  std::optional<std::string> ids;
   std::optional<StoredEvent> event;
 };
 
@@ -75,7 +74,6 @@ Aggregations load(storage::Transaction& tx, std::string_view room_id,
     r.parent = row[10].as<std::string>();
     r.count = row[11].as<std::int64_t>();
     r.mine = !row[12].is_null() && row[12].as<bool>();
-    r.ids = storage::nullable<std::string>(row[13]);
     rows.push_back(std::move(r));
   }
   if (rows.empty()) return out;
@@ -90,14 +88,11 @@ Aggregations load(storage::Transaction& tx, std::string_view room_id,
   for (auto& r : rows) {
     const StoredEvent& parent = *by_id.at(r.parent);
     nlohmann::json& relations = out[r.parent];
-    if (r.kind == "m.reference" && r.ids) {
-      nlohmann::json chunk = nlohmann::json::array();
-      for (const auto& id : nlohmann::json::parse(*r.ids)) chunk.push_back({{"event_id", id}});
-      relations["m.reference"] = {{"chunk", chunk}};
-      continue;
-    }
     if (!r.event || !visibility.can_see(*r.event)) continue;
-    if (r.kind == "m.thread") {
+    if (r.kind == "m.reference") {
+      auto& chunk = relations["m.reference"]["chunk"];
+      chunk.push_back({{"event_id", r.event->event_id}});
+    } else if (r.kind == "m.thread") {
       relations["m.thread"] = {{"latest_event", client_event(*r.event, user_id, device_id, now)},
                                {"count", r.count},
                                {"current_user_participated", r.mine || parent.sender() == user_id}};

@@ -263,3 +263,21 @@ def test_thread_cannot_start_from_a_relation_and_edits_of_edits_do_not_count(ali
     edit(alice, room, first_edit, "an edit of the edit")
     bundled = alice.ok("GET", f"/rooms/{q(room)}/event/{q(first_edit)}")["unsigned"]
     assert "m.replace" not in bundled.get("m.relations", {})
+
+
+def test_bundled_children_the_user_may_not_see_are_left_out(alice, bob, room):
+    target = send_event(alice, room, text("target"))
+    before = reference(alice, room, target)
+    thread_reply(alice, room, target, "before bob left")
+    bob.ok("POST", f"/rooms/{q(room)}/leave", {})
+    # After Bob left: he may still read the target, not what came after.
+    after = reference(alice, room, target)
+    thread_reply(alice, room, target, "after bob left")
+
+    mine = alice.ok("GET", f"/rooms/{q(room)}/event/{q(target)}")["unsigned"]["m.relations"]
+    assert mine["m.reference"]["chunk"] == [{"event_id": before}, {"event_id": after}]
+    assert mine["m.thread"]["count"] == 2
+    his = bob.ok("GET", f"/rooms/{q(room)}/event/{q(target)}")["unsigned"].get("m.relations", {})
+    assert his.get("m.reference", {}).get("chunk") == [{"event_id": before}]
+    # The thread's newest reply is hidden from him, so no summary is shown.
+    assert "m.thread" not in his
