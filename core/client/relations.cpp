@@ -62,14 +62,17 @@ rooms::StoredEvent visible_parent(storage::Transaction& tx, const std::string& r
 }
 
 // The children of $1 in room $2, direct or (recursing) up to $3 levels
-// down, optionally of one rel_type ($4) and event type ($5), strictly
-// beyond the key ($6, $7) in the direction asked, in topological order.
+// down, optionally of one rel_type ($4) and event type ($5), beyond the
+// token's gap ($6, $7) in the direction asked, in topological order.
 // Direct children of one rel_type (what clients ask most: a thread's
 // replies) are one ordered range of event_relations_parent, read no further
 // than the page; other requests gather the children first, each level one
 // index range per parent.
 std::string children_sql(bool backwards, bool recursive) {
-  const char* cmp = backwards ? "<" : ">";
+  // Tokens name the gap just after a key (rooms/topological.h), as for
+  // /messages, whose tokens a client may pass here: backwards reads keys at
+  // or below it, forwards keys above it.
+  const char* cmp = backwards ? "<=" : ">";
   const char* order = backwards ? "DESC" : "ASC";
   if (!recursive) {
     return "SELECT " + std::string(rooms::kEventColumns) +
@@ -133,7 +136,7 @@ http::Response relations(Context& ctx, http::Request& req, bool with_rel_type,
                                            start.depth, start.stream, limit + 1));
     bool more = rows.size() > limit;
     if (more) rows.resize(limit);
-    // `to` bounds the page (the key itself excluded, as for /messages): the
+    // `to` bounds the page at the gap it names, as for /messages: the
     // results end there.
     if (to) {
       auto past = [&](const rooms::StoredEvent& e) {
@@ -147,7 +150,12 @@ http::Response relations(Context& ctx, http::Request& req, bool with_rel_type,
       }
     }
     std::optional<rooms::TopologicalKey> next;
-    if (more) next = rooms::TopologicalKey{rows.back().depth, rows.back().stream};
+    // The gap just before the last event going backwards, just after it
+    // going forwards.
+    if (more) {
+      next = backwards ? rooms::TopologicalKey{rows.back().depth, rows.back().stream - 1}
+                       : rooms::TopologicalKey{rows.back().depth, rows.back().stream};
+    }
     visibility.prepare(rows);
     std::vector<rooms::StoredEvent> shown;
     for (auto& e : rows) {

@@ -110,6 +110,18 @@ def test_relations_paginate_with_next_batch_and_to(alice, room):
     assert ids(bounded["chunk"]) == [replies[2]] and "next_batch" not in bounded
 
 
+def test_relations_accept_tokens_from_messages(alice, room):
+    root = send_event(alice, room, text("root"))
+    first = thread_reply(alice, room, root, "one")
+    last = thread_reply(alice, room, root, "two")
+    # /messages' "start" names the gap just after the newest event: paging
+    # back from it starts with that event.
+    start = alice.ok("GET", f"/rooms/{q(room)}/messages", dir="b", limit=1)["start"]
+    assert ids(relations(alice, room, root, **{"from": start})["chunk"]) == [last, first]
+    end = alice.ok("GET", f"/rooms/{q(room)}/messages", dir="b", limit=1)["end"]
+    assert ids(relations(alice, room, root, **{"from": end})["chunk"]) == [first]
+
+
 def test_relations_recurse_follows_relations_of_relations(alice, bob, room):
     root = send_event(alice, room, text("root"))
     reply = thread_reply(bob, room, root, "reply")
