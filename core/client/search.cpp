@@ -138,7 +138,8 @@ http::Response search(Context& ctx, http::Request& req) {
   if (const auto* groupings = optional_object(*criteria, "groupings")) {
     if (const auto* list = optional_array(*groupings, "group_by")) {
       for (const auto& group : *list) {
-        const std::string key = group.is_object() ? group.value("key", "") : "";
+        if (!group.is_object()) throw bad_json("group_by entries must be objects");
+        const std::string key = optional_string(group, "key").value_or("");
         if (key == "room_id") {
           group_by_room = true;
         } else if (key == "sender") {
@@ -149,6 +150,11 @@ http::Response search(Context& ctx, http::Request& req) {
       }
     }
   }
+  const bool include_profile =
+      event_context && optional_bool(*event_context, "include_profile").value_or(false);
+  const std::int64_t before_limit =
+      event_context ? context_limit(*event_context, "before_limit") : 0;
+  const std::int64_t after_limit = event_context ? context_limit(*event_context, "after_limit") : 0;
   const auto batch = parse_batch(req.query("next_batch"), by_rank);
   const auto now = rooms::now_ms();
 
@@ -225,8 +231,6 @@ http::Response search(Context& ctx, http::Request& req) {
           {"rank", hit.rank},
           {"result", rooms::client_event(hit.event, who.user_id, who.device_id, now)}};
       if (event_context) {
-        const auto before_limit = context_limit(*event_context, "before_limit");
-        const auto after_limit = context_limit(*event_context, "after_limit");
         auto& v = *visibility.at(hit.room_id);
         auto side = [&](bool backwards, std::int64_t n) {
           rooms::ScanRequest request{
@@ -259,7 +263,7 @@ http::Response search(Context& ctx, http::Request& req) {
               rooms::client_event(e, who.user_id, who.device_id, now));
           senders_seen.insert(e.sender());
         }
-        if (event_context->value("include_profile", false)) {
+        if (include_profile) {
           // The senders' profiles as the room has them now (their current
           // member events; Synapse does the same).
           nlohmann::json profiles = nlohmann::json::object();

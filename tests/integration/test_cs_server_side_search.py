@@ -146,3 +146,18 @@ def test_event_context_groupings_and_state(alice, bob):
     assert found["groups"]["sender"][bob.user_id]["results"] == [hit]
     names = [e for e in found["state"][room] if e["type"] == "m.room.name"]
     assert names[0]["content"]["name"] == "Fruit"
+
+
+@pytest.mark.parametrize("criteria", [
+    {"search_term": "x", "groupings": {"group_by": [{"key": 7}]}},
+    {"search_term": "x", "groupings": {"group_by": ["room_id"]}},
+    {"search_term": "x", "event_context": {"include_profile": "yes"}},
+    {"search_term": "x", "event_context": {"before_limit": -1}},
+    {"search_term": "x", "order_by": "oldest"},
+    {"search_term": 5},
+    {"search_term": "x" * 1001},
+])
+def test_malformed_criteria_are_refused(alice, criteria):
+    status, body = alice.call("POST", "/search", {"search_categories": {"room_events": criteria}})
+    assert (status, body["errcode"]) == (400, "M_BAD_JSON"), body
+
