@@ -36,20 +36,26 @@ std::string txn_id_param(const http::Request& req) {
   return id;
 }
 
-/// What a client may relate to (Synapse's checks, refused with 400
-/// M_INVALID_PARAM before anything is built): the parent must be in the same
-/// room when this server knows it, and (spec "Threading", validating m.thread
-/// relationships) a thread cannot start from an event that itself relates
-/// to another by anything but m.thread (a reply in a thread joins it). One
-/// query, only for events that declare a relation.
-void check_relation(Context& ctx, const std::string& room_id, const nlohmann::json& content) {
+/// What a client may relate to (Synapse's checks, refused before anything
+/// is built): the parent must be in the same room when this server knows it
+/// (400 M_INVALID_PARAM); a thread cannot start from an event that itself
+/// relates to another by anything but m.thread (spec "Threading", validating
+/// m.thread relationships; a reply in a thread joins it); a user reacts with
+/// one key once per event (400 M_DUPLICATE_ANNOTATION). One query, only for
+/// events that declare a relation.
+void check_relation(Context& ctx, const std::string& room_id, const std::string& sender,
+                    const nlohmann::json& content) {
   auto relation = rooms::relation_of(content);
   if (!relation) return;
+  const auto key =
+      relation->rel_type == "m.annotation" ? relation->key : std::optional<std::string>();
   auto parent = ctx.db.read([&](storage::Transaction& tx) {
     return tx.exec_optional(
         "SELECT e.room_id, EXISTS (SELECT 1 FROM event_relations x WHERE x.event_id = e.event_id "
-        "AND x.rel_type <> 'm.thread') FROM events e WHERE e.event_id = $1",
-        relation->parent);
+        "AND x.rel_type <> 'm.thread'), EXISTS (SELECT 1 FROM event_relations a "
+        "WHERE a.relates_to_id = e.event_id AND a.rel_type = 'm.annotation' AND a.sender = $2 "
+        "AND a.aggregation_key = $3) FROM events e WHERE e.event_id = $1",
+        relation->parent, sender, key);
   });
   if (!parent) return;
   if ((*parent)[0].as<std::string>() != room_id) {
@@ -57,6 +63,10 @@ void check_relation(Context& ctx, const std::string& room_id, const nlohmann::js
   }
   if (relation->rel_type == "m.thread" && (*parent)[1].as<bool>()) {
     throw invalid_param("Cannot start a thread from an event with a relationship");
+  }
+  if ((*parent)[2].as<bool>()) {
+    throw http::MatrixError(400, "M_DUPLICATE_ANNOTATION",
+                            "You already reacted to this event with this key");
   }
 }
 
@@ -78,7 +88,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
-  check_relation(ctx, room_id, event.content);
+  check_relation(ctx, room_id, who.user_id, event.content);
   auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }

@@ -20,10 +20,14 @@ std::optional<Relation> relation_of(const nlohmann::json& content) {
       !parent->is_string()) {
     return std::nullopt;
   }
-  Relation out{rel_type->get<std::string>(), parent->get<std::string>()};
+  Relation out{rel_type->get<std::string>(), parent->get<std::string>(), std::nullopt};
   if (out.rel_type.empty() || out.rel_type.size() > kMaxField || out.parent.size() > kMaxField ||
       out.rel_type.find('\0') != std::string::npos || !matrix::is_valid_event_id(out.parent)) {
     return std::nullopt;
+  }
+  if (auto key = it->find("key"); key != it->end() && key->is_string()) {
+    const auto& text = key->get_ref<const std::string&>();
+    if (text.size() <= kMaxField && text.find('\0') == std::string::npos) out.key = text;
   }
   return out;
 }
@@ -36,11 +40,11 @@ void record_relation(storage::Transaction& tx, const PendingEvent& event, std::i
   if (!relation) return;
   const auto ts = event.pdu.value("origin_server_ts", nlohmann::json(0));
   tx.defer(
-      "INSERT INTO event_relations (event_id, relates_to_id, rel_type, room_id, type, sender, "
-      "depth, stream_ordering, origin_server_ts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-      "ON CONFLICT DO NOTHING",
-      event.event_id, relation->parent, relation->rel_type, event.room.room_id, event.type,
-      event.sender, event.depth, stream,
+      "INSERT INTO event_relations (event_id, relates_to_id, rel_type, aggregation_key, room_id, "
+      "type, sender, depth, stream_ordering, origin_server_ts) "
+      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+      event.event_id, relation->parent, relation->rel_type, relation->key, event.room.room_id,
+      event.type, event.sender, event.depth, stream,
       ts.is_number_integer() ? ts.get<std::int64_t>() : std::int64_t{0});
   if (relation->rel_type == "m.thread") {
     // Positions only grow, so the newest reply's wins even when two replies

@@ -18,6 +18,9 @@ namespace eltrix::rooms {
 struct Relation {
   std::string rel_type;
   std::string parent;  ///< m.relates_to.event_id
+  /// m.relates_to.key when a string of at most 255 bytes (m.annotation's
+  /// reaction key).
+  std::optional<std::string> key;
 };
 
 /// The relation `content` declares, when it declares one in the form the

@@ -293,3 +293,17 @@ def test_bundled_children_the_user_may_not_see_are_left_out(alice, bob, room):
     assert his.get("m.reference", {}).get("chunk") == [{"event_id": before}]
     # The thread's newest reply is hidden from him, so no summary is shown.
     assert "m.thread" not in his
+
+
+def test_the_same_reaction_twice_is_refused_until_redacted(alice, bob, room):
+    target = send_event(alice, room, text("react to me"))
+    first = annotate(bob, room, target, "👍")
+    status, body = bob.call("PUT", f"/rooms/{q(room)}/send/m.reaction/dup1",
+                            {"m.relates_to": {"rel_type": "m.annotation", "event_id": target,
+                                              "key": "👍"}})
+    assert (status, body["errcode"]) == (400, "M_DUPLICATE_ANNOTATION")
+    annotate(bob, room, target, "🎉")  # another key
+    annotate(alice, room, target, "👍")  # another sender
+    bob.ok("PUT", f"/rooms/{q(room)}/redact/{q(first)}/undo", {})
+    annotate(bob, room, target, "👍")  # allowed again once the first is gone
+

@@ -10,6 +10,8 @@ CREATE TABLE event_relations (
   event_id text PRIMARY KEY REFERENCES events (event_id) ON DELETE CASCADE,
   relates_to_id text NOT NULL,
   rel_type text NOT NULL,
+  -- m.annotation's "key" (a reaction's emoji): one per sender, parent and key
+  aggregation_key text,
   room_id text NOT NULL,
   type text NOT NULL,
   sender text NOT NULL,
@@ -45,10 +47,12 @@ EXCEPTION WHEN others THEN
 END
 $$;
 
-INSERT INTO event_relations (event_id, relates_to_id, rel_type, room_id, type, sender, depth,
-                             stream_ordering, origin_server_ts)
-SELECT e.event_id, r ->> 'event_id', r ->> 'rel_type', e.room_id, e.type, e.sender, e.depth,
-       e.stream_ordering, e.origin_server_ts
+INSERT INTO event_relations (event_id, relates_to_id, rel_type, aggregation_key, room_id, type,
+                             sender, depth, stream_ordering, origin_server_ts)
+SELECT e.event_id, r ->> 'event_id', r ->> 'rel_type',
+       CASE WHEN jsonb_typeof(r -> 'key') = 'string' AND length(r ->> 'key') <= 255
+            THEN r ->> 'key' END,
+       e.room_id, e.type, e.sender, e.depth, e.stream_ordering, e.origin_server_ts
   FROM events e, LATERAL eltrix_0017_relates_to(e.pdu) AS r
  WHERE strpos(e.pdu, 'm.relates_to') > 0
    AND e.redacted_by IS NULL

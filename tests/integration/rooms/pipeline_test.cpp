@@ -847,10 +847,16 @@ TEST_CASE("migration 0017 backfills the relations and threads of events stored b
     insert("$nul", R"({"content":{"body":"\u0000","m.relates_to":{"rel_type":"m.thread",)"
                    R"("event_id":"$root"}}})");
     insert("$bad", message({{"m.relates_to", {{"rel_type", "m.thread"}, {"event_id", 1}}}}));
+    insert("$like",
+           message({{"m.relates_to",
+                     {{"rel_type", "m.annotation"}, {"event_id", "$root"}, {"key", "+1"}}}}));
     return 0;
   });
   storage::apply_migrations(node.db);
-  CHECK(node.count("SELECT count(*) FROM event_relations WHERE room_id = $1", room) == 3);
+  CHECK(node.count("SELECT count(*) FROM event_relations WHERE room_id = $1", room) == 4);
+  CHECK(node.count("SELECT count(*) FROM event_relations WHERE room_id = $1 AND event_id = "
+                   "'$like' AND aggregation_key = '+1'",
+                   room) == 1);
   CHECK(node.count("SELECT count(*) FROM event_relations WHERE room_id = $1 AND rel_type = "
                    "'m.thread' AND relates_to_id = '$root'",
                    room) == 2);
