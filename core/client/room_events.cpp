@@ -43,10 +43,12 @@ std::string txn_id_param(const http::Request& req) {
 /// m.thread relationships; a reply in a thread joins it); a user reacts with
 /// one key once per event (400 M_DUPLICATE_ANNOTATION). One query, only for
 /// events that declare a relation.
-void check_relation(Context& ctx, const std::string& room_id, const std::string& sender,
-                    const nlohmann::json& content) {
-  auto relation = rooms::relation_of(content);
+/// A retried transaction is answered with its first event, whatever these
+/// checks would say now (the pipeline finds it), so they are skipped for it.
+void check_relation(Context& ctx, const std::string& room_id, const rooms::NewEvent& event) {
+  auto relation = rooms::relation_of(event.content);
   if (!relation) return;
+  const std::string& sender = event.sender;
   const auto key =
       relation->rel_type == "m.annotation" ? relation->key : std::optional<std::string>();
   auto parent = ctx.db.read([&](storage::Transaction& tx) {
@@ -54,10 +56,13 @@ void check_relation(Context& ctx, const std::string& room_id, const std::string&
         "SELECT e.room_id, EXISTS (SELECT 1 FROM event_relations x WHERE x.event_id = e.event_id "
         "AND x.rel_type <> 'm.thread'), EXISTS (SELECT 1 FROM event_relations a "
         "WHERE a.relates_to_id = e.event_id AND a.rel_type = 'm.annotation' AND a.sender = $2 "
-        "AND a.aggregation_key = $3) FROM events e WHERE e.event_id = $1",
-        relation->parent, sender, key);
+        "AND a.aggregation_key = $3), EXISTS (SELECT 1 FROM event_transactions t "
+        "WHERE t.user_id = $2 AND t.device_id = $4 AND t.endpoint = $5 AND t.txn_id = $6) "
+        "FROM events e WHERE e.event_id = $1",
+        relation->parent, sender, key, event.txn->device_id, event.txn->endpoint,
+        event.txn->txn_id);
   });
-  if (!parent) return;
+  if (!parent || (*parent)[3].as<bool>()) return;
   if ((*parent)[0].as<std::string>() != room_id) {
     throw invalid_param("Relations must be in the same room");
   }
@@ -88,7 +93,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
-  check_relation(ctx, room_id, who.user_id, event.content);
+  check_relation(ctx, room_id, event);
   auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
