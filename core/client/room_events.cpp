@@ -5,6 +5,8 @@
 #include "client/room_access.h"
 #include "client/user_restrictions.h"
 #include "matrix/ids.h"
+#include "rooms/aggregations.h"
+#include "rooms/event_relations.h"
 #include "rooms/room_scan.h"
 #include "rooms/visibility.h"
 #include "storage/stream.h"
@@ -34,6 +36,45 @@ std::string txn_id_param(const http::Request& req) {
   return id;
 }
 
+/// What a client may relate to (Synapse's checks, refused before anything
+/// is built): the parent must be in the same room when this server knows it
+/// (400 M_INVALID_PARAM); a thread cannot start from an event that itself
+/// relates to another by anything but m.thread (spec "Threading", validating
+/// m.thread relationships; a reply in a thread joins it); a user reacts with
+/// one key once per event (400 M_DUPLICATE_ANNOTATION). One query, only for
+/// events that declare a relation.
+/// A retried transaction is answered with its first event, whatever these
+/// checks would say now (the pipeline finds it), so they are skipped for it.
+void check_relation(Context& ctx, const std::string& room_id, const rooms::NewEvent& event) {
+  auto relation = rooms::relation_of(event.content);
+  if (!relation) return;
+  const std::string& sender = event.sender;
+  const auto key =
+      relation->rel_type == "m.annotation" ? relation->key : std::optional<std::string>();
+  auto parent = ctx.db.read([&](storage::Transaction& tx) {
+    return tx.exec_optional(
+        "SELECT e.room_id, EXISTS (SELECT 1 FROM event_relations x WHERE x.event_id = e.event_id "
+        "AND x.rel_type <> 'm.thread'), EXISTS (SELECT 1 FROM event_relations a "
+        "WHERE a.relates_to_id = e.event_id AND a.rel_type = 'm.annotation' AND a.sender = $2 "
+        "AND a.aggregation_key = $3), EXISTS (SELECT 1 FROM event_transactions t "
+        "WHERE t.user_id = $2 AND t.device_id = $4 AND t.endpoint = $5 AND t.txn_id = $6) "
+        "FROM events e WHERE e.event_id = $1",
+        relation->parent, sender, key, event.txn->device_id, event.txn->endpoint,
+        event.txn->txn_id);
+  });
+  if (!parent || (*parent)[3].as<bool>()) return;
+  if ((*parent)[0].as<std::string>() != room_id) {
+    throw invalid_param("Relations must be in the same room");
+  }
+  if (relation->rel_type == "m.thread" && (*parent)[1].as<bool>()) {
+    throw invalid_param("Cannot start a thread from an event with a relationship");
+  }
+  if ((*parent)[2].as<bool>()) {
+    throw http::MatrixError(400, "M_DUPLICATE_ANNOTATION",
+                            "You already reacted to this event with this key");
+  }
+}
+
 http::Response send_message(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
   const std::string room_id = room_id_param(req);
@@ -52,6 +93,7 @@ http::Response send_message(Context& ctx, http::Request& req) {
     if (!redacts) throw bad_json("m.room.redaction needs content.redacts");
     event.redacts = *redacts;
   }
+  check_relation(ctx, room_id, event);
   auto sent = sent_or_throw(ctx.rooms.send(room_id, event));
   return http::Response::json(200, nlohmann::json{{"event_id", sent.event_id}});
 }
@@ -95,7 +137,11 @@ http::Response get_event(Context& ctx, http::Request& req) {
       tx.need_primary();
       throw not_found("Event not found.");
     }
-    return rooms::client_event(*event, who.user_id, who.device_id, rooms::now_ms());
+    const auto now = rooms::now_ms();
+    nlohmann::json out = rooms::client_event(*event, who.user_id, who.device_id, now);
+    rooms::bundle(out, rooms::load_aggregations(tx, room_id, {&*event}, who.user_id, who.device_id,
+                                                now, visibility));
+    return out;
   });
   return http::Response::json(200, out);
 }
@@ -218,6 +264,13 @@ http::Response messages(Context& ctx, http::Request& req) {
     for (const auto& event : page.events) {
       chunk.push_back(rooms::client_event(event, who.user_id, who.device_id, now));
     }
+    {
+      std::vector<const rooms::StoredEvent*> shown;
+      shown.reserve(page.events.size());
+      for (const auto& event : page.events) shown.push_back(&event);
+      rooms::bundle_all(chunk, rooms::load_aggregations(tx, room_id, shown, who.user_id,
+                                                        who.device_id, now, visibility));
+    }
     // spec: "start" is the token given as `from` when there was one, whatever
     // its form (a sync's s-token stays an s-token for the client).
     const auto given_from = req.query("from");
@@ -285,12 +338,22 @@ http::Response context(Context& ctx, http::Request& req) {
         state.push_back(rooms::client_event(e, who.user_id, who.device_id, now));
       }
     }
-    return nlohmann::json{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
-                          {"events_before", format(before.events)},
-                          {"events_after", format(after.events)},
-                          {"start", rooms::format_topological_token(before.topo_cursor)},
-                          {"end", rooms::format_topological_token(after.topo_cursor)},
-                          {"state", state}};
+    nlohmann::json out{{"event", rooms::client_event(*event, who.user_id, who.device_id, now)},
+                       {"events_before", format(before.events)},
+                       {"events_after", format(after.events)},
+                       {"start", rooms::format_topological_token(before.topo_cursor)},
+                       {"end", rooms::format_topological_token(after.topo_cursor)},
+                       {"state", state}};
+    // One aggregation query for the event and both sides.
+    std::vector<const rooms::StoredEvent*> shown{&*event};
+    for (const auto& e : before.events) shown.push_back(&e);
+    for (const auto& e : after.events) shown.push_back(&e);
+    const auto aggregations =
+        rooms::load_aggregations(tx, room_id, shown, who.user_id, who.device_id, now, visibility);
+    rooms::bundle(out["event"], aggregations);
+    rooms::bundle_all(out["events_before"], aggregations);
+    rooms::bundle_all(out["events_after"], aggregations);
+    return out;
   });
   return http::Response::json(200, out);
 }

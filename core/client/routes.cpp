@@ -21,12 +21,16 @@
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
+#include "client/relations.h"
 #include "client/report.h"
 #include "client/room_events.h"
 #include "client/room_initial_sync.h"
 #include "client/room_state.h"
 #include "client/room_timestamp.h"
+#include "client/room_upgrade.h"
 #include "client/route_auth.h"
+#include "client/search.h"
+#include "client/space_hierarchy.h"
 #include "client/sync.h"
 #include "client/tags.h"
 #include "client/thirdparty.h"
@@ -95,6 +99,10 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_thirdparty_routes(router, ctx);
   add_room_timestamp_routes(router, ctx);
   add_account_deactivate_routes(router, ctx);
+  add_relations_routes(router, ctx);
+  add_search_routes(router, ctx);
+  add_space_hierarchy_routes(router, ctx);
+  add_room_upgrade_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

@@ -108,6 +108,18 @@ void ReceiptServiceImpl::set_read_markers(const std::string& user_id, const std:
     if (markers.fully_read) fully_read_at = stream_of(*markers.fully_read);
     if (markers.read) read_at = stream_of(*markers.read);
     if (markers.read_private) private_at = stream_of(*markers.read_private);
+    // spec: a threaded receipt's event must be the thread's root or one of
+    // its replies (event_relations, rooms/event_relations.h): 400 otherwise.
+    if (markers.thread_id && *markers.thread_id != "main") {
+      for (const auto* event : {&markers.read, &markers.read_private}) {
+        if (!*event || **event == *markers.thread_id) continue;
+        if (!tx.exec_optional("SELECT 1 FROM event_relations WHERE event_id = $1 "
+                              "AND rel_type = 'm.thread' AND relates_to_id = $2",
+                              **event, *markers.thread_id)) {
+          throw invalid_param("Event " + **event + " is not in thread " + *markers.thread_id);
+        }
+      }
+    }
 
     if (fully_read_at) {
       storage::lock_account_data(tx, user_id, room_id);

@@ -3,6 +3,7 @@
 #include "matrix/canonical_json.h"
 #include "matrix/redaction.h"
 #include "rooms/current_state_update.h"
+#include "rooms/event_relations.h"
 #include "rooms/event_sql_content.h"
 #include "storage/stream.h"
 
@@ -23,6 +24,7 @@ void apply_redaction(storage::Transaction& tx, const PendingEvent& event) {
       "WHERE event_id = $3",
       matrix::canonical_json(redacted), event.event_id, target.event_id,
       event_sql_content(target.type(), target.pdu.contains("state_key"), kept));
+  forget_relation(tx, target.event_id);
 }
 
 /// Whether `event` becomes a forward extremity (no stored event names it yet:
@@ -161,6 +163,9 @@ CommittedEvent persist_event(storage::Transaction& tx, const PendingEvent& event
            event_sql_content(event.type, event.state_key.has_value(), content), before, after,
            current, pg_text_array(event.prev_events), extremities.becomes_extremity,
            event.txn ? std::optional(event.txn->endpoint) : std::nullopt, !soft_failed);
+  // Relations are facts of the stored event, whoever sent it; a soft-failed
+  // event is stored but never shown, so it aggregates nowhere either.
+  if (!soft_failed) record_relation(tx, event, out.stream);
 
   if (!soft_failed) {
     if (extremities.on_top) {

@@ -56,3 +56,19 @@ def register(node, name, password="correct horse battery"):
 def q(value):
     """A path segment: every reserved character percent-encoded."""
     return urllib.parse.quote(value, safe="")
+
+
+V1 = "/_matrix/client/v1"
+_txn_counter = [0]
+
+
+def send_event(client, room, content, event_type="m.room.message"):
+    """PUT /send with a fresh transaction ID; returns the event ID."""
+    _txn_counter[0] += 1
+    return client.ok("PUT", f"/rooms/{q(room)}/send/{event_type}/cs{_txn_counter[0]}",
+                     content)["event_id"]
+
+
+def text(body, **extra):
+    """An m.text message content, with extra top-level keys (m.relates_to...)."""
+    return {"msgtype": "m.text", "body": body, **extra}
