@@ -827,6 +827,7 @@ TEST_CASE("the state at a topological point follows the DAG, not the arrival ord
     CHECK(member_of_carol(rooms::state_after_event(tx, before_late->event_id)) == join);
     return 0;
   });
+}
 
 TEST_CASE(
     "relations are recorded for received events as for local ones, and forgotten on "
