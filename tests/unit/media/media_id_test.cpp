@@ -35,7 +35,7 @@ TEST_CASE("the issued shape is strict", "[media]") {
 // The spec fixes only the alphabet; other servers' IDs have other lengths
 // (issue 15: a short well-formed ID got 400 instead of 404).
 TEST_CASE("any ID in the spec's alphabet is accepted for lookup", "[media]") {
-  for (const std::string id :
+  for (const std::string& id :
        {std::string("a"), std::string("short"), std::string("with-dash_and_underscore"),
         std::string("-"), std::string("__"), std::string("0123456789"),
         std::string("abcdefghijklmnopqrstuvwx"), std::string(kMaxMediaIdLength, 'Z')}) {
@@ -45,7 +45,7 @@ TEST_CASE("any ID in the spec's alphabet is accepted for lookup", "[media]") {
 }
 
 TEST_CASE("media IDs outside the alphabet or too long are refused", "[media]") {
-  for (const std::string id :
+  for (const std::string& id :
        {std::string(), std::string(kMaxMediaIdLength + 1, 'a'), std::string("."), std::string(".."),
         std::string("a.b"), std::string("a/b"), std::string("../etc"), std::string("%2F"),
         std::string("a%2e"), std::string("a b"), std::string("a+b"), std::string("a\\b"),
@@ -59,8 +59,8 @@ TEST_CASE("media IDs outside the alphabet or too long are refused", "[media]") {
 // Every accepted ID makes a store key the media-store plugins accept, and
 // one that stays inside its server's directory.
 TEST_CASE("accepted IDs make valid store keys", "[media]") {
-  for (const std::string id : {std::string("-"), std::string("_x_"), std::string("a-b"),
-                               std::string(kMaxMediaIdLength, 'q')}) {
+  for (const std::string& id : {std::string("-"), std::string("_x_"), std::string("a-b"),
+                                std::string(kMaxMediaIdLength, 'q')}) {
     INFO(id);
     REQUIRE(is_valid_media_id(id));
     const std::string key = media_key("example.org", id);

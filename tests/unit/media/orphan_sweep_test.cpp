@@ -39,8 +39,8 @@ TEST_CASE("orphan sweep: only this server's media and thumbnail keys are candida
 
   // IDs in the spec's alphabet that we never issue (other lengths, '-', '_')
   // are accepted for lookup, but the sweep deletes only what it made.
-  for (const std::string other : {std::string("short"), std::string(23, 'a') + "-",
-                                  std::string(25, 'a'), std::string("a_b")}) {
+  for (const std::string& other : {std::string("short"), std::string(23, 'a') + "-",
+                                   std::string(25, 'a'), std::string("a_b")}) {
     INFO(other);
     REQUIRE(eltrix::media::is_valid_media_id(other));
     CHECK_FALSE(parse_store_key(eltrix::media::media_key("example.org:8448", other), segment));
