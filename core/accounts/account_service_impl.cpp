@@ -11,6 +11,7 @@
 #include "log/log.h"
 #include "storage/admin_users.h"
 #include "storage/database.h"
+#include "storage/openid_tokens.h"
 
 namespace eltrix::accounts {
 namespace {
@@ -151,6 +152,9 @@ std::size_t AccountServiceImpl::change_password(const PasswordChange& change) {
 std::size_t AccountServiceImpl::deactivate(const std::string& user_id, bool erase) {
   auto revoked = db_.write([&](storage::Transaction& tx) {
     if (!storage::mark_deactivated(tx, user_id, erase)) throw errors::not_found("Unknown user");
+    // OpenID tokens vouch for the user to third parties: none may outlive
+    // the account (the lookup also refuses deactivated users).
+    storage::delete_openid_tokens(tx, user_id);
     return storage::delete_all_devices(tx, user_id);
   });
   // Tokens of deactivated users are refused by the database lookup already;

@@ -5,6 +5,7 @@
 #include "client/room_access.h"
 #include "client/user_restrictions.h"
 #include "matrix/ids.h"
+#include "rooms/event_store.h"
 #include "rooms/topological.h"
 #include "rooms/visibility.h"
 #include "storage/directory.h"
@@ -141,7 +142,18 @@ http::Response members(Context& ctx, http::Request& req) {
     // user could see the room then.
     rooms::Visibility visibility(tx, room_id, who.user_id);
     auto visible = visibility.state_position();
-    if (!visible || (at && *at < *visible && !visibility.can_see_state_at(*at))) {
+    bool allowed = visible.has_value();
+    if (allowed && at && *at < *visible) {
+      if (point) {
+        // The state after an event of the DAG: judged as /context judges
+        // it, by that event's place in the DAG, not by when it arrived.
+        auto event = rooms::load_event(tx, point->event_id);
+        allowed = event && visibility.can_see_state_after(*event);
+      } else if (!at_key) {
+        allowed = visibility.can_see_state_at(*at);
+      }  // else: before the room's first event, an empty state
+    }
+    if (!allowed) {
       tx.need_primary();  // a replica may not have replayed the membership yet
       throw forbidden("You are not a member of room " + room_id);
     }

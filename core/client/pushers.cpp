@@ -57,6 +57,23 @@ void check_gateway_url(const json& data) {
   }
 }
 
+/// Whether any key or string in `value` holds a NUL: PostgreSQL's jsonb
+/// cannot store one, and the data is sent on to the gateway as it is.
+bool holds_nul(const json& value) {
+  if (value.is_string()) return value.get_ref<const std::string&>().find('\0') != std::string::npos;
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      if (key.find('\0') != std::string::npos || holds_nul(item)) return true;
+    }
+  }
+  if (value.is_array()) {
+    for (const auto& item : value) {
+      if (holds_nul(item)) return true;
+    }
+  }
+  return false;
+}
+
 json pusher_json(const storage::Pusher& p) {
   json out = {{"pushkey", p.pushkey},
               {"kind", p.kind},
@@ -103,6 +120,7 @@ http::Response set_pusher(Context& ctx, http::Request& req) {
   if (data->contains("format") && !(*data)["format"].is_string()) {
     throw_bad_json("data.format", "a string");
   }
+  if (holds_nul(*data)) throw bad_json("'data' may not contain NUL characters");
   pusher.data = data->dump();
   if (pusher.data.size() > kMaxDataBytes) {
     throw invalid_param(fmt::format("'data' is at most {} bytes", kMaxDataBytes));

@@ -242,10 +242,11 @@ UiaResult check_uia(Context& ctx, const nlohmann::json& body, const UiaRequest& 
       const auto remembered =
           session->sealed_body ? opened_body(ctx, *session->sealed_body) : std::nullopt;
       if (!remembered || *remembered != rest) {
-        if (auto sealed = sealed_body(ctx, body)) {
-          ctx.db.write(
-              [&](storage::Transaction& tx) { storage::set_uia_body(tx, *session_id, *sealed); });
-        }
+        // A body too large to keep clears the old one: a later request of
+        // `auth` alone must not run with parameters the client replaced.
+        auto sealed = sealed_body(ctx, body);
+        ctx.db.write(
+            [&](storage::Transaction& tx) { storage::set_uia_body(tx, *session_id, sealed); });
       }
     }
   } else {

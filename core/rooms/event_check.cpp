@@ -36,9 +36,12 @@ Outcome check_signatures_and_hash(PendingEvent& event, const KeyRing& keys) {
   if (signatures != event.pdu.end() && signatures->is_object()) {
     auto mine = signatures->find(server);
     if (mine != signatures->end() && mine->is_object()) {
+      const auto sent = event.pdu.value("origin_server_ts", nlohmann::json(0));
+      const std::int64_t sent_ts = sent.is_number_integer() ? sent.get<std::int64_t>() : 0;
       for (const auto& [key_id, ignored] : mine->items()) {
         auto key = keys.find(server, key_id);
-        if (key && matrix::verify_json(redacted, server, key_id, *key)) {
+        if (!key || (key->expired_ts && sent_ts >= *key->expired_ts)) continue;
+        if (matrix::verify_json(redacted, server, key_id, key->base64)) {
           verified = true;
           break;
         }

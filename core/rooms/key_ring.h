@@ -3,6 +3,7 @@
 // then it holds what it is given (tests, and this server's own key).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -11,14 +12,23 @@
 
 namespace eltrix::rooms {
 
+/// A server's public key, and when it stopped being valid if it did (the key
+/// server's old_verify_keys): a signature by it only counts on events sent
+/// before then, so a leaked key that was rotated out forges nothing newer.
+struct PublicKey {
+  std::string base64;
+  std::optional<std::int64_t> expired_ts;
+};
+
 class KeyRing {
  public:
-  void add(const std::string& server, const std::string& key_id, std::string public_key_base64) {
+  void add(const std::string& server, const std::string& key_id, std::string public_key_base64,
+           std::optional<std::int64_t> expired_ts = std::nullopt) {
     std::lock_guard lock(mutex_);
-    keys_[{server, key_id}] = std::move(public_key_base64);
+    keys_[{server, key_id}] = {std::move(public_key_base64), expired_ts};
   }
-  [[nodiscard]] std::optional<std::string> find(const std::string& server,
-                                                const std::string& key_id) const {
+  [[nodiscard]] std::optional<PublicKey> find(const std::string& server,
+                                              const std::string& key_id) const {
     std::lock_guard lock(mutex_);
     auto it = keys_.find({server, key_id});
     if (it == keys_.end()) return std::nullopt;
@@ -27,7 +37,7 @@ class KeyRing {
 
  private:
   mutable std::mutex mutex_;
-  std::map<std::pair<std::string, std::string>, std::string> keys_;
+  std::map<std::pair<std::string, std::string>, PublicKey> keys_;
 };
 
 }  // namespace eltrix::rooms

@@ -136,8 +136,9 @@ SendResult RoomServiceImpl::receive(const nlohmann::json& pdu) {
         // This server's own keys, retired ones included: an event of ours
         // that comes back (backfill, another server's copy) must verify.
         for (const VerifyKey& key : *keys_.verify_keys(tx)) {
-          if (!key_ring_.find(server_name_, key.key_id)) {
-            key_ring_.add(server_name_, key.key_id, key.public_key_base64);
+          auto known = key_ring_.find(server_name_, key.key_id);
+          if (!known || known->expired_ts != key.expired_ts) {
+            key_ring_.add(server_name_, key.key_id, key.public_key_base64, key.expired_ts);
           }
         }
         const Outcome outcome = check_event(tx, pending, key_ring_);

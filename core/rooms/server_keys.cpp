@@ -65,8 +65,9 @@ std::optional<std::string> ServerKeys::replace(storage::Transaction& tx,
                                        "servers cache keys by ID, so it cannot name a new key",
                                        next.key_id()));
   }
-  // Locks the current row, so two rotations at once retire one key each in
-  // turn rather than both retiring the same one.
+  // Locks the current row. Of two rotations at once, the second waits, then
+  // finds no current key (the first retired it) and its insert fails on the
+  // one-current index: it changes nothing and can be run again.
   std::optional<std::string> retired;
   if (auto current = tx.exec_optional(
           "SELECT key_id, seed FROM server_signing_keys WHERE expired_ts IS NULL FOR UPDATE")) {

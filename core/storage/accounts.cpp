@@ -244,7 +244,8 @@ void add_uia_stage(Transaction& tx, std::string_view session_id, std::string_vie
           nlohmann::json(stages).dump());
 }
 
-void set_uia_body(Transaction& tx, std::string_view session_id, std::string_view sealed_body) {
+void set_uia_body(Transaction& tx, std::string_view session_id,
+                  const std::optional<std::string>& sealed_body) {
   tx.exec("UPDATE uia_sessions SET sealed_body = $2 WHERE session_id = $1", session_id,
           sealed_body);
 }

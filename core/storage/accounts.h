@@ -150,7 +150,9 @@ std::optional<UiaSession> find_uia_session(Transaction& tx, std::string_view ses
 void add_uia_stage(Transaction& tx, std::string_view session_id, std::string_view stage);
 
 /// Replaces the remembered request body (client/uia.cpp seals it).
-void set_uia_body(Transaction& tx, std::string_view session_id, std::string_view sealed_body);
+/// nullopt forgets the remembered body (the latest one could not be kept).
+void set_uia_body(Transaction& tx, std::string_view session_id,
+                  const std::optional<std::string>& sealed_body);
 
 void delete_uia_session(Transaction& tx, std::string_view session_id);
 

@@ -9,11 +9,16 @@ void create_openid_token(Transaction& tx, std::string_view token_hash, std::stri
           token_hash, user_id, expires_ts);
 }
 
+void delete_openid_tokens(Transaction& tx, std::string_view user_id) {
+  tx.exec("DELETE FROM openid_tokens WHERE user_id = $1", user_id);
+}
+
 std::optional<std::string> openid_token_user(Transaction& tx, std::string_view token_hash,
                                              std::int64_t now_ts) {
   auto row = tx.exec_optional(
-      "SELECT user_id FROM openid_tokens WHERE token_hash = $1 AND expires_ts >= $2", token_hash,
-      now_ts);
+      "SELECT o.user_id FROM openid_tokens o JOIN users u ON u.user_id = o.user_id "
+      "WHERE o.token_hash = $1 AND o.expires_ts >= $2 AND NOT u.deactivated",
+      token_hash, now_ts);
   if (!row) return std::nullopt;
   return (*row)[0].as<std::string>();
 }

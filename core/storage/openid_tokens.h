@@ -16,7 +16,11 @@ namespace eltrix::storage {
 void create_openid_token(Transaction& tx, std::string_view token_hash, std::string_view user_id,
                          std::int64_t expires_ts, std::int64_t now_ts);
 
-/// The user of an unexpired token, if any.
+/// Drops every token of the user (deactivation).
+void delete_openid_tokens(Transaction& tx, std::string_view user_id);
+
+/// The user of an unexpired token, if any, and only while the account is
+/// active.
 std::optional<std::string> openid_token_user(Transaction& tx, std::string_view token_hash,
                                              std::int64_t now_ts);
 

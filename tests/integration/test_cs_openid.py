@@ -36,3 +36,15 @@ def test_expired_tokens_are_refused(node, database):
                    check=True, capture_output=True)
     status, err = userinfo(node, token)
     assert (status, err["errcode"]) == (401, "M_UNKNOWN_TOKEN"), err
+
+
+def test_tokens_die_with_the_account(node):
+    """A deactivated account's OpenID tokens no longer vouch for it."""
+    from test_cs_account_deactivate import deactivate
+    alice = register(node, "oidgone")
+    token = alice.ok("POST", f"/user/{alice.user_id}/openid/request_token", {})["access_token"]
+    assert userinfo(node, token) == (200, {"sub": alice.user_id})
+    status, out = deactivate(alice)
+    assert status == 200, out
+    status, err = userinfo(node, token)
+    assert (status, err["errcode"]) == (401, "M_UNKNOWN_TOKEN"), err

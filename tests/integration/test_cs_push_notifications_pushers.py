@@ -79,6 +79,8 @@ def test_pushers_refuse_bad_input(node):
         (pusher(data={"format": "event_id_only"}), "M_MISSING_PARAM"),
         (pusher(data={"url": GATEWAY, "filler": "x" * 5000}), "M_INVALID_PARAM"),
         (pusher(data="not an object"), "M_BAD_JSON"),
+        (pusher(data={"url": GATEWAY, "note": "a\u0000b"}), "M_BAD_JSON"),
+        (pusher(data={"url": GATEWAY, "k\u0000": 1}), "M_BAD_JSON"),
         # No email address belongs to an account yet.
         (pusher(kind="email", pushkey="me@example.org", data={}), "M_THREEPID_NOT_FOUND"),
     ]

@@ -112,3 +112,20 @@ def test_the_remembered_body_is_sealed(node, database):
     assert stored, "the body was not remembered"
     raw = base64.b64decode(stored + "=" * (-len(stored) % 4))
     assert secret.encode() not in raw and b"carol" not in raw
+
+
+def test_a_replaced_body_too_large_to_keep_is_not_replaced_by_the_old_one(node):
+    status, first = post(node, "/register", {"username": "dave", "password": PASSWORD})
+    assert status == 401
+    session = first["session"]
+    # The client changes its request, with a body too large to remember,
+    # while a stage fails: the first body must not stand in for it later.
+    status, out = post(node, "/register", {"username": "dave2", "password": PASSWORD,
+                                           "padding": "x" * 70000,
+                                           "auth": {"type": "m.login.bogus",
+                                                    "session": session}})
+    assert status in (400, 401), out
+    status, out = post(node, "/register", {"auth": {"type": "m.login.dummy",
+                                                    "session": session}})
+    assert status != 200 or out.get("user_id") != "@dave:e2e.test", out
+    assert login(node, "dave", PASSWORD)[0] == 403

@@ -55,6 +55,7 @@ SELECT e.event_id, r ->> 'event_id', r ->> 'rel_type',
        e.room_id, e.type, e.sender, e.depth, e.stream_ordering, e.origin_server_ts
   FROM events e, LATERAL eltrix_0017_relates_to(e.pdu) AS r
  WHERE strpos(e.pdu, 'm.relates_to') > 0
+   AND e.state_key IS NULL  -- as at runtime: relations are on message events only
    AND e.redacted_by IS NULL
    AND jsonb_typeof(r) = 'object'
    AND jsonb_typeof(r -> 'event_id') = 'string'

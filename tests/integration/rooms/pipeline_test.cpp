@@ -913,3 +913,31 @@ TEST_CASE("migration 0017 backfills the relations and threads of events stored b
                  "AND latest_stream = (SELECT stream_ordering FROM events WHERE event_id = '$r2')",
                  room) == 1);
 }
+
+TEST_CASE("a retired key signs only events sent before it expired", "[rooms][pipeline][keys]") {
+  Node node;
+  const auto room = node.create_public_room();
+  const auto join = node.remote_join(room);
+  const auto now = rooms::now_ms();
+  const auto current = node.remote_key;
+  // Two keys remote.test rotated out (old_verify_keys): one expires in a
+  // minute, one expired a second ago.
+  const auto expiring = matrix::SigningKey::generate("expiring");
+  const auto expired = matrix::SigningKey::generate("expired");
+  node.rooms.key_ring().add("remote.test", expiring.key_id(), expiring.public_key_base64(),
+                            now + 60'000);
+  node.rooms.key_ring().add("remote.test", expired.key_id(), expired.public_key_base64(),
+                            now - 1'000);
+  auto signed_by = [&](const matrix::SigningKey& key, const std::string& body) {
+    node.remote_key = key;
+    auto pdu = node.remote_pdu(room, "m.room.message", std::nullopt, {{"body", body}},
+                               node.extremities(room),
+                               {node.event_id_of(room, "m.room.create", ""),
+                                node.event_id_of(room, "m.room.power_levels", ""), join});
+    node.remote_key = current;
+    return node.rooms.receive(pdu);
+  };
+  CHECK(signed_by(expiring, "still valid").outcome.is_accepted());
+  auto forged = signed_by(expired, "sent after the key expired");
+  CHECK(forged.outcome.rejection == rooms::Rejection::bad_signature);
+}
