@@ -14,10 +14,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <system_error>
 
 namespace eltrix::app {
 namespace {
@@ -110,19 +110,23 @@ std::optional<KeysArgs> parse(const std::vector<std::string>& args, std::string&
   return out;
 }
 
+std::string os_error(int code) {
+  return std::error_code(code, std::generic_category()).message();
+}
+
 /// Writes `text` to a new file that only its owner can read. Never replaces
 /// an existing file: that may be the only copy of another key.
 bool write_new_secret_file(const std::string& path, const std::string& text, std::string& error) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    error = fmt::format("cannot create '{}': {}{}", path, std::strerror(errno),
+    error = fmt::format("cannot create '{}': {}{}", path, os_error(errno),
                         errno == EEXIST ? " (an existing key file is never overwritten)" : "");
     return false;
   }
   const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   const int saved = errno;
   if (::close(fd) != 0 || !ok) {
-    error = fmt::format("cannot write '{}': {}", path, std::strerror(ok ? errno : saved));
+    error = fmt::format("cannot write '{}': {}", path, os_error(ok ? errno : saved));
     ::unlink(path.c_str());
     return false;
   }
@@ -136,7 +140,7 @@ std::optional<std::string> read_key_file(const std::string& path, std::string& e
   } else {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-      error = fmt::format("cannot read the key file '{}': {}", path, std::strerror(errno));
+      error = fmt::format("cannot read the key file '{}': {}", path, os_error(errno));
       return std::nullopt;
     }
     text.assign(std::istreambuf_iterator<char>(in), {});
