@@ -18,6 +18,7 @@
 #include "client/public_rooms.h"
 #include "client/push_rules.h"
 #include "client/pushers.h"
+#include "client/notifications.h"
 #include "client/read_markers.h"
 #include "client/receipts.h"
 #include "client/register.h"
@@ -103,6 +104,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_search_routes(router, ctx);
   add_space_hierarchy_routes(router, ctx);
   add_room_upgrade_routes(router, ctx);
+  add_notifications_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

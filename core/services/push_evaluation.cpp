@@ -1,0 +1,192 @@
+#include "services/push_evaluation.h"
+
+#include "log/log.h"
+#include "matrix/power_levels.h"
+#include "matrix/push_evaluator.h"
+#include "matrix/push_rules.h"
+#include "metrics/registry.h"
+#include "rooms/event_store.h"
+#include "storage/push_notifications.h"
+#include "storage/stream.h"
+#include "storage/user_data.h"
+
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace eltrix::services {
+
+namespace {
+
+using json = nlohmann::json;
+
+const log::Logger& logger() {
+  static const log::Logger instance("push");
+  return instance;
+}
+
+/// What every evaluation in one room needs, loaded once per batch. It is the
+/// room's current state when the batch runs, not the state at each event:
+/// the evaluator runs within moments of the send, and Synapse, too, counts
+/// the members of the room as it is when it evaluates.
+struct RoomFacts {
+  std::vector<std::string> local_members;  ///< joined, on this server
+  std::map<std::string, std::string> display_names;
+  std::int64_t member_count = 0;
+  matrix::PowerLevels power;
+  json notification_levels = nullptr;
+};
+
+RoomFacts load_room_facts(storage::Transaction& tx, const std::string& room_id,
+                          const std::string& local_suffix) {
+  RoomFacts facts;
+  for (const auto& row : tx.exec(
+           "SELECT m.user_id, e.pdu FROM room_memberships m JOIN events e "
+           "ON e.event_id = m.event_id WHERE m.room_id = $1 AND m.membership = 'join'",
+           room_id)) {
+    ++facts.member_count;
+    auto user = row[0].as<std::string>();
+    if (!user.ends_with(local_suffix)) continue;
+    const json pdu = json::parse(row[1].as<std::string>(), nullptr, false);
+    if (pdu.is_object()) {
+      const json content = pdu.value("content", json::object());
+      if (auto name = content.find("displayname"); name != content.end() && name->is_string()) {
+        facts.display_names[user] = name->get<std::string>();
+      }
+    }
+    facts.local_members.push_back(std::move(user));
+  }
+  const auto create = rooms::current_state_event(tx, room_id, "m.room.create", "");
+  const std::string creator = create ? create->sender() : "";
+  const auto levels = rooms::current_state_event(tx, room_id, "m.room.power_levels", "");
+  const json* content = levels ? &levels->pdu["content"] : nullptr;
+  if (auto parsed = matrix::PowerLevels::parse(content, creator)) facts.power = *parsed;
+  if (content != nullptr && content->contains("notifications")) {
+    facts.notification_levels = (*content)["notifications"];
+  }
+  return facts;
+}
+
+json ruleset_of(storage::Transaction& tx, const std::string& user_id) {
+  auto stored = storage::get_account_data(tx, user_id, "", "m.push_rules");
+  json parsed = stored ? json::parse(*stored, nullptr, false) : json(nullptr);
+  if (parsed.is_discarded()) parsed = nullptr;  // the defaults then, as GET /pushrules does
+  return matrix::merge_push_rules(parsed, user_id);
+}
+
+}  // namespace
+
+PushEvaluation::PushEvaluation(storage::Database& db, std::string server_name,
+                               metrics::Registry& metrics, PushEvaluationOptions options)
+    : db_(db),
+      server_name_(std::move(server_name)),
+      notifications_(metrics.counter("eltrix_push_notifications_total",
+                                     "Notifications recorded for local users (push rules)")),
+      options_(options) {}
+
+PushEvaluation::~PushEvaluation() { stop(); }
+
+void PushEvaluation::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void PushEvaluation::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void PushEvaluation::loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    lock.unlock();
+    std::size_t read = 0;
+    try {
+      read = run_batch();
+    } catch (const std::exception& e) {
+      // The database may be away; the position did not move, so the next
+      // round reads the same events again.
+      logger().warn("push evaluation failed", {{"error", e.what()}});
+    }
+    lock.lock();
+    // A full batch means more is waiting: go on at once.
+    if (read < options_.batch_events) {
+      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
+    }
+  }
+}
+
+std::size_t PushEvaluation::run_batch() {
+  const std::string local_suffix = ":" + server_name_;
+  std::size_t recorded = 0;
+  const std::size_t read = db_.write([&](storage::Transaction& tx) -> std::size_t {
+    recorded = 0;
+    const auto from = storage::claim_push_progress(tx);
+    if (!from) return 0;  // another node's batch is running
+    // Never past the bound: a position at or below it cannot appear later,
+    // so saving it skips nothing (storage/stream.h).
+    const std::int64_t bound = storage::current_stream(tx);
+    if (bound <= *from) return 0;
+    auto events = rooms::read_events(tx.exec(
+        rooms::select_events("WHERE e.stream_ordering > $1 AND e.stream_ordering <= $2 "
+                             "ORDER BY e.stream_ordering LIMIT $3"),
+        *from, bound, static_cast<std::int64_t>(options_.batch_events)));
+    std::int64_t position = events.size() < options_.batch_events ? bound : *from;
+    std::map<std::string, RoomFacts> rooms;
+    std::map<std::string, json> rulesets;
+    std::size_t evaluations = 0;
+    std::size_t done = 0;
+    const std::int64_t now = rooms::now_ms();
+    for (const auto& event : events) {
+      const std::string room_id = event.pdu.value("room_id", "");
+      auto room = rooms.find(room_id);
+      if (room == rooms.end()) {
+        room = rooms.emplace(room_id, load_room_facts(tx, room_id, local_suffix)).first;
+      }
+      const RoomFacts& facts = room->second;
+      const json client = rooms::client_event(event, "", "", now);
+      for (const auto& user : facts.local_members) {
+        if (user == event.sender()) continue;  // one's own events never notify
+        auto rules = rulesets.find(user);
+        if (rules == rulesets.end()) rules = rulesets.emplace(user, ruleset_of(tx, user)).first;
+        matrix::PushContext context{
+            .user_id = user,
+            .display_name = facts.display_names.contains(user) ? facts.display_names.at(user) : "",
+            .member_count = facts.member_count,
+            .sender_power_level = facts.power.user_level(event.sender()),
+            .notification_levels = facts.notification_levels};
+        const auto decision = matrix::evaluate_push_rules(rules->second, client, context);
+        ++evaluations;
+        if (!decision.notify) continue;
+        storage::add_notification(tx,
+                                  {.user_id = user,
+                                   .stream = event.stream,
+                                   .event_id = event.event_id,
+                                   .room_id = room_id,
+                                   .actions = decision.actions.dump(),
+                                   .highlight = decision.highlight,
+                                   .ts = now},
+                                  decision.tweaks.dump());
+        ++recorded;
+      }
+      ++done;
+      if (events.size() == options_.batch_events || evaluations >= options_.batch_evaluations) {
+        position = event.stream;
+      }
+      if (evaluations >= options_.batch_evaluations) break;
+    }
+    storage::save_push_progress(tx, position);
+    // A batch cut short by the evaluation bound reads as full: the loop goes on.
+    return done < events.size() ? options_.batch_events : events.size();
+  });
+  if (recorded > 0) notifications_.inc(static_cast<double>(recorded));
+  return read;
+}
+
+}  // namespace eltrix::services
