@@ -40,10 +40,10 @@ struct RoomFacts {
 RoomFacts load_room_facts(storage::Transaction& tx, const std::string& room_id,
                           const std::string& local_suffix) {
   RoomFacts facts;
-  for (const auto& row : tx.exec(
-           "SELECT m.user_id, e.pdu FROM room_memberships m JOIN events e "
-           "ON e.event_id = m.event_id WHERE m.room_id = $1 AND m.membership = 'join'",
-           room_id)) {
+  for (const auto& row :
+       tx.exec("SELECT m.user_id, e.pdu FROM room_memberships m JOIN events e "
+               "ON e.event_id = m.event_id WHERE m.room_id = $1 AND m.membership = 'join'",
+               room_id)) {
     ++facts.member_count;
     auto user = row[0].as<std::string>();
     if (!user.ends_with(local_suffix)) continue;
@@ -84,7 +84,9 @@ PushEvaluation::PushEvaluation(storage::Database& db, std::string server_name,
                                      "Notifications recorded for local users (push rules)")),
       options_(options) {}
 
-PushEvaluation::~PushEvaluation() { stop(); }
+PushEvaluation::~PushEvaluation() {
+  stop();
+}
 
 void PushEvaluation::start() {
   std::lock_guard lock(mutex_);
@@ -133,10 +135,10 @@ std::size_t PushEvaluation::run_batch() {
     // so saving it skips nothing (storage/stream.h).
     const std::int64_t bound = storage::current_stream(tx);
     if (bound <= *from) return 0;
-    auto events = rooms::read_events(tx.exec(
-        rooms::select_events("WHERE e.stream_ordering > $1 AND e.stream_ordering <= $2 "
-                             "ORDER BY e.stream_ordering LIMIT $3"),
-        *from, bound, static_cast<std::int64_t>(options_.batch_events)));
+    auto events = rooms::read_events(
+        tx.exec(rooms::select_events("WHERE e.stream_ordering > $1 AND e.stream_ordering <= $2 "
+                                     "ORDER BY e.stream_ordering LIMIT $3"),
+                *from, bound, static_cast<std::int64_t>(options_.batch_events)));
     std::int64_t position = events.size() < options_.batch_events ? bound : *from;
     std::map<std::string, RoomFacts> rooms;
     std::map<std::string, json> rulesets;

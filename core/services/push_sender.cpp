@@ -39,9 +39,9 @@ constexpr std::size_t kMaxAnswerBytes = 64 * 1024;
 Poco::Net::Context::Ptr tls_context() {
   static const Poco::Net::Context::Ptr context = [] {
     Poco::Net::initializeSSL();
-    return Poco::Net::Context::Ptr(new Poco::Net::Context(
-        Poco::Net::Context::TLS_CLIENT_USE, "", "", "", Poco::Net::Context::VERIFY_RELAXED, 9,
-        true));
+    return Poco::Net::Context::Ptr(
+        new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", "",
+                               Poco::Net::Context::VERIFY_RELAXED, 9, true));
   }();
   return context;
 }
@@ -57,8 +57,8 @@ Answer post_json(const std::string& url, const std::string& body,
   const Poco::URI uri(url);
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   if (uri.getScheme() == "https") {
-    session =
-        std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_context());
+    session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(),
+                                                              tls_context());
   } else {
     session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
   }
@@ -120,11 +120,9 @@ std::optional<PushFacts> load_facts(storage::Database& db, const storage::Queued
 
 }  // namespace
 
-PushSender::PushSender(storage::Database& db, metrics::Registry& metrics,
-                       PushSenderOptions options)
+PushSender::PushSender(storage::Database& db, metrics::Registry& metrics, PushSenderOptions options)
     : db_(db),
-      sent_(metrics.counter("eltrix_pushes_sent_total",
-                            "Pushes a push gateway accepted (2xx)")),
+      sent_(metrics.counter("eltrix_pushes_sent_total", "Pushes a push gateway accepted (2xx)")),
       failed_(metrics.counter("eltrix_pushes_failed_total",
                               "Push attempts that failed (connection, timeout or non-2xx); "
                               "retried with backoff")),
@@ -134,7 +132,9 @@ PushSender::PushSender(storage::Database& db, metrics::Registry& metrics,
                                 "Pushers removed because their gateway rejected the pushkey")),
       options_(options) {}
 
-PushSender::~PushSender() { stop(); }
+PushSender::~PushSender() {
+  stop();
+}
 
 void PushSender::start() {
   std::lock_guard lock(mutex_);
@@ -175,8 +175,9 @@ std::size_t PushSender::run_round() {
   // every POST of the round would have timed out.
   const std::int64_t lease =
       now + static_cast<std::int64_t>(options_.batch + 1) * options_.timeout.count();
-  auto pushes = db_.write(
-      [&](storage::Transaction& tx) { return storage::claim_pushes(tx, now, lease, options_.batch); });
+  auto pushes = db_.write([&](storage::Transaction& tx) {
+    return storage::claim_pushes(tx, now, lease, options_.batch);
+  });
   for (const auto& push : pushes) {
     {
       std::lock_guard lock(mutex_);
@@ -224,10 +225,10 @@ std::size_t PushSender::run_round() {
       if (give_up) {
         storage::delete_push(tx, push);
       } else {
-        storage::retry_push(tx, push,
-                            rooms::now_ms() + push_retry_delay_ms(push.attempts,
-                                                                  options_.retry_base.count(),
-                                                                  options_.retry_max.count()));
+        storage::retry_push(
+            tx, push,
+            rooms::now_ms() + push_retry_delay_ms(push.attempts, options_.retry_base.count(),
+                                                  options_.retry_max.count()));
       }
     });
     if (give_up) given_up_.inc();

@@ -31,11 +31,11 @@ std::vector<Notification> list_notifications(Transaction& tx, const std::string&
                                              std::int64_t before, std::size_t limit,
                                              bool only_highlight) {
   std::vector<Notification> out;
-  for (const auto& row : tx.exec(
-           "SELECT stream_ordering, event_id, room_id, actions::text, highlight, ts "
-           "FROM notifications WHERE user_id = $1 AND stream_ordering < $2 "
-           "AND (highlight OR NOT $3) ORDER BY stream_ordering DESC LIMIT $4",
-           user_id, before, only_highlight, static_cast<std::int64_t>(limit))) {
+  for (const auto& row :
+       tx.exec("SELECT stream_ordering, event_id, room_id, actions::text, highlight, ts "
+               "FROM notifications WHERE user_id = $1 AND stream_ordering < $2 "
+               "AND (highlight OR NOT $3) ORDER BY stream_ordering DESC LIMIT $4",
+               user_id, before, only_highlight, static_cast<std::int64_t>(limit))) {
     out.push_back({.user_id = user_id,
                    .stream = row[0].as<std::int64_t>(),
                    .event_id = row[1].as<std::string>(),

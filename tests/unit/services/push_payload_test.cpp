@@ -57,8 +57,8 @@ TEST_CASE("event_id_only sends only the IDs, counts and devices") {
   CHECK(n.contains("room_id"));
   CHECK(n.contains("counts"));
   CHECK(n.contains("devices"));
-  for (const char* absent : {"content", "type", "sender", "sender_display_name", "room_name",
-                             "prio"}) {
+  for (const char* absent :
+       {"content", "type", "sender", "sender_display_name", "room_name", "prio"}) {
     CHECK_FALSE(n.contains(absent));
   }
   CHECK(n.at("devices").at(0).at("data") == json{{"format", "event_id_only"}});
