@@ -10,6 +10,7 @@
 #include "storage/stream.h"
 #include "storage/user_data.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <vector>
@@ -153,7 +154,15 @@ std::size_t PushEvaluation::run_batch() {
       }
       const RoomFacts& facts = room->second;
       const json client = rooms::client_event(event, "", "", now);
-      for (const auto& user : facts.local_members) {
+      std::vector<std::string> targets = facts.local_members;
+      // A local user invited is no member yet, but the invite is for them
+      // (the default rule .m.rule.invite_for_me).
+      if (event.type() == "m.room.member" && event.membership() == "invite" &&
+          event.state_key().ends_with(local_suffix) &&
+          std::find(targets.begin(), targets.end(), event.state_key()) == targets.end()) {
+        targets.push_back(event.state_key());
+      }
+      for (const auto& user : targets) {
         if (user == event.sender()) continue;  // one's own events never notify
         auto rules = rulesets.find(user);
         if (rules == rulesets.end()) rules = rulesets.emplace(user, ruleset_of(tx, user)).first;

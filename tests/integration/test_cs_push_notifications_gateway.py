@@ -2,6 +2,7 @@
 Push Gateway API, POST /_matrix/push/v1/notify, and GET /notifications):
 pushes reach a real gateway written in push_gateway.py with the spec's body,
 event_id_only pushers get no content, mentions carry the highlight tweak,
+an invite pushes the invitee,
 a failing gateway gets the push once it recovers, rejected pushkeys remove
 the pusher, senders are not pushed their own messages, and /notifications
 lists, pages, filters highlights and reports what the receipt covers."""
@@ -103,6 +104,19 @@ def test_mention_carries_highlight_tweak(node, gateway):
     # The plain message in a group room notifies without sound or highlight.
     p = gateway.wait_for(lambda n: n.get("event_id") == plain)
     assert p["devices"][0]["tweaks"] == {} and p["prio"] == "low"
+
+
+def test_invite_pushes_the_invitee(node, gateway):
+    alice = register(node, "gwinvalice")
+    bob = register(node, "gwinvbob")
+    set_pusher(bob, gateway, "bob-invite")
+    room = alice.ok("POST", "/createRoom", {"preset": "private_chat"})["room_id"]
+    alice.ok("POST", f"/rooms/{q(room)}/invite", {"user_id": bob.user_id})
+
+    n = gateway.wait_for(lambda n: n.get("room_id") == room)
+    assert n["type"] == "m.room.member" and n["user_is_target"] is True
+    assert n["content"]["membership"] == "invite"
+    assert n["devices"][0]["tweaks"] == {"sound": "default"}
 
 
 def test_failing_gateway_gets_push_after_recovering(node, gateway):

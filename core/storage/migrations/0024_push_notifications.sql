@@ -26,6 +26,8 @@ CREATE TABLE notifications (
 );
 -- Unread counts: a user's notifications in one room after their receipt.
 CREATE INDEX notifications_user_room ON notifications (user_id, room_id, stream_ordering);
+-- Purging a room (admin API) removes its notifications.
+CREATE INDEX notifications_room ON notifications (room_id);
 
 -- Pushes still to deliver, one per notification and http pusher. The sender
 -- claims due rows by moving due_ts forward (a lease) and deletes a row once
@@ -46,3 +48,5 @@ CREATE TABLE push_queue (
     ON DELETE CASCADE
 );
 CREATE INDEX push_queue_due ON push_queue (due_ts);
+-- Purging a room removes its pushes still queued.
+CREATE INDEX push_queue_room ON push_queue (room_id);
