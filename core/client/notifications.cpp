@@ -1,8 +1,8 @@
 #include "client/notifications.h"
 
+#include "client/auth.h"
 #include "client/context.h"
 #include "client/json_body.h"
-#include "client/user_data_common.h"
 #include "rooms/event_store.h"
 #include "rooms/visibility.h"
 #include "storage/push_notifications.h"
@@ -56,7 +56,7 @@ http::Response list(Context& ctx, http::Request& req) {
   const auto now = rooms::now_ms();
   // On the primary: the notifications are written there moments after the
   // event, and a client polling this expects to see them.
-  return read_own(ctx, [&](storage::Transaction& tx) {
+  return ctx.db.read_latest([&](storage::Transaction& tx) {
     auto rows = storage::list_notifications(tx, who.user_id, from, limit + 1, only_highlight);
     const bool more = rows.size() > limit;
     if (more) rows.resize(limit);

@@ -10,7 +10,11 @@
 #include "storage/stream.h"
 #include "storage/user_data.h"
 
+#include <fmt/format.h>
+#include <sodium.h>
+
 #include <algorithm>
+#include <array>
 #include <map>
 #include <optional>
 #include <vector>
@@ -68,6 +72,16 @@ RoomFacts load_room_facts(storage::Transaction& tx, const std::string& room_id,
   return facts;
 }
 
+/// Names this process in the lease: random, so a restarted node is a new
+/// holder and waits for its predecessor's lease like any other.
+std::string random_token() {
+  std::array<unsigned char, 12> bytes{};
+  randombytes_buf(bytes.data(), bytes.size());
+  std::string out;
+  for (unsigned char b : bytes) out += fmt::format("{:02x}", b);
+  return out;
+}
+
 json ruleset_of(storage::Transaction& tx, const std::string& user_id) {
   auto stored = storage::get_account_data(tx, user_id, "", "m.push_rules");
   json parsed = stored ? json::parse(*stored, nullptr, false) : json(nullptr);
@@ -81,6 +95,7 @@ PushEvaluation::PushEvaluation(storage::Database& db, std::string server_name,
                                metrics::Registry& metrics, PushEvaluationOptions options)
     : db_(db),
       server_name_(std::move(server_name)),
+      node_token_(random_token()),
       notifications_(metrics.counter("eltrix_push_notifications_total",
                                      "Notifications recorded for local users (push rules)")),
       options_(options) {}
@@ -127,25 +142,40 @@ void PushEvaluation::loop() {
 
 std::size_t PushEvaluation::run_batch() {
   const std::string local_suffix = ":" + server_name_;
-  std::size_t recorded = 0;
-  const std::size_t read = db_.write([&](storage::Transaction& tx) -> std::size_t {
-    recorded = 0;
-    const auto from = storage::claim_push_progress(tx);
-    if (!from) return 0;  // another node's batch is running
+  struct Pending {
+    storage::Notification notification;
+    std::string tweaks;
+  };
+  struct Plan {
+    storage::PushProgress from;
+    std::int64_t position = 0;
+    std::size_t read = 0;  ///< events read; batch_events when cut short
+    std::vector<Pending> notifications;
+  };
+  // Phase 1, read-only on the primary: a read-only transaction takes no
+  // transaction ID, so however long the evaluations take, it holds back no
+  // one's stream bound (storage/stream.h), as a write transaction would.
+  auto plan = db_.read_latest([&](storage::Transaction& tx) -> std::optional<Plan> {
+    Plan plan;
+    plan.from = storage::get_push_progress(tx);
+    const std::int64_t now = rooms::now_ms();
+    // Another node's lease: it runs the batches.
+    if (plan.from.owner != node_token_ && plan.from.lease_until_ms > now) return std::nullopt;
     // Never past the bound: a position at or below it cannot appear later,
-    // so saving it skips nothing (storage/stream.h).
+    // so saving it skips nothing.
     const std::int64_t bound = storage::current_stream(tx);
-    if (bound <= *from) return 0;
+    if (bound <= plan.from.position) return std::nullopt;
     auto events = rooms::read_events(
         tx.exec(rooms::select_events("WHERE e.stream_ordering > $1 AND e.stream_ordering <= $2 "
                                      "ORDER BY e.stream_ordering LIMIT $3"),
-                *from, bound, static_cast<std::int64_t>(options_.batch_events)));
-    std::int64_t position = events.size() < options_.batch_events ? bound : *from;
+                plan.from.position, bound, static_cast<std::int64_t>(options_.batch_events)));
+    // Nothing new: nothing to save either (the range stays empty).
+    if (events.empty()) return std::nullopt;
+    plan.position = events.size() < options_.batch_events ? bound : plan.from.position;
     std::map<std::string, RoomFacts> rooms;
     std::map<std::string, json> rulesets;
     std::size_t evaluations = 0;
     std::size_t done = 0;
-    const std::int64_t now = rooms::now_ms();
     for (const auto& event : events) {
       const std::string room_id = event.pdu.value("room_id", "");
       auto room = rooms.find(room_id);
@@ -175,29 +205,47 @@ std::size_t PushEvaluation::run_batch() {
         const auto decision = matrix::evaluate_push_rules(rules->second, client, context);
         ++evaluations;
         if (!decision.notify) continue;
-        storage::add_notification(tx,
-                                  {.user_id = user,
-                                   .stream = event.stream,
-                                   .event_id = event.event_id,
-                                   .room_id = room_id,
-                                   .actions = decision.actions.dump(),
-                                   .highlight = decision.highlight,
-                                   .ts = now},
-                                  decision.tweaks.dump());
-        ++recorded;
+        plan.notifications.push_back({.notification = {.user_id = user,
+                                                       .stream = event.stream,
+                                                       .event_id = event.event_id,
+                                                       .room_id = room_id,
+                                                       .actions = decision.actions.dump(),
+                                                       .highlight = decision.highlight,
+                                                       .ts = now},
+                                      .tweaks = decision.tweaks.dump()});
       }
       ++done;
       if (events.size() == options_.batch_events || evaluations >= options_.batch_evaluations) {
-        position = event.stream;
+        plan.position = event.stream;
       }
       if (evaluations >= options_.batch_evaluations) break;
     }
-    storage::save_push_progress(tx, position);
     // A batch cut short by the evaluation bound reads as full: the loop goes on.
-    return done < events.size() ? options_.batch_events : events.size();
+    plan.read = done < events.size() ? options_.batch_events : events.size();
+    return plan;
   });
-  if (recorded > 0) notifications_.inc(static_cast<double>(recorded));
-  return read;
+  if (!plan) return 0;
+  // Phase 2, a short write: moves the position only from where phase 1
+  // started (compare and set), so of two nodes that evaluated the same
+  // events one records them; the other's work is dropped. The lease makes
+  // that rare: the node that moved the position keeps the batches while it
+  // renews the lease.
+  const bool saved = db_.write([&](storage::Transaction& tx) {
+    const std::int64_t now = rooms::now_ms();
+    if (!storage::advance_push_progress(tx, plan->from, plan->position, node_token_,
+                                        now + options_.lease.count(), now)) {
+      return false;
+    }
+    for (const auto& pending : plan->notifications) {
+      storage::add_notification(tx, pending.notification, pending.tweaks);
+    }
+    return true;
+  });
+  if (!saved) return 0;
+  if (!plan->notifications.empty()) {
+    notifications_.inc(static_cast<double>(plan->notifications.size()));
+  }
+  return plan->read;
 }
 
 }  // namespace eltrix::services

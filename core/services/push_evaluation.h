@@ -4,10 +4,12 @@
 // joined member but the sender, evaluates the member's push rules
 // (matrix/push_evaluator.h). Notifying results go into the notifications
 // table (GET /notifications, unread counts), and each queues a push per http
-// pusher (services/push_sender.h). One node at a time runs a batch: the
-// progress row is claimed FOR UPDATE SKIP LOCKED in the batch's
-// transaction, so the position and the notifications commit together and
-// any node may take over.
+// pusher (services/push_sender.h). A batch evaluates in a read-only
+// transaction (holding back no one's stream bound), then records its
+// notifications and moves the saved position in one short write that only
+// succeeds from the position it started at, so nothing is recorded twice or
+// skipped. One node at a time runs the batches: the one holding the lease
+// on the progress row; any node takes over once it lapses.
 #pragma once
 
 #include "storage/database.h"
@@ -34,6 +36,9 @@ struct PushEvaluationOptions {
   /// Rule evaluations per batch: a batch ends after the event that reaches
   /// it, so a big room's message does not make one huge transaction.
   std::size_t batch_evaluations = 5000;
+  /// How long the node that saved the last batch keeps the batches: other
+  /// nodes evaluate only once it lapsed (that node stopped, or was idle).
+  std::chrono::milliseconds lease{30000};
 };
 
 class PushEvaluation {
@@ -59,6 +64,7 @@ class PushEvaluation {
 
   storage::Database& db_;
   const std::string server_name_;
+  const std::string node_token_;
   metrics::Counter& notifications_;
   PushEvaluationOptions options_;
   std::mutex mutex_;

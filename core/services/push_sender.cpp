@@ -94,9 +94,10 @@ std::optional<std::string> state_string(storage::Transaction& tx, const std::str
 /// What the push says, read in one transaction; nullopt when the event is
 /// gone (purged room): nothing left to push.
 std::optional<PushFacts> load_facts(storage::Database& db, const storage::QueuedPush& push) {
-  // On the primary: a lagging replica may not have the event yet, and a
-  // push whose event is missing is dropped.
-  return db.write([&](storage::Transaction& tx) -> std::optional<PushFacts> {
+  // On the primary (a lagging replica may not have the event yet, and a
+  // push whose event is missing is dropped), read-only: no transaction ID,
+  // so it holds back no one's stream bound.
+  return db.read_latest([&](storage::Transaction& tx) -> std::optional<PushFacts> {
     auto event = rooms::load_event(tx, push.event_id);
     if (!event) return std::nullopt;
     PushFacts facts;

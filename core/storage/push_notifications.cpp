@@ -2,15 +2,25 @@
 
 namespace eltrix::storage {
 
-std::optional<std::int64_t> claim_push_progress(Transaction& tx) {
-  auto row = tx.exec_optional(
-      "SELECT stream_position FROM push_progress WHERE id = 1 FOR UPDATE SKIP LOCKED");
-  if (!row) return std::nullopt;
-  return (*row)[0].as<std::int64_t>();
+PushProgress get_push_progress(Transaction& tx) {
+  auto row = tx.exec1(
+      "SELECT stream_position, lease_owner, lease_until_ms FROM push_progress WHERE id = 1");
+  return {.position = row[0].as<std::int64_t>(),
+          .owner = row[1].as<std::string>(),
+          .lease_until_ms = row[2].as<std::int64_t>()};
 }
 
-void save_push_progress(Transaction& tx, std::int64_t position) {
-  tx.exec("UPDATE push_progress SET stream_position = $1 WHERE id = 1", position);
+bool advance_push_progress(Transaction& tx, const PushProgress& from, std::int64_t position,
+                           const std::string& owner, std::int64_t lease_until_ms,
+                           std::int64_t now_ms) {
+  // Under READ COMMITTED a concurrent update of the row makes this one
+  // re-check the WHERE against the new row: the second of two racing nodes
+  // updates nothing.
+  return tx.exec0(
+             "UPDATE push_progress SET stream_position = $2, lease_owner = $3, "
+             "lease_until_ms = $4 WHERE id = 1 AND stream_position = $1 "
+             "AND (lease_owner = $3 OR lease_until_ms < $5)",
+             from.position, position, owner, lease_until_ms, now_ms) == 1;
 }
 
 void add_notification(Transaction& tx, const Notification& n, const std::string& tweaks) {

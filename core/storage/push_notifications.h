@@ -13,10 +13,22 @@
 
 namespace eltrix::storage {
 
-/// The evaluator's saved stream position, claimed (FOR UPDATE SKIP LOCKED)
-/// for this transaction; nullopt while another transaction holds it.
-std::optional<std::int64_t> claim_push_progress(Transaction& tx);
-void save_push_progress(Transaction& tx, std::int64_t position);
+/// The evaluator's saved stream position and who holds its lease.
+struct PushProgress {
+  std::int64_t position = 0;
+  std::string owner;  ///< "" before any batch
+  std::int64_t lease_until_ms = 0;
+};
+PushProgress get_push_progress(Transaction& tx);
+
+/// Moves the position from `from.position` to `position` and gives `owner`
+/// the lease until `lease_until_ms`, if the position is still
+/// `from.position` and the lease is `owner`'s or lapsed at `now_ms`
+/// (compare and set).
+/// Returns whether it did.
+bool advance_push_progress(Transaction& tx, const PushProgress& from, std::int64_t position,
+                           const std::string& owner, std::int64_t lease_until_ms,
+                           std::int64_t now_ms);
 
 struct Notification {
   std::string user_id;

@@ -1,13 +1,17 @@
 -- Push notifications (spec: "Push Notifications", GET /notifications and the
 -- push gateway's /_matrix/push/v1/notify). docs/decisions.md D49.
 
--- How far the notification evaluator has read the events stream: one row,
--- claimed FOR UPDATE SKIP LOCKED by the node running a batch, so one node at
--- a time evaluates and any node can take over. It starts at the stream's
--- bound when the migration runs: events from before the upgrade do not push.
+-- How far the notification evaluator has read the events stream: one row.
+-- A batch moves it only from the position it started at (compare and set);
+-- the node that moved it last holds a lease on the batches until
+-- lease_until_ms, so one node at a time evaluates and any node can take
+-- over. It starts at the stream's bound when the migration runs: events
+-- from before the upgrade do not push.
 CREATE TABLE push_progress (
   id smallint PRIMARY KEY CHECK (id = 1),
-  stream_position bigint NOT NULL
+  stream_position bigint NOT NULL,
+  lease_owner text NOT NULL DEFAULT '',
+  lease_until_ms bigint NOT NULL DEFAULT 0
 );
 INSERT INTO push_progress (id, stream_position)
   VALUES (1, pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536 - 1);
