@@ -4,7 +4,8 @@ pushes reach a real gateway written in push_gateway.py with the spec's body,
 event_id_only pushers get no content, mentions carry the highlight tweak,
 an invite pushes the invitee,
 a failing gateway gets the push once it recovers, rejected pushkeys remove
-the pusher, senders are not pushed their own messages, and /notifications
+the pusher, senders are not pushed their own messages, two nodes record and
+push each event once, and /notifications
 lists, pages, filters highlights and reports what the receipt covers."""
 
 import time
@@ -209,3 +210,27 @@ def test_notifications_list_paginate_highlight_and_read(node):
     # The sender was notified of none of them.
     assert notifications(alice)["notifications"] == []
     bob.error(400, "M_INVALID_PARAM", "GET", "/notifications", **{"from": "nope"})
+
+
+def test_two_nodes_record_and_push_each_event_once(start_node, gateway):
+    # Both nodes run the evaluator and the sender on one database: each event
+    # is recorded once (the progress row's compare and set) and pushed once
+    # (queue rows are claimed SKIP LOCKED).
+    settings = {"ELTRIX_REGISTRATION_ENABLED": "true", "ELTRIX_RATELIMIT_ENABLED": "false"}
+    a = start_node(**settings)
+    a.wait_ready()
+    b = start_node(**settings)
+    b.wait_ready()
+    alice = register(a, "gwtwoalice")
+    bob = register(b, "gwtwobob")
+    room = shared_room(alice, bob)
+    set_pusher(bob, gateway, "bob-two")
+    sent = [send_event(alice, room, text(f"message {i}")) for i in range(6)]
+
+    for event_id in sent:
+        gateway.wait_for(lambda n, e=event_id: n.get("event_id") == e)
+    listed = wait_notifications(bob, len(sent))["notifications"]
+    assert [e["event"]["event_id"] for e in listed] == sent[::-1]
+    time.sleep(1.5)  # time for a duplicate to show up, were there one
+    assert [len(gateway.notifications_for(e)) for e in sent] == [1] * len(sent)
+    assert len(notifications(bob)["notifications"]) == len(sent)
