@@ -1,11 +1,10 @@
 """Spec: Client-Server API, "Push Notifications" (the homeserver's side of the
 Push Gateway API, POST /_matrix/push/v1/notify, and GET /notifications):
 pushes reach a real gateway written in push_gateway.py with the spec's body,
-event_id_only pushers get no content, mentions carry the highlight tweak,
-an invite pushes the invitee,
-a failing gateway gets the push once it recovers, rejected pushkeys remove
-the pusher, senders are not pushed their own messages, two nodes record and
-push each event once, and /notifications
+event_id_only pushers get no content, mentions carry the highlight tweak, an
+invite pushes the invitee, a failing gateway gets the push once it recovers,
+rejected pushkeys remove the pusher, senders are not pushed their own
+messages, two nodes record and push each event once, and /notifications
 lists, pages, filters highlights and reports what the receipt covers."""
 
 import time
