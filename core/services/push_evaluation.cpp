@@ -1,5 +1,6 @@
 #include "services/push_evaluation.h"
 
+#include "crypto/tokens.h"
 #include "log/log.h"
 #include "matrix/power_levels.h"
 #include "matrix/push_evaluator.h"
@@ -10,11 +11,7 @@
 #include "storage/stream.h"
 #include "storage/user_data.h"
 
-#include <fmt/format.h>
-#include <sodium.h>
-
 #include <algorithm>
-#include <array>
 #include <map>
 #include <optional>
 #include <vector>
@@ -75,11 +72,7 @@ RoomFacts load_room_facts(storage::Transaction& tx, const std::string& room_id,
 /// Names this process in the lease: random, so a restarted node is a new
 /// holder and waits for its predecessor's lease like any other.
 std::string random_token() {
-  std::array<unsigned char, 12> bytes{};
-  randombytes_buf(bytes.data(), bytes.size());
-  std::string out;
-  for (unsigned char b : bytes) out += fmt::format("{:02x}", b);
-  return out;
+  return crypto::to_hex(crypto::random_bytes(12));
 }
 
 json ruleset_of(storage::Transaction& tx, const std::string& user_id) {
