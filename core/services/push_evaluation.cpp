@@ -232,6 +232,9 @@ std::size_t PushEvaluation::run_batch() {
     for (const auto& pending : plan->notifications) {
       storage::add_notification(tx, pending.notification, pending.tweaks);
     }
+    // Old notifications go a few at a time, only while events come in: an
+    // idle server has nothing new to make room for.
+    storage::prune_notifications(tx, now - options_.retention.count(), options_.prune_batch);
     return true;
   });
   if (!saved) return 0;

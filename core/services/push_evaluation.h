@@ -39,6 +39,10 @@ struct PushEvaluationOptions {
   /// How long the node that saved the last batch keeps the batches: other
   /// nodes evaluate only once it lapsed (that node stopped, or was idle).
   std::chrono::milliseconds lease{30000};
+  /// Notifications older than this are deleted (Synapse keeps 30 days too),
+  /// at most prune_batch per batch, so the table does not grow forever.
+  std::chrono::milliseconds retention{std::chrono::hours(24 * 30)};
+  std::size_t prune_batch = 500;
 };
 
 class PushEvaluation {

@@ -37,6 +37,13 @@ void add_notification(Transaction& tx, const Notification& n, const std::string&
       n.user_id, n.stream, n.event_id, n.room_id, tweaks, n.ts);
 }
 
+std::size_t prune_notifications(Transaction& tx, std::int64_t before_ts, std::size_t limit) {
+  return tx.exec0(
+      "DELETE FROM notifications WHERE (user_id, stream_ordering) IN (SELECT user_id, "
+      "stream_ordering FROM notifications WHERE ts < $1 LIMIT $2)",
+      before_ts, static_cast<std::int64_t>(limit));
+}
+
 std::vector<Notification> list_notifications(Transaction& tx, const std::string& user_id,
                                              std::int64_t before, std::size_t limit,
                                              bool only_highlight) {

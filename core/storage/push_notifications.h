@@ -44,6 +44,10 @@ struct Notification {
 /// pusher the user has, due now, with `tweaks` (a JSON object's text).
 void add_notification(Transaction& tx, const Notification& n, const std::string& tweaks);
 
+/// Deletes at most `limit` notifications recorded before `before_ts`;
+/// returns how many went.
+std::size_t prune_notifications(Transaction& tx, std::int64_t before_ts, std::size_t limit);
+
 /// The user's notifications before stream position `before` (newest first),
 /// at most `limit`, only highlights when `only_highlight`.
 std::vector<Notification> list_notifications(Transaction& tx, const std::string& user_id,

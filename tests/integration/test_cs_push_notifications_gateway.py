@@ -4,9 +4,11 @@ pushes reach a real gateway written in push_gateway.py with the spec's body,
 event_id_only pushers get no content, mentions carry the highlight tweak, an
 invite pushes the invitee, a failing gateway gets the push once it recovers,
 rejected pushkeys remove the pusher, senders are not pushed their own
-messages, two nodes record and push each event once, and /notifications
-lists, pages, filters highlights and reports what the receipt covers."""
+messages, two nodes record and push each event once, /notifications lists,
+pages, filters highlights and reports what the receipt covers, and old
+notifications are pruned."""
 
+import subprocess
 import time
 
 import pytest
@@ -20,6 +22,12 @@ def gateway():
     gw = PushGateway()
     yield gw
     gw.close()
+
+
+def psql_value(url, sql):
+    out = subprocess.run(["psql", url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip()
 
 
 def set_pusher(client, gateway, pushkey, **data):
@@ -233,3 +241,19 @@ def test_two_nodes_record_and_push_each_event_once(start_node, gateway):
     time.sleep(1.5)  # time for a duplicate to show up, were there one
     assert [len(gateway.notifications_for(e)) for e in sent] == [1] * len(sent)
     assert len(notifications(bob)["notifications"]) == len(sent)
+
+
+def test_old_notifications_are_pruned(node, database):
+    # A notification recorded 31 days ago goes with the next batch; a recent
+    # one stays.
+    alice = register(node, "gwprunealice")
+    bob = register(node, "gwprunebob")
+    room = shared_room(alice, bob)
+    old_ts = int(time.time() * 1000) - 31 * 24 * 3600 * 1000
+    psql_value(database, "INSERT INTO notifications (user_id, stream_ordering, event_id, room_id, "
+               f"actions, highlight, ts) VALUES ('{bob.user_id}', 1, '$old', '{room}', "
+               f"'[\"notify\"]', false, {old_ts})")
+    event_id = send_event(alice, room, text("fresh"))
+    listed = wait_notifications(bob, 1)["notifications"]
+    assert [e["event"]["event_id"] for e in listed] == [event_id]
+    assert psql_value(database, "SELECT count(*) FROM notifications WHERE event_id = '$old'") == "0"

@@ -32,6 +32,9 @@ CREATE TABLE notifications (
 CREATE INDEX notifications_user_room ON notifications (user_id, room_id, stream_ordering);
 -- Purging a room (admin API) removes its notifications.
 CREATE INDEX notifications_room ON notifications (room_id);
+-- Notifications older than the retention (30 days) are pruned a few at a
+-- time by the evaluator's batches.
+CREATE INDEX notifications_ts ON notifications (ts);
 
 -- Pushes still to deliver, one per notification and http pusher. The sender
 -- claims due rows by moving due_ts forward (a lease) and deletes a row once
