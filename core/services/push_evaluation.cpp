@@ -195,8 +195,18 @@ std::size_t PushEvaluation::run_batch() {
             .member_count = facts.member_count,
             .sender_power_level = facts.power.user_level(event.sender()),
             .notification_levels = facts.notification_levels};
-        const auto decision = matrix::evaluate_push_rules(rules->second, client, context);
         ++evaluations;
+        matrix::PushDecision decision;
+        try {
+          decision = matrix::evaluate_push_rules(rules->second, client, context);
+        } catch (const std::exception& e) {
+          // One odd event or ruleset must not stop every later push: this
+          // member is skipped for this event. (Database errors are not
+          // caught here: the batch is then retried.)
+          logger().warn("push rules not evaluated",
+                        {{"event_id", event.event_id}, {"user_id", user}, {"error", e.what()}});
+          continue;
+        }
         if (!decision.notify) continue;
         plan.notifications.push_back({.notification = {.user_id = user,
                                                        .stream = event.stream,
