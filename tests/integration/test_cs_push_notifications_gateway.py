@@ -10,6 +10,7 @@ notifications are pruned."""
 
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -28,6 +29,14 @@ def psql_value(url, sql):
     out = subprocess.run(["psql", url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True,
                          capture_output=True, text=True).stdout
     return out.strip()
+
+
+def metric(text, name):
+    """The value of an unlabelled metric in Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
 
 
 def set_pusher(client, gateway, pushkey, **data):
@@ -142,6 +151,11 @@ def test_failing_gateway_gets_push_after_recovering(node, gateway):
     # Delivered once: the queue row went with the 2xx.
     time.sleep(1.5)
     assert len(gateway.notifications_for(event_id)) == 1
+    # Counted: two failures and the push that went through.
+    metrics = urllib.request.urlopen(node.url("/metrics"), timeout=10).read().decode()
+    assert metric(metrics, "eltrix_pushes_failed_total") == 2
+    assert metric(metrics, "eltrix_pushes_sent_total") == 1
+    assert metric(metrics, "eltrix_pushes_given_up_total") == 0
 
 
 def test_rejected_pushkey_removes_pusher(node, gateway):
