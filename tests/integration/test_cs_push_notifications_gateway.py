@@ -113,7 +113,8 @@ def test_mention_carries_highlight_tweak(node, gateway):
     room = shared_room(alice, bob, carol)  # three members: no one-to-one rule
     set_pusher(bob, gateway, "bob-hl")
     plain = send_event(alice, room, text("hello all"))
-    mention = send_event(alice, room, text("bob, look", **{"m.mentions": {"user_ids": [bob.user_id]}}))
+    mentions = {"m.mentions": {"user_ids": [bob.user_id]}}
+    mention = send_event(alice, room, text("bob, look", **mentions))
 
     n = gateway.wait_for(lambda n: n.get("event_id") == mention)
     assert n["devices"][0]["tweaks"] == {"sound": "default", "highlight": True}
