@@ -12,6 +12,7 @@
 #include "client/logout.h"
 #include "client/media.h"
 #include "client/membership.h"
+#include "client/notifications.h"
 #include "client/openid.h"
 #include "client/presence.h"
 #include "client/profile.h"
@@ -103,6 +104,7 @@ void add_routes_of_every_area(http::Router& router, Context& ctx) {
   add_search_routes(router, ctx);
   add_space_hierarchy_routes(router, ctx);
   add_room_upgrade_routes(router, ctx);
+  add_notifications_routes(router, ctx);
   // Last: copies every v3 route registered above.
   add_r0_aliases(router);
 }

@@ -59,9 +59,10 @@ bool RoomServiceImpl::purge_room(const std::string& room_id) {
         "DELETE FROM state_group_entries WHERE state_group IN "
         "(SELECT id FROM state_groups WHERE room_id = $1)",
         room_id);
-    for (const char* table : {"room_extremity_slots", "current_state", "room_memberships",
-                              "event_edges", "event_transactions", "room_aliases", "receipts",
-                              "room_threads", "events", "state_groups"}) {
+    for (const char* table :
+         {"room_extremity_slots", "current_state", "room_memberships", "event_edges",
+          "event_transactions", "room_aliases", "receipts", "room_threads", "notifications",
+          "push_queue", "events", "state_groups"}) {
       tx.exec(std::string("DELETE FROM ") + table + " WHERE room_id = $1", room_id);
     }
     // Room account data (tags, fully read markers) of every user.

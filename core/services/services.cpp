@@ -119,7 +119,9 @@ Services::Services(const config::Config& config, storage::Database& db,
       presence(db, rooms, notifier, nodes.get()),
       accounts(config, db, cache),
       devices(config, db, cache),
-      receipts(db, notifier) {
+      receipts(db, notifier),
+      push_evaluation(db, server_name, metrics),
+      push_sender(db, metrics) {
   if (mesh) wire_mesh(*mesh, notifier, typing, cache, cache_shared);
   if (nodes) {
     nodes->on_offline([this](const std::vector<std::string>& users) { presence.changed(users); });
@@ -135,6 +137,8 @@ void Services::start() {
   presence.start();
   orphan_sweeper.start();
   recheck.start();
+  push_evaluation.start();
+  push_sender.start();
   if (nodes) nodes->start();
   if (mesh) mesh->start(strategy);
 }
@@ -144,6 +148,8 @@ void Services::stop() {
   if (mesh) mesh->stop();
   if (nodes) nodes->stop();
   recheck.stop();
+  push_sender.stop();
+  push_evaluation.stop();
   presence.stop();
   orphan_sweeper.stop();
   typing.stop();

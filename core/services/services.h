@@ -22,6 +22,8 @@
 #include "rooms/room_service_impl.h"
 #include "rooms/server_keys.h"
 #include "services/presence.h"
+#include "services/push_evaluation.h"
+#include "services/push_sender.h"
 #include "services/typing_state.h"
 #include "storage/write_positions.h"
 
@@ -62,7 +64,8 @@ class Services {
   Services& operator=(Services&&) = delete;
 
   /// Starts the background work (presence sweeping, orphaned media, the sync
-  /// recheck, the node registry, the cluster mesh); call once serving.
+  /// recheck, push evaluation and sending, the node registry, the cluster
+  /// mesh); call once serving.
   /// Throws when the mesh cannot listen.
   void start();
   /// Stops it (idempotent), and answers every sync still waiting (draining).
@@ -101,6 +104,10 @@ class Services {
   accounts::AccountServiceImpl accounts;
   accounts::DeviceServiceImpl devices;
   receipts::ReceiptServiceImpl receipts;
+  /// Push notifications (D49): the evaluator fills the notifications table
+  /// and the push queue; the sender delivers the queue to push gateways.
+  PushEvaluation push_evaluation;
+  PushSender push_sender;
 };
 
 }  // namespace eltrix::services
