@@ -91,47 +91,12 @@ PushEvaluation::PushEvaluation(storage::Database& db, std::string server_name,
       node_token_(random_token()),
       notifications_(metrics.counter("eltrix_push_notifications_total",
                                      "Notifications recorded for local users (push rules)")),
-      options_(options) {}
-
-PushEvaluation::~PushEvaluation() {
-  stop();
-}
-
-void PushEvaluation::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void PushEvaluation::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void PushEvaluation::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    std::size_t read = 0;
-    try {
-      read = run_batch();
-    } catch (const std::exception& e) {
-      // The database may be away; the position did not move, so the next
-      // round reads the same events again.
-      logger().warn("push evaluation failed", {{"error", e.what()}});
-    }
-    lock.lock();
-    // A full batch means more is waiting: go on at once.
-    if (read < options_.batch_events) {
-      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    }
-  }
-}
+      options_(options),
+      // A full batch means more is waiting: go on at once. A failed one
+      // (the database away) did not move the position, so the next round
+      // reads the same events again.
+      task_("push evaluation", options.interval,
+            [this] { return run_batch() >= options_.batch_events; }) {}
 
 std::size_t PushEvaluation::run_batch() {
   const std::string local_suffix = ":" + server_name_;

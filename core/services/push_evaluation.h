@@ -12,14 +12,12 @@
 // on the progress row; any node takes over once it lapses.
 #pragma once
 
+#include "services/periodic_task.h"
 #include "storage/database.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <mutex>
 #include <string>
-#include <thread>
 
 namespace eltrix::metrics {
 class Registry;
@@ -49,32 +47,27 @@ class PushEvaluation {
  public:
   PushEvaluation(storage::Database& db, std::string server_name, metrics::Registry& metrics,
                  PushEvaluationOptions options = {});
-  ~PushEvaluation();
+  ~PushEvaluation() = default;
   PushEvaluation(const PushEvaluation&) = delete;
   PushEvaluation& operator=(const PushEvaluation&) = delete;
   PushEvaluation(PushEvaluation&&) = delete;
   PushEvaluation& operator=(PushEvaluation&&) = delete;
 
-  void start();
+  void start() { task_.start(); }
   /// Idempotent; the destructor calls it. Returns once the running batch
   /// (one transaction) ended.
-  void stop();
+  void stop() { task_.stop(); }
   /// One batch now. Returns the events read (0: nothing new, or another
   /// node holds the progress row). Throws on database errors.
   std::size_t run_batch();
 
  private:
-  void loop();
-
   storage::Database& db_;
   const std::string server_name_;
   const std::string node_token_;
   metrics::Counter& notifications_;
   PushEvaluationOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  ///< last: stopped (by its destructor) before the rest goes
 };
 
 }  // namespace eltrix::services

@@ -131,44 +131,9 @@ PushSender::PushSender(storage::Database& db, metrics::Registry& metrics, PushSe
                                 "Pushes dropped after too many failed attempts or too long")),
       rejected_(metrics.counter("eltrix_pushers_rejected_total",
                                 "Pushers removed because their gateway rejected the pushkey")),
-      options_(options) {}
-
-PushSender::~PushSender() {
-  stop();
-}
-
-void PushSender::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void PushSender::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void PushSender::loop() {
-  std::unique_lock lock(mutex_);
-  while (!stopping_) {
-    lock.unlock();
-    std::size_t claimed = 0;
-    try {
-      claimed = run_round();
-    } catch (const std::exception& e) {
-      logger().warn("push sending failed", {{"error", e.what()}});
-    }
-    lock.lock();
-    if (claimed < options_.batch) {
-      wake_.wait_for(lock, options_.interval, [this] { return stopping_; });
-    }
-  }
-}
+      options_(options),
+      // A full round means more may be due: go on at once.
+      task_("push sender", options.interval, [this] { return run_round() >= options_.batch; }) {}
 
 std::size_t PushSender::run_round() {
   const std::int64_t now = rooms::now_ms();
@@ -180,10 +145,7 @@ std::size_t PushSender::run_round() {
     return storage::claim_pushes(tx, now, lease, options_.batch);
   });
   for (const auto& push : pushes) {
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) break;  // the lease brings the rest back later
-    }
+    if (task_.stopping()) break;  // the lease brings the rest back later
     std::optional<PushFacts> facts;
     try {
       facts = load_facts(db_, push);

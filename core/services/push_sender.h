@@ -8,15 +8,13 @@
 // run one (rows are claimed SKIP LOCKED and leased).
 #pragma once
 
+#include "services/periodic_task.h"
 #include "storage/database.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <string>
-#include <thread>
 
 namespace eltrix::metrics {
 class Registry;
@@ -44,32 +42,27 @@ struct PushSenderOptions {
 class PushSender {
  public:
   PushSender(storage::Database& db, metrics::Registry& metrics, PushSenderOptions options = {});
-  ~PushSender();
+  ~PushSender() = default;
   PushSender(const PushSender&) = delete;
   PushSender& operator=(const PushSender&) = delete;
   PushSender(PushSender&&) = delete;
   PushSender& operator=(PushSender&&) = delete;
 
-  void start();
+  void start() { task_.start(); }
   /// Idempotent; the destructor calls it. Waits for the POST in flight
   /// (bounded by the timeout).
-  void stop();
+  void stop() { task_.stop(); }
   /// One round now: returns the pushes claimed. Throws on database errors.
   std::size_t run_round();
 
  private:
-  void loop();
-
   storage::Database& db_;
   metrics::Counter& sent_;
   metrics::Counter& failed_;
   metrics::Counter& given_up_;
   metrics::Counter& rejected_;
   PushSenderOptions options_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicTask task_;  ///< last: stopped (by its destructor) before the rest goes
 };
 
 }  // namespace eltrix::services
