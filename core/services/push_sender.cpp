@@ -141,6 +141,11 @@ std::size_t PushSender::run_round() {
   // every POST of the round would have timed out.
   const std::int64_t lease =
       now + static_cast<std::int64_t>(options_.batch + 1) * options_.timeout.count();
+  // Idle rounds only read: a write every round would move the primary's WAL
+  // position for nothing and keep replicas looking behind.
+  if (!db_.read_latest([&](storage::Transaction& tx) { return storage::any_push_due(tx, now); })) {
+    return 0;
+  }
   auto pushes = db_.write([&](storage::Transaction& tx) {
     return storage::claim_pushes(tx, now, lease, options_.batch);
   });

@@ -85,6 +85,11 @@ std::int64_t unread_notifications(Transaction& tx, const std::string& user_id,
       .as<std::int64_t>();
 }
 
+bool any_push_due(Transaction& tx, std::int64_t now_ms) {
+  return tx.exec_optional("SELECT 1 FROM push_queue WHERE due_ts <= $1 LIMIT 1", now_ms)
+      .has_value();
+}
+
 std::vector<QueuedPush> claim_pushes(Transaction& tx, std::int64_t now_ms,
                                      std::int64_t lease_until_ms, std::size_t limit) {
   std::vector<QueuedPush> out;

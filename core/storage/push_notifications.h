@@ -77,6 +77,11 @@ struct QueuedPush {
   std::optional<std::int64_t> pushkey_ts;
 };
 
+/// Whether any push is due at `now_ms`: a read, so an idle sender writes
+/// nothing (each write moves the primary's WAL position, which a replica
+/// must then replay before it may serve reads that ask for it).
+bool any_push_due(Transaction& tx, std::int64_t now_ms);
+
 /// Claims up to `limit` pushes due at `now_ms` (SKIP LOCKED: several nodes
 /// may send), counting the attempt and moving their due time to
 /// `lease_until_ms`, so a node that dies while sending leaves them to be
