@@ -26,6 +26,10 @@ constexpr std::int64_t kMaxContext = 50;
 /// How far ranked pages go: an offset past this is refused rather than
 /// making PostgreSQL rank and skip ever more rows.
 constexpr std::int64_t kMaxRankOffset = 10000;
+/// Matches considered per search, newest first: only these are ranked and
+/// counted (the spec calls the count approximate), so a common word over a
+/// large history costs a bounded amount. It covers every rank offset allowed.
+constexpr std::int64_t kMaxCandidates = kMaxRankOffset + static_cast<std::int64_t>(kMaxLimit);
 
 // Must repeat migration 0018's indexed expression and predicate exactly.
 constexpr std::string_view kSearchVector =
@@ -173,25 +177,29 @@ http::Response search(Context& ctx, http::Request& req) {
         filter.senders ? std::optional(rooms::pg_text_array(*filter.senders)) : std::nullopt;
     const std::string order =
         by_rank ? "rank DESC, e.stream_ordering DESC" : "e.stream_ordering DESC";
+    // The matches (the GIN index finds them), newest first and at most
+    // kMaxCandidates; only those are ranked, counted and paged.
     const std::string sql =
-        "SELECT " + std::string(rooms::kEventColumns) + ", ts_rank_cd(" +
-        std::string(kSearchVector) +
-        ", websearch_to_tsquery('english', $1)) AS rank, count(*) OVER () FROM " +
-        std::string(rooms::kEventJoin) + " WHERE " + std::string(kSearchTypes) + " AND " +
-        std::string(kSearchVector) +
+        "WITH candidates AS (SELECT e.stream_ordering FROM events e WHERE " +
+        std::string(kSearchTypes) + " AND " + std::string(kSearchVector) +
         " @@ websearch_to_tsquery('english', $1) AND e.type = ANY($2::text[]) AND e.room_id = "
         "ANY($3::text[]) "
         "AND e.redacted_by IS NULL "
         "AND ($4::text[] IS NULL OR e.sender = ANY($4::text[])) "
         "AND NOT (e.sender = ANY($5::text[])) "
         "AND e.stream_ordering < $6 "
-        "ORDER BY " +
-        order + " LIMIT $7 OFFSET $8";
+        "ORDER BY e.stream_ordering DESC LIMIT $9) "
+        "SELECT " +
+        std::string(rooms::kEventColumns) + ", ts_rank_cd(" + std::string(kSearchVector) +
+        ", websearch_to_tsquery('english', $1)) AS rank, count(*) OVER () FROM " +
+        std::string(rooms::kEventJoin) +
+        " WHERE e.stream_ordering IN (SELECT stream_ordering FROM candidates) ORDER BY " + order +
+        " LIMIT $7 OFFSET $8";
     const std::int64_t offset = batch && by_rank ? batch->value : 0;
     const std::int64_t below = batch && !by_rank ? batch->value : INT64_MAX;
     auto rows = tx.exec(sql, term, rooms::pg_text_array(types), rooms::pg_text_array(rooms),
                         senders, rooms::pg_text_array(filter.not_senders), below,
-                        static_cast<std::int64_t>(limit + 1), offset);
+                        static_cast<std::int64_t>(limit + 1), offset, kMaxCandidates);
     std::int64_t count = rows.empty() ? 0 : rows[0][10].as<std::int64_t>();
     std::vector<Hit> hits;
     for (const auto& row : rows) {

@@ -19,6 +19,10 @@ constexpr std::size_t kMaxLimit = 50;
 /// Rooms one request walks at most (pages included): a space of spaces
 /// must not make one request read the whole server.
 constexpr std::size_t kMaxRoomsWalked = 1000;
+/// Children listed per room (children_state and the walk): a space with
+/// more m.space.child events than this shows the first ones met, so one
+/// room cannot make a response of any size.
+constexpr std::size_t kMaxChildrenPerRoom = 1000;
 /// Deeper than this is never walked, whatever max_depth says.
 constexpr std::int64_t kMaxDepth = 20;
 
@@ -106,6 +110,7 @@ std::map<std::string, Summary> load_summaries(storage::Transaction& tx,
       // spec: a child without a non-empty "via" is not a child.
       auto via = content.find("via");
       if (via == content.end() || !via->is_array() || via->empty()) continue;
+      if (s.children.size() >= kMaxChildrenPerRoom) continue;
       const auto ts = pdu.value("origin_server_ts", nlohmann::json(0));
       Summary::Child child{state_key, valid_order(content).value_or("\x7F"),
                            ts.is_number_integer() ? ts.get<std::int64_t>() : 0,
