@@ -12,6 +12,9 @@ namespace {
 
 /// How long a token proves identity: one hour, as Synapse hands out.
 constexpr std::int64_t kTokenLifetimeSeconds = 3600;
+/// Live tokens one user may hold: widgets ask for one now and then; a
+/// client asking in a loop would otherwise grow the table without bound.
+constexpr std::int64_t kMaxLiveTokens = 50;
 
 http::Response request_token(Context& ctx, http::Request& req) {
   const Requester& who = req.requester();
@@ -20,6 +23,10 @@ http::Response request_token(Context& ctx, http::Request& req) {
   const std::string token = crypto::generate_access_token();
   const std::int64_t now = storage::now_ms();
   ctx.db.write([&](storage::Transaction& tx) {
+    if (storage::count_openid_tokens(tx, user_id, now) >= kMaxLiveTokens) {
+      throw http::MatrixError(429, "M_LIMIT_EXCEEDED",
+                              "Too many OpenID tokens; they expire after an hour");
+    }
     storage::create_openid_token(tx, crypto::token_hash(token), user_id,
                                  now + kTokenLifetimeSeconds * 1000, now);
   });

@@ -9,6 +9,13 @@ void create_openid_token(Transaction& tx, std::string_view token_hash, std::stri
           token_hash, user_id, expires_ts);
 }
 
+std::int64_t count_openid_tokens(Transaction& tx, std::string_view user_id, std::int64_t now_ts) {
+  return tx
+      .exec1("SELECT count(*) FROM openid_tokens WHERE user_id = $1 AND expires_ts >= $2", user_id,
+             now_ts)[0]
+      .as<std::int64_t>();
+}
+
 void delete_openid_tokens(Transaction& tx, std::string_view user_id) {
   tx.exec("DELETE FROM openid_tokens WHERE user_id = $1", user_id);
 }

@@ -16,6 +16,9 @@ namespace eltrix::storage {
 void create_openid_token(Transaction& tx, std::string_view token_hash, std::string_view user_id,
                          std::int64_t expires_ts, std::int64_t now_ts);
 
+/// The user's tokens still valid at `now_ts`.
+std::int64_t count_openid_tokens(Transaction& tx, std::string_view user_id, std::int64_t now_ts);
+
 /// Drops every token of the user (deactivation).
 void delete_openid_tokens(Transaction& tx, std::string_view user_id);
 

@@ -48,3 +48,10 @@ def test_tokens_die_with_the_account(node):
     assert status == 200, out
     status, err = userinfo(node, token)
     assert (status, err["errcode"]) == (401, "M_UNKNOWN_TOKEN"), err
+
+
+def test_live_tokens_per_user_are_bounded(node):
+    alice = register(node, "oidmany")
+    for _ in range(50):
+        alice.ok("POST", f"/user/{alice.user_id}/openid/request_token", {})
+    alice.error(429, "M_LIMIT_EXCEEDED", "POST", f"/user/{alice.user_id}/openid/request_token", {})
