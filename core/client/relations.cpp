@@ -68,6 +68,10 @@ rooms::StoredEvent visible_parent(storage::Transaction& tx, const std::string& r
 // replies) are one ordered range of event_relations_parent, read no further
 // than the page; other requests gather the children first, each level one
 // index range per parent.
+/// Descendants a recursive request considers: the first found, level by
+/// level. A thread or reaction storm deeper than this is cut, not read whole.
+constexpr std::size_t kMaxTreeEvents = 10000;
+
 std::string children_sql(bool backwards, bool recursive) {
   // Tokens name the gap just after a key (rooms/topological.h), as for
   // /messages, whose tokens a client may pass here: backwards reads keys at
@@ -94,7 +98,10 @@ std::string children_sql(bool backwards, bool recursive) {
          "    ON x.relates_to_id = t.event_id AND x.room_id = $2 WHERE t.level < $3) "
          "SELECT " +
          std::string(rooms::kEventColumns) +
-         " FROM tree t JOIN events e ON e.event_id = t.event_id "
+         // The tree is built lazily as rows are pulled: this LIMIT stops it
+         // at kMaxTreeEvents however many descendants there are.
+         " FROM (SELECT * FROM tree LIMIT " + std::to_string(kMaxTreeEvents) +
+         ") t JOIN events e ON e.event_id = t.event_id "
          "LEFT JOIN events r ON r.event_id = e.redacted_by "
          "WHERE ($4::text IS NULL OR t.rel_type = $4) AND ($5::text IS NULL OR t.type = $5) "
          "  AND (e.depth, e.stream_ordering) " +
