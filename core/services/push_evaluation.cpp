@@ -100,15 +100,11 @@ PushEvaluation::PushEvaluation(storage::Database& db, std::string server_name,
 
 std::size_t PushEvaluation::run_batch() {
   const std::string local_suffix = ":" + server_name_;
-  struct Pending {
-    storage::Notification notification;
-    std::string tweaks;
-  };
   struct Plan {
     storage::PushProgress from;
     std::int64_t position = 0;
     std::size_t read = 0;  ///< events read; batch_events when cut short
-    std::vector<Pending> notifications;
+    std::vector<storage::NewNotification> notifications;
   };
   // Phase 1, read-only on the primary: a read-only transaction takes no
   // transaction ID, so however long the evaluations take, it holds back no
@@ -204,9 +200,7 @@ std::size_t PushEvaluation::run_batch() {
                                         now + options_.lease.count(), now)) {
       return false;
     }
-    for (const auto& pending : plan->notifications) {
-      storage::add_notification(tx, pending.notification, pending.tweaks);
-    }
+    storage::add_notifications(tx, plan->notifications);
     // Old notifications go a few at a time, only while events come in: an
     // idle server has nothing new to make room for.
     storage::prune_notifications(tx, now - options_.retention.count(), options_.prune_batch);

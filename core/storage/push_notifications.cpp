@@ -1,5 +1,7 @@
 #include "storage/push_notifications.h"
 
+#include "storage/user_data.h"
+
 namespace eltrix::storage {
 
 PushProgress get_push_progress(Transaction& tx) {
@@ -23,18 +25,37 @@ bool advance_push_progress(Transaction& tx, const PushProgress& from, std::int64
              from.position, position, owner, lease_until_ms, now_ms) == 1;
 }
 
-void add_notification(Transaction& tx, const Notification& n, const std::string& tweaks) {
-  const std::size_t added = tx.exec0(
-      "INSERT INTO notifications (user_id, stream_ordering, event_id, room_id, actions, "
-      "highlight, ts) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT DO NOTHING",
-      n.user_id, n.stream, n.event_id, n.room_id, n.actions, n.highlight, n.ts);
-  if (added == 0) return;
-  // Email pushers are not sent from here (no mailer yet): only http ones.
+void add_notifications(Transaction& tx, const std::vector<NewNotification>& batch) {
+  if (batch.empty()) return;
+  std::vector<std::string> users, streams, events, rooms, actions, highlights, times, tweaks;
+  for (const auto& [n, t] : batch) {
+    users.push_back(n.user_id);
+    streams.push_back(std::to_string(n.stream));
+    events.push_back(n.event_id);
+    rooms.push_back(n.room_id);
+    actions.push_back(n.actions);
+    highlights.emplace_back(n.highlight ? "t" : "f");
+    times.push_back(std::to_string(n.ts));
+    tweaks.push_back(t);
+  }
+  // Only the notifications this statement added queue pushes (RETURNING):
+  // one recorded before already has its pushes. Email pushers are not sent
+  // from here (no mailer yet): only http ones.
   tx.exec(
+      "WITH input AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], "
+      "  $5::jsonb[], $6::boolean[], $7::bigint[], $8::jsonb[]) "
+      "  AS i(user_id, stream_ordering, event_id, room_id, actions, highlight, ts, tweaks)), "
+      "added AS (INSERT INTO notifications (user_id, stream_ordering, event_id, room_id, "
+      "  actions, highlight, ts) SELECT user_id, stream_ordering, event_id, room_id, actions, "
+      "  highlight, ts FROM input ON CONFLICT DO NOTHING RETURNING user_id, stream_ordering) "
       "INSERT INTO push_queue (user_id, app_id, pushkey, stream_ordering, event_id, room_id, "
-      "tweaks, due_ts, created_ts) SELECT user_id, app_id, pushkey, $2, $3, $4, $5::jsonb, $6, $6 "
-      "FROM pushers WHERE user_id = $1 AND kind = 'http' ON CONFLICT DO NOTHING",
-      n.user_id, n.stream, n.event_id, n.room_id, tweaks, n.ts);
+      "  tweaks, due_ts, created_ts) "
+      "SELECT i.user_id, p.app_id, p.pushkey, i.stream_ordering, i.event_id, i.room_id, "
+      "  i.tweaks, i.ts, i.ts FROM added a "
+      "JOIN input i ON i.user_id = a.user_id AND i.stream_ordering = a.stream_ordering "
+      "JOIN pushers p ON p.user_id = i.user_id AND p.kind = 'http' ON CONFLICT DO NOTHING",
+      text_array(users), text_array(streams), text_array(events), text_array(rooms),
+      text_array(actions), text_array(highlights), text_array(times), text_array(tweaks));
 }
 
 std::size_t prune_notifications(Transaction& tx, std::int64_t before_ts, std::size_t limit) {

@@ -40,9 +40,18 @@ struct Notification {
   std::int64_t ts = 0;
 };
 
-/// Records the notification (again: no-op) and queues one push per http
-/// pusher the user has, due now, with `tweaks` (a JSON object's text).
-void add_notification(Transaction& tx, const Notification& n, const std::string& tweaks);
+/// A notification to record, and the tweaks (a JSON object's text) its
+/// pushes carry.
+struct NewNotification {
+  Notification notification;
+  std::string tweaks;
+};
+
+/// Records the notifications (one already recorded: no-op) and queues one
+/// push per http pusher of each user, due at the notification's ts. One
+/// statement for the whole batch: the evaluator's write transaction holds
+/// the stream bound (stream.h) while it runs, so it must stay short.
+void add_notifications(Transaction& tx, const std::vector<NewNotification>& batch);
 
 /// Deletes at most `limit` notifications recorded before `before_ts`;
 /// returns how many went.
