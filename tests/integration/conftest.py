@@ -180,3 +180,23 @@ def node(start_node):
     n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
     n.wait_ready()
     return n
+
+
+# Users registered on that node, for the modules that need them. (cs_client
+# imports this module, hence the import inside.)
+@pytest.fixture
+def alice(node):
+    from cs_client import register
+    return register(node, "alice")
+
+
+@pytest.fixture
+def bob(node):
+    from cs_client import register
+    return register(node, "bob")
+
+
+@pytest.fixture
+def carol(node):
+    from cs_client import register
+    return register(node, "carol")

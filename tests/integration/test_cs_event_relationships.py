@@ -6,24 +6,7 @@ aggregations (unsigned.m.relations) on /event, /messages, /context and
 
 import pytest
 
-from cs_client import V1, q, register, send_event, text
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-@pytest.fixture
-def alice(node):
-    return register(node, "alice")
-
-
-@pytest.fixture
-def bob(node):
-    return register(node, "bob")
+from cs_client import V1, q, send_event, text
 
 
 @pytest.fixture

@@ -6,31 +6,9 @@ binary and PostgreSQL."""
 
 import pytest
 
-from cs_client import q, register, send_event, text
+from cs_client import q, send_event, text
 
 SERVER = "e2e.test"
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-@pytest.fixture
-def alice(node):
-    return register(node, "alice")
-
-
-@pytest.fixture
-def bob(node):
-    return register(node, "bob")
-
-
-@pytest.fixture
-def carol(node):
-    return register(node, "carol")
 
 
 def state(client, room, event_type, state_key=""):

@@ -3,26 +3,7 @@ state, with the children's order, max_depth, suggested_only, pagination and
 the rules for rooms the user may not see. Against the real binary and
 PostgreSQL."""
 
-import pytest
-
-from cs_client import V1, q, register
-
-
-@pytest.fixture
-def node(start_node):
-    n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
-    n.wait_ready()
-    return n
-
-
-@pytest.fixture
-def alice(node):
-    return register(node, "alice")
-
-
-@pytest.fixture
-def bob(node):
-    return register(node, "bob")
+from cs_client import V1, q
 
 
 def make_room(client, preset="public_chat", name=None, space=False, **extra):

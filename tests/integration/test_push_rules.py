@@ -11,7 +11,7 @@ import urllib.parse
 import pytest
 
 from conftest import http_json
-from cs_client import CS, register
+from cs_client import CS
 
 PR = "/pushrules/global"
 
@@ -21,16 +21,6 @@ def node(start_node):
     n = start_node(ELTRIX_REGISTRATION_ENABLED="true", ELTRIX_RATELIMIT_ENABLED="false")
     n.wait_ready()
     return n
-
-
-@pytest.fixture
-def alice(node):
-    return register(node, "alice")
-
-
-@pytest.fixture
-def bob(node):
-    return register(node, "bob")
 
 
 def ids(ruleset, kind):

@@ -20,16 +20,6 @@ def node(start_node):
     return n
 
 
-@pytest.fixture
-def alice(node):
-    return register(node, "alice")
-
-
-@pytest.fixture
-def bob(node):
-    return register(node, "bob")
-
-
 def shared_room(alice, bob):
     room_id = alice.ok("POST", "/createRoom", {"preset": "public_chat"})["room_id"]
     bob.ok("POST", f"/join/{urllib.parse.quote(room_id)}", {})
